@@ -1,0 +1,150 @@
+"""Command line entry point: parse flags, resolve settings, pick REPL or one-shot mode.
+
+Heavy modules (httpx, rich, prompt_toolkit) are imported only once a mode needs them, so
+``--version`` and usage errors stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+
+from chatbot import __version__
+from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, WriterChatError
+from chatbot.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT, Settings, read_dotenv
+
+PROG = "writer-chat"
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
+@app.command(
+    help=(
+        "Chat with Writer's Palmyra models. With no PROMPT and a terminal on stdin, opens an "
+        "interactive chat; with a PROMPT, piped stdin, or both (PROMPT, a blank line, then "
+        "stdin), prints one reply and exits."
+    ),
+    epilog=(
+        "Examples: writer-chat | writer-chat 'explain TCP slow start' | "
+        "cat notes.md | writer-chat 'summarise this' > summary.md"
+    ),
+)
+def chat(
+    prompt: Annotated[
+        list[str] | None, typer.Argument(help="The message to send (words are joined).")
+    ] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model id.")] = DEFAULT_MODEL,
+    system: Annotated[
+        str | None, typer.Option("--system", "-s", help="System prompt for the conversation.")
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=1, help="Reply length limit.")] = None,
+    top_p: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Nucleus sampling.")] = None,
+    stop: Annotated[
+        list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="API base URL [env WRITER_BASE_URL; default https://api.writer.com]."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait to connect and between bytes.")
+    ] = DEFAULT_TIMEOUT,
+    no_markdown: Annotated[
+        bool, typer.Option("--no-markdown", help="Print replies as plain text.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> int:
+    from chatbot.settings import resolve_connection
+
+    api_key, resolved_url = resolve_connection(base_url, os.environ, read_dotenv(Path.cwd()))
+    settings = Settings(
+        api_key=api_key,
+        base_url=resolved_url,
+        model=model,
+        system=system,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        top_p=top_p,
+        stop=tuple(stop or ()),
+        timeout=timeout,
+        markdown=not no_markdown and "NO_COLOR" not in os.environ,
+    )
+    message = _one_shot_message(" ".join(prompt or ()))
+    from chatbot.app import run
+
+    return run(settings, message)
+
+
+def _one_shot_message(argument: str) -> str | None:
+    """The message for one-shot mode, or None for the REPL (a terminal and no prompt)."""
+    stdin = sys.stdin
+    if stdin is None or stdin.isatty():
+        return argument or None
+    piped = _read_stdin(stdin.buffer)
+    message = f"{argument}\n\n{piped}" if argument and piped.strip() else argument or piped
+    if not message.strip():
+        raise UsageError("nothing to send: give a prompt or pipe some text on stdin")
+    return message
+
+
+def _read_stdin(stream: BinaryIO) -> str:
+    data = stream.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"stdin is not UTF-8 text (invalid byte at offset {error.start})"
+        ) from None
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"{PROG}: {message}\n")
+    sys.stderr.flush()
+    return code
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run the command line and return the exit code; never lets a traceback escape."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args=args, prog_name=PROG, standalone_mode=False)
+    except typer.Abort:
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except WriterChatError as error:
+        return _fail(f"error: {error}", error.exit_code)
+    except typer.TyperException as error:  # bad flags or arguments, from the parser
+        message = error.format_message().replace("\n", " ")
+        return _fail(f"{message} (see {PROG} --help)", EXIT_USAGE)
+    except Exception as error:
+        return _fail(f"unexpected error: {type(error).__name__}: {error}", EXIT_FAILURE)
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # the fast path: no option parsing needed
+        print(f"{PROG} {__version__}")
+        return
+    sys.exit(run_cli())

@@ -1,0 +1,28 @@
+"""Where writer-chat keeps its files: private to the user (0700 directories, 0600 files)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "writer-chat"
+
+
+def data_dir() -> Path:
+    """The user data directory (``XDG_DATA_HOME`` moves it), created private."""
+    from platformdirs import user_data_path
+
+    path = user_data_path(APP_NAME, appauthor=False)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` as 0600 if missing, before any library opens it with looser defaults."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    os.close(fd)
+    return path
+
+
+def input_history_file() -> Path:
+    return private_file(data_dir() / "input_history")

@@ -1,0 +1,86 @@
+"""Resolve every setting once, up front, into one frozen object that is passed down."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from chatbot.errors import UsageError
+
+DEFAULT_MODEL = "palmyra-x5"
+DEFAULT_BASE_URL = "https://api.writer.com"
+DEFAULT_TIMEOUT = 60.0
+KEY_VARIABLE = "WRITER_API_KEY"
+BASE_URL_VARIABLE = "WRITER_BASE_URL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    model: str = DEFAULT_MODEL
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
+    markdown: bool = True
+
+
+def read_dotenv(directory: Path) -> dict[str, str]:
+    """The ``.env`` of the working directory only: never a parent's, never site-packages'."""
+    path = directory / ".env"
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values  # imported here: most runs have no .env
+
+    return {key: value for key, value in dotenv_values(path).items() if value}
+
+
+def resolve_connection(
+    flag_base_url: str | None,
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+) -> tuple[str, str]:
+    """Return ``(api_key, base_url)``: flags beat the environment, which beats ``.env``.
+
+    A base URL from ``.env`` is honoured only when the key comes from that same file, so a
+    ``.env`` in an untrusted checkout cannot send the user's real key to another host.
+    """
+    key_from_env = environ.get(KEY_VARIABLE, "").strip()
+    api_key = key_from_env or dotenv.get(KEY_VARIABLE, "").strip()
+    if not api_key:
+        raise UsageError(
+            f"no API key: set {KEY_VARIABLE} in the environment "
+            f"(export {KEY_VARIABLE}=...) or in a .env file here (see .env.example)"
+        )
+    base_url = flag_base_url or environ.get(BASE_URL_VARIABLE, "").strip()
+    if not base_url and not key_from_env:
+        base_url = dotenv.get(BASE_URL_VARIABLE, "").strip()
+    return api_key, check_base_url(base_url or DEFAULT_BASE_URL)
+
+
+def check_base_url(url: str) -> str:
+    """Refuse URLs that would send the key in clear text anywhere but this machine."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"invalid base URL '{url}': expected https://host[:port]")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise UsageError(
+            f"refusing to send the API key over plain http to {parts.hostname}; use https"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

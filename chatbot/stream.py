@@ -1,0 +1,160 @@
+"""Turn a streamed ``/v1/chat`` response into reply events (PROTOCOL.md §3 and §6).
+
+Decoding (SSE frames to chunk dicts) and accumulation (chunk dicts to a reply) are kept apart
+so each can be tested on its own, and neither knows about terminals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from chatbot.errors import StreamError
+from chatbot.sanitize import one_line
+
+
+def iter_chunks(response: httpx.Response) -> Iterator[dict[str, Any]]:
+    """Yield each chunk of a streamed reply; stop at ``[DONE]`` or at the end of the body."""
+    content_type = response.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        # A server that ignored stream=true: treat its whole completion as a single chunk.
+        yield _completion_as_chunk(_parse_json(response.read().decode("utf-8", "replace")))
+        return
+    for event in EventSource(response).iter_sse():
+        if event.event == "error":
+            raise StreamError(f"the server reported an error mid-reply: {_error_text(event.data)}")
+        if event.event not in ("message", ""):
+            continue  # other named events are not part of the protocol; skip them
+        if event.data.startswith("[DONE]"):
+            return
+        if not event.data.strip():
+            continue
+        yield _parse_json(event.data)
+
+
+def _parse_json(data: str) -> dict[str, Any]:
+    try:
+        chunk = json.loads(data)
+    except json.JSONDecodeError:
+        raise StreamError(f"malformed data from the server: {one_line(data, 80)}") from None
+    if not isinstance(chunk, dict):
+        raise StreamError(f"malformed data from the server: {one_line(data, 80)}")
+    return chunk
+
+
+def _error_text(data: str) -> str:
+    try:
+        body = json.loads(data)
+    except json.JSONDecodeError:
+        return one_line(data) or "no details"
+    return describe_error_body(body) or one_line(data) or "no details"
+
+
+def describe_error_body(body: Any) -> str:
+    """The human text of a Writer error body (``{"tpe":…,"errors":[{"description":…}]}``)."""
+    if not isinstance(body, dict):
+        return ""
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        texts = [e.get("description") for e in errors if isinstance(e, dict)]
+        joined = "; ".join(t for t in texts if isinstance(t, str) and t)
+        if joined:
+            return one_line(joined)
+    for key in ("message", "detail", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return one_line(value)
+        if isinstance(value, dict) and isinstance(value.get("message"), str):
+            return one_line(value["message"])
+    return ""
+
+
+def _completion_as_chunk(completion: dict[str, Any]) -> dict[str, Any]:
+    choices = []
+    for choice in completion.get("choices") or []:
+        if isinstance(choice, dict):
+            delta = choice.get("message") or {}
+            choices.append({**choice, "delta": delta})
+    return {**completion, "choices": choices}
+
+
+@dataclass
+class ToolCall:
+    index: int
+    id: str = ""
+    type: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass
+class Reply:
+    """Everything one streamed reply carried, for the choice shown (index 0)."""
+
+    content: str = ""
+    refusal: str = ""
+    tool_calls: dict[int, ToolCall] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    model: str | None = None
+    reply_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A displayable piece of the reply: ``kind`` is "content" or "refusal"."""
+
+    kind: str
+    text: str
+
+
+class ReplyAccumulator:
+    """Merge chunks into a :class:`Reply`, tolerating everything PROTOCOL.md §6 warns about."""
+
+    def __init__(self) -> None:
+        self.reply = Reply()
+
+    def feed(self, chunk: dict[str, Any]) -> list[Delta]:
+        reply = self.reply
+        if reply.reply_id is None and isinstance(chunk.get("id"), str):
+            reply.reply_id = chunk["id"]  # ids may change per chunk: keep the first
+        if isinstance(chunk.get("model"), str):
+            reply.model = chunk["model"]
+        if isinstance(chunk.get("usage"), dict):
+            reply.usage = chunk["usage"]
+        deltas: list[Delta] = []
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue  # we ask for one choice; ignore any others
+            delta = choice.get("delta") or {}
+            if isinstance(delta, dict):
+                deltas.extend(self._merge(delta))
+            if choice.get("finish_reason"):
+                reply.finish_reason = choice["finish_reason"]
+        return deltas
+
+    def _merge(self, delta: dict[str, Any]) -> list[Delta]:
+        out = []
+        for kind in ("content", "refusal"):
+            text = delta.get(kind)
+            if isinstance(text, str) and text:
+                setattr(self.reply, kind, getattr(self.reply, kind) + text)
+                out.append(Delta(kind, text))
+        for fragment in delta.get("tool_calls") or []:
+            if isinstance(fragment, dict):
+                self._merge_tool_call(fragment)
+        return out
+
+    def _merge_tool_call(self, fragment: dict[str, Any]) -> None:
+        index = fragment.get("index", 0)
+        call = self.reply.tool_calls.setdefault(index, ToolCall(index))
+        call.id = fragment.get("id") or call.id
+        call.type = fragment.get("type") or call.type
+        function = fragment.get("function") or {}
+        call.name = function.get("name") or call.name
+        call.arguments += function.get("arguments") or ""

@@ -1,0 +1,397 @@
+"""A protocol-faithful fake of Writer's ``/v1/chat`` API on a loopback port.
+
+Real HTTP/1.1 (keep-alive, chunked transfer encoding), real SSE framing shaped like the
+recorded Writer stream in ``shared/captures`` (a fresh id per chunk, ``role`` on every delta,
+all-null ``graph_data`` placeholders, a final ``choices: []`` usage chunk, ``data: [DONE]``),
+and Writer's ``tpe``/``errors[]`` error bodies. Tests queue a :class:`Script` per request and
+then assert on :attr:`FakeWriter.requests`. With nothing queued it echoes the last user message.
+
+Run it by hand: ``python tests/fake_server.py --port 8765`` then
+``WRITER_API_KEY=test-key WRITER_BASE_URL=http://127.0.0.1:8765 writer-chat``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TEST_KEY = "test-key"
+MODELS = {
+    "palmyra-x5": "Palmyra X5",
+    "palmyra-x4": "Palmyra X4",
+    "palmyra-fin": "Palmyra Financial",
+    "palmyra-med": "Palmyra Med",
+    "palmyra-creative": "Palmyra Creative",
+}
+ROLES = {"system", "user", "assistant", "tool"}
+
+
+@dataclass
+class Script:
+    """What the server does with one request.
+
+    ``pieces`` are the content deltas; ``fault`` breaks the stream after ``fault_after`` pieces:
+    "reset" (drop the connection), "hang" (stop sending, keep it open), "error_event" (an
+    ``event: error`` frame), "malformed" (a data line that is not JSON), "eof" (end the body
+    without a finish_reason).
+    """
+
+    pieces: list[str] | None = None
+    status: int = 200
+    error: str = ""
+    finish_reason: str = "stop"
+    refusal: list[str] | None = None
+    delay: float = 0.0
+    first_byte_delay: float = 0.0
+    fault: str | None = None
+    fault_after: int = 0
+    send_done: bool = True
+    send_usage: bool = True
+    raw_sse: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    disconnected: bool = False
+    client_port: int = 0
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.body.get("messages", []) if isinstance(self.body, dict) else []
+
+
+def error_body(kind: str, description: str) -> bytes:
+    return json.dumps(
+        {"tpe": kind, "errors": [{"description": description, "key": kind}], "extras": {}}
+    ).encode()
+
+
+def _error_kind(status: int) -> str:
+    return {
+        400: "BadRequest",
+        401: "fail.auth",
+        403: "Forbidden",
+        404: "NotFound",
+        422: "Unprocessable",
+        429: "RateLimited",
+    }.get(status, "InternalError" if status >= 500 else "Error")
+
+
+class FakeWriter:
+    """The server; use as a context manager or call :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, api_key: str = TEST_KEY, port: int = 0) -> None:
+        self.api_key = api_key
+        self.requests: list[RecordedRequest] = []
+        self._scripts: deque[Script] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server.daemon_threads = True
+        self._server.fake = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def queue(self, *scripts: Script) -> None:
+        with self._lock:
+            self._scripts.extend(scripts)
+
+    def next_script(self) -> Script | None:
+        with self._lock:
+            return self._scripts.popleft() if self._scripts else None
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def chat_requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path == "/v1/chat"]
+
+    def wait_for_requests(self, count: int, timeout: float = 10.0) -> list[RecordedRequest]:
+        deadline = time.monotonic() + timeout
+        while len(self.chat_requests()) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.chat_requests()
+
+    def start(self) -> FakeWriter:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep unless the server is stopping; True when it should go on."""
+        return not self._stopping.wait(seconds)
+
+    def __enter__(self) -> FakeWriter:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def echo_pieces(messages: list[dict[str, Any]]) -> list[str]:
+    user = [m for m in messages if m.get("role") == "user"]
+    text = user[-1].get("content") if user else ""
+    if not isinstance(text, str):
+        text = json.dumps(text)
+    words = f"You said: {text}".split(" ")
+    return [word + " " for word in words[:-1]] + [words[-1]]
+
+
+def validate(body: Any) -> str:
+    """A protocol check of the request body: the reason it is invalid, or ''."""
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    if not isinstance(body.get("model"), str):
+        return "model is required"
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return "messages must be a non-empty array"
+    for message in messages:
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            return "each message needs a valid role"
+        if not isinstance(message.get("content"), str | list | None):
+            return "content must be a string, an array of parts, or null"
+    options = body.get("stream_options")
+    if options is not None and "include_usage" not in options:
+        return "stream_options.include_usage is required"
+    return ""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-writer/1"
+
+    @property
+    def fake(self) -> FakeWriter:
+        return self.server.fake  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._record(None)
+        if not self._authorised():
+            return
+        if self.path == "/v1/models":
+            models = [{"id": key, "name": name} for key, name in MODELS.items()]
+            self._send_json(200, json.dumps({"models": models}).encode())
+        else:
+            self._send_json(404, error_body("NotFound", f"no route {self.path}"))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        request = self._record(body)
+        if not self._authorised():
+            return
+        if self.path != "/v1/chat":
+            self._send_json(404, error_body("NotFound", f"no route {self.path}"))
+            return
+        problem = validate(body)
+        if problem:
+            self._send_json(400, error_body("BadRequest", problem))
+            return
+        if body["model"] not in MODELS:
+            self._send_json(404, error_body("NotFound", f"Model {body['model']} not found"))
+            return
+        script = self.fake.next_script() or Script()
+        if script.first_byte_delay and not self.fake.sleep(script.first_byte_delay):
+            return
+        if script.status >= 400:
+            description = script.error or f"status {script.status}"
+            body_bytes = error_body(_error_kind(script.status), description)
+            self._send_json(script.status, body_bytes, script.headers)
+            return
+        if body.get("stream"):
+            try:
+                self._stream(script, body, request)
+            except (BrokenPipeError, ConnectionResetError):
+                request.disconnected = True
+                self.close_connection = True
+        else:
+            self._send_json(200, json.dumps(self._completion(script, body)).encode())
+
+    def _record(self, body: Any) -> RecordedRequest:
+        request = RecordedRequest(
+            self.command,
+            self.path,
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+            client_port=self.client_address[1],
+        )
+        self.fake.record(request)
+        return request
+
+    def _authorised(self) -> bool:
+        if self.headers.get("Authorization") == f"Bearer {self.fake.api_key}":
+            return True
+        self._send_json(401, error_body("fail.auth", "Invalid API key"))
+        return False
+
+    def _send_json(
+        self, status: int, payload: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _event(self, payload: dict[str, Any] | str) -> None:
+        data = payload if isinstance(payload, str) else json.dumps(payload)
+        self._write_chunk(f"data: {data}\n\n".encode())
+
+    def _stream(self, script: Script, body: dict[str, Any], request: RecordedRequest) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        for name, value in script.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if script.raw_sse is not None:
+            self._write_chunk(script.raw_sse)
+            self._write_chunk(b"")
+            return
+        model = body["model"]
+        created = int(time.time())
+        pieces = script.pieces if script.pieces is not None else echo_pieces(body["messages"])
+        self._event(_chunk(model, created, {"content": ""}))
+        for number, piece in enumerate(pieces):
+            if script.fault and number == script.fault_after:
+                self._fault(script.fault)
+                return
+            if script.delay and not self.fake.sleep(script.delay):
+                return
+            last = number == len(pieces) - 1 and not script.refusal
+            finish = script.finish_reason if last else None
+            self._event(_chunk(model, created, {"content": piece}, finish))
+        for number, piece in enumerate(script.refusal or []):
+            last = number == len(script.refusal or []) - 1
+            delta = {"content": None, "refusal": piece}
+            self._event(_chunk(model, created, delta, script.finish_reason if last else None))
+        if script.fault and script.fault_after >= len(pieces):
+            self._fault(script.fault)
+            return
+        if not pieces and not script.refusal:
+            self._event(_chunk(model, created, {"content": None}, script.finish_reason))
+        if script.send_usage and (body.get("stream_options") or {}).get("include_usage"):
+            prompt_tokens = sum(len(str(m.get("content", ""))) // 4 + 1 for m in body["messages"])
+            completion_tokens = len(pieces)
+            usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            }
+            self._event({**_chunk(model, created, {}), "choices": [], "usage": usage})
+        if script.send_done:
+            self._event("[DONE]")
+        self._write_chunk(b"")
+
+    def _fault(self, fault: str) -> None:
+        if fault == "reset":
+            self.close_connection = True
+            self.connection.shutdown(2)  # SHUT_RDWR: the body ends mid-chunk-stream
+        elif fault == "hang":
+            while self.fake.sleep(0.05):
+                pass
+        elif fault == "error_event":
+            self._write_chunk(
+                b'event: error\ndata: {"tpe":"InternalError","errors":'
+                b'[{"description":"model overloaded"}]}\n\n'
+            )
+            self._write_chunk(b"")
+        elif fault == "malformed":
+            self._write_chunk(b"data: {not json\n\n")
+            self._write_chunk(b"")
+        elif fault == "eof":
+            self._write_chunk(b"")
+
+    def _completion(self, script: Script, body: dict[str, Any]) -> dict[str, Any]:
+        pieces = script.pieces if script.pieces is not None else echo_pieces(body["messages"])
+        return {
+            "id": str(uuid.uuid4()),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": script.finish_reason,
+                    "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
+                }
+            ],
+        }
+
+
+def _chunk(
+    model: str, created: int, delta: dict[str, Any], finish: str | None = None
+) -> dict[str, Any]:
+    full_delta = {
+        "content": None,
+        "role": "assistant",
+        "tool_calls": None,
+        "graph_data": {"sources": None, "status": None, "subqueries": None},
+        "refusal": None,
+        **delta,
+    }
+    return {
+        "id": str(uuid.uuid4()),
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "finish_reason": finish, "delta": full_delta, "logprobs": None}],
+        "created": created,
+        "model": model,
+        "usage": None,
+        "system_fingerprint": "v1",
+        "service_tier": None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--key", default=TEST_KEY)
+    args = parser.parse_args()
+    fake = FakeWriter(api_key=args.key, port=args.port).start()
+    print(f"fake Writer API on {fake.url} (key {args.key!r}); Ctrl-C to stop", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
