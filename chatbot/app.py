@@ -11,6 +11,7 @@ from chatbot.conversation import Conversation
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 from chatbot.render import MarkdownRenderer, PlainRenderer, Renderer
 from chatbot.settings import Settings
+from chatbot.tty import keys_not_echoed
 from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
 
 
@@ -53,7 +54,8 @@ def run_one_shot(client: WriterClient, settings: Settings, message: str) -> int:
         renderer = PlainRenderer(sys.stdout, sys.stderr, terminal=terminal)
     conversation = Conversation(system=settings.system)
     try:
-        run_turn(client, chat_params(settings), conversation, message, renderer)
+        with keys_not_echoed():
+            run_turn(client, chat_params(settings), conversation, message, renderer)
     except TurnInterrupted:
         return EXIT_INTERRUPTED
     except TurnFailed as failure:

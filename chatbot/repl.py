@@ -15,6 +15,7 @@ from chatbot.api import ChatParams, WriterClient
 from chatbot.conversation import Conversation
 from chatbot.paths import input_history_file
 from chatbot.render import MarkdownRenderer, PlainRenderer, Renderer
+from chatbot.tty import keys_not_echoed
 from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
 
 QUIT_WORDS = frozenset({"exit", "quit"})
@@ -75,7 +76,8 @@ def run_repl(
             else PlainRenderer(sys.stdout, sys.stderr, terminal=True)
         )
         try:
-            run_turn(client, params, conversation, text, renderer)
+            with keys_not_echoed():
+                run_turn(client, params, conversation, text, renderer)
         except TurnInterrupted:
             pass  # the renderer has marked the partial reply; back to the prompt
         except TurnFailed as failure:

@@ -1,0 +1,77 @@
+"""Fixtures: the fake Writer server, and ways to run the real ``writer-chat`` against it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fake_server import TEST_KEY, FakeWriter
+
+WRITER_CHAT = str(Path(sys.executable).with_name("writer-chat"))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWriter]:
+    with FakeWriter() as server:
+        yield server
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty working directory and data home, so no real .env or history is touched."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "data").mkdir()
+    return tmp_path
+
+
+def cli_env(home: Path, base_url: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WRITER_", "NO_COLOR"))}
+    env.update(
+        WRITER_API_KEY=TEST_KEY,
+        XDG_DATA_HOME=str(home / "data"),
+        HOME=str(home),
+        PYTHONUNBUFFERED="1",
+    )
+    if base_url:
+        env["WRITER_BASE_URL"] = base_url
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode()
+
+
+@pytest.fixture
+def run_cli(fake: FakeWriter, home: Path):
+    """Run ``writer-chat ARGS`` through pipes (stdout is not a terminal)."""
+
+    def run(*args: str, stdin: bytes | None = b"", timeout: float = 30, **env: str) -> Result:
+        environment = cli_env(home, fake.url, **env)
+        for key, value in env.items():
+            if value is None:
+                environment.pop(key, None)
+        done = subprocess.run(
+            [WRITER_CHAT, *args],
+            input=stdin,
+            capture_output=True,
+            env=environment,
+            cwd=home / "work",
+            timeout=timeout,
+        )
+        return Result(done.returncode, done.stdout, done.stderr.decode())
+
+    return run

@@ -1,0 +1,87 @@
+"""Drive the real ``writer-chat`` in a pseudo-terminal and read the screen as a person would.
+
+pexpect gives the process a real PTY (so Ctrl-C is a real SIGINT from the line discipline);
+pyte replays every byte it prints into a 100x30 screen with scrollback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pexpect
+import pyte
+
+COLS, ROWS = 100, 30
+
+
+class Terminal:
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
+        env = {**env, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+        env.pop("PYTHONUNBUFFERED", None)
+        self.screen = pyte.HistoryScreen(COLS, ROWS, history=5000)
+        self.screen.set_mode(pyte.modes.LNM)
+        self._stream = pyte.ByteStream(self.screen)
+        self.raw = b""
+        self.child = pexpect.spawn(
+            argv[0], argv[1:], env=env, cwd=cwd, dimensions=(ROWS, COLS), timeout=10
+        )
+
+    def pump(self, wait: float = 0.05) -> None:
+        """Read whatever the process printed (waiting up to ``wait`` seconds for the first byte)."""
+        while True:
+            try:
+                data = self.child.read_nonblocking(65536, timeout=wait)
+            except (pexpect.TIMEOUT, pexpect.EOF):
+                return
+            self.raw += data
+            self._stream.feed(data)
+            wait = 0.01
+
+    def lines(self) -> list[str]:
+        """Scrollback then screen, right-trimmed."""
+        history = [
+            "".join(row[x].data for x in range(COLS))
+            for row in self.screen.history.top
+        ]
+        return [line.rstrip() for line in [*history, *self.screen.display]]
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    def wait_until(self, check: Callable[[], bool], what: str, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.pump()
+            if check():
+                return
+        raise AssertionError(f"timed out waiting for {what}; screen:\n{self.text()}")
+
+    def wait_for(self, text: str, timeout: float = 10) -> None:
+        self.wait_until(lambda: text in self.text(), repr(text), timeout)
+
+    def prompts(self) -> int:
+        """How many input prompts have been drawn (submitted ones stay on screen)."""
+        return sum(1 for line in self.lines() if line.startswith("> ") or line == ">")
+
+    def wait_for_prompt(self, count: int, timeout: float = 10) -> None:
+        self.wait_until(lambda: self.prompts() >= count, f"prompt #{count}", timeout)
+
+    def type(self, keys: str) -> None:
+        self.child.send(keys)
+
+    def ctrl(self, letter: str) -> None:
+        self.child.sendcontrol(letter)
+
+    def wait_exit(self, timeout: float = 10) -> int:
+        deadline = time.monotonic() + timeout
+        while self.child.isalive() and time.monotonic() < deadline:
+            self.pump()
+        self.pump()
+        assert not self.child.isalive(), f"process still running; screen:\n{self.text()}"
+        self.child.close()
+        return self.child.exitstatus if self.child.exitstatus is not None else -1
+
+    def close(self) -> None:
+        if self.child.isalive():
+            self.child.terminate(force=True)

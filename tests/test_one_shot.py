@@ -1,0 +1,87 @@
+"""One-shot mode through pipes: the real process, the fake server, stdout not a terminal."""
+
+from __future__ import annotations
+
+from tests.fake_server import Script
+
+
+def test_prompt_argument_gets_one_plain_reply(run_cli, fake):
+    result = run_cli("what", "is", "TCP?")
+    assert result.code == 0, result.stderr
+    assert result.text == "You said: what is TCP?\n"
+    assert result.stderr == ""
+    (request,) = fake.chat_requests()
+    assert request.messages == [{"role": "user", "content": "what is TCP?"}]
+    assert request.headers["authorization"] == "Bearer test-key"
+
+
+def test_stdin_alone_is_the_prompt(run_cli, fake):
+    result = run_cli(stdin=b"hi from a pipe\n")
+    assert result.code == 0, result.stderr
+    assert result.text == "You said: hi from a pipe\n"
+
+
+def test_argument_then_blank_line_then_stdin(run_cli, fake):
+    result = run_cli("summarise this", stdin=b"# Notes\nline\n")
+    assert result.code == 0, result.stderr
+    (request,) = fake.chat_requests()
+    assert request.messages[-1]["content"] == "summarise this\n\n# Notes\nline\n"
+
+
+def test_flags_reach_the_request(run_cli, fake):
+    result = run_cli(
+        "-m", "palmyra-x4", "-s", "You are terse.", "--temperature", "0.2", "--max-tokens",
+        "50", "--top-p", "0.9", "--stop", "END", "--stop", "STOP", "go",
+    )
+    assert result.code == 0, result.stderr
+    body = fake.chat_requests()[0].body
+    assert body["model"] == "palmyra-x4"
+    assert body["messages"][0] == {"role": "system", "content": "You are terse."}
+    assert (body["temperature"], body["max_tokens"], body["top_p"]) == (0.2, 50, 0.9)
+    assert body["stop"] == ["END", "STOP"]
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+
+
+def test_unset_options_are_not_sent(run_cli, fake):
+    assert run_cli("go").code == 0
+    body = fake.chat_requests()[0].body
+    assert set(body) == {"model", "messages", "stream", "stream_options"}
+
+
+def test_piped_output_is_streamed_raw_without_escape_codes(run_cli, fake):
+    fake.queue(Script(pieces=["# Title\n\n", "**bold** and ", "`code`", " \x1b]52;c;SGVsbG8=\x07x"]))
+    result = run_cli("markdown please")
+    assert result.code == 0
+    assert b"\x1b" not in result.stdout and b"\x07" not in result.stdout
+    assert result.text == "# Title\n\n**bold** and `code` ]52;c;SGVsbG8=x\n"
+
+
+def test_refusal_goes_to_stderr_and_null_content_is_fine(run_cli, fake):
+    fake.queue(Script(pieces=[], refusal=["I can't ", "help with that."]))
+    result = run_cli("do something bad")
+    assert result.code == 0
+    assert result.text == ""
+    assert "refusal: I can't help with that." in result.stderr
+
+
+def test_length_finish_reason_warns_that_the_reply_was_cut(run_cli, fake):
+    fake.queue(Script(pieces=["a long ", "answer"], finish_reason="length"))
+    result = run_cli("--max-tokens", "2", "go")
+    assert result.code == 0
+    assert result.text == "a long answer\n"
+    assert result.stderr.strip() == "writer-chat: reply cut off: it reached the max tokens limit"
+
+
+def test_stream_without_done_marker_ends_at_end_of_body(run_cli, fake):
+    fake.queue(Script(pieces=["all ", "here"], send_done=False, send_usage=False))
+    result = run_cli("go")
+    assert result.code == 0, result.stderr
+    assert result.text == "all here\n"
+
+
+def test_env_file_supplies_the_key_but_real_environment_wins(run_cli, fake, home):
+    (home / "work" / ".env").write_text("WRITER_API_KEY=test-key\n")
+    assert run_cli("hi", WRITER_API_KEY=None).code == 0
+    (home / "work" / ".env").write_text("WRITER_API_KEY=wrong-key\n")
+    assert run_cli("hi").code == 0  # the environment's test-key is used
+    assert [r.headers["authorization"] for r in fake.chat_requests()] == ["Bearer test-key"] * 2

@@ -1,0 +1,155 @@
+"""The REPL as a person uses it: the real process in a pseudo-terminal, keys typed, screen read."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WRITER_CHAT, cli_env
+from tests.fake_server import FakeWriter, Script
+from tests.terminal import Terminal
+
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+UP = "\x1b[A"
+
+
+@pytest.fixture
+def terminal(fake: FakeWriter, home: Path) -> Iterator[Callable[..., Terminal]]:
+    opened: list[Terminal] = []
+
+    def start(*args: str) -> Terminal:
+        term = Terminal([WRITER_CHAT, *args], cli_env(home, fake.url), str(home / "work"))
+        opened.append(term)
+        term.wait_for_prompt(1)
+        return term
+
+    yield start
+    for term in opened:
+        term.close()
+
+
+def user_turns(messages: list[dict]) -> list[str]:
+    return [m["content"] for m in messages if m["role"] == "user"]
+
+
+def test_two_turns_carry_the_history_and_exit_is_not_sent(terminal, fake):
+    term = terminal("--system", "Be brief.")
+    term.type("first question\r")
+    term.wait_for("You said: first question")
+    term.wait_for_prompt(2)
+    term.type("second question\r")
+    term.wait_for("You said: second question")
+    term.wait_for_prompt(3)
+    term.type("exit\r")
+    assert term.wait_exit() == 0
+
+    first, second = fake.chat_requests()
+    assert second.body["model"] == "palmyra-x5"
+    assert second.body["stream"] is True
+    assert second.body["stream_options"] == {"include_usage": True}
+    assert second.messages == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "You said: first question"},
+        {"role": "user", "content": "second question"},
+    ]
+    assert first.messages == second.messages[:2]
+    assert len(fake.chat_requests()) == 2  # "exit" never reached the server
+
+
+def test_quit_word_and_ctrl_d_end_the_session(terminal, fake):
+    term = terminal()
+    term.type("quit\r")
+    assert term.wait_exit() == 0
+    term = terminal()
+    term.ctrl("d")
+    assert term.wait_exit() == 0
+    assert fake.chat_requests() == []
+
+
+def test_reply_is_rendered_as_markdown(terminal, fake):
+    fake.queue(Script(pieces=["# Big ", "title\n\n", "Some **bold** text.\n\n", "```python\n",
+                              "print('hi')\n", "```\n"]))
+    term = terminal()
+    term.type("show me\r")
+    term.wait_for("print('hi')")
+    term.wait_for_prompt(2)
+    text = term.text()
+    assert "Big title" in text and "# Big" not in text  # the heading is laid out, not raw
+    assert "Some bold text." in text and "**" not in text
+    assert "```" not in text
+
+
+def test_ctrl_c_during_a_slow_stream_keeps_the_partial_reply(terminal, fake):
+    fake.queue(Script(pieces=[f"word{i} " for i in range(300)], delay=0.1))
+    term = terminal()
+    term.type("tell me a long story\r")
+    term.wait_for("word3")
+    term.ctrl("c")
+    # The whole stream would take 30 s: the prompt must come back long before that.
+    term.wait_for("[interrupted]", timeout=3)
+    term.wait_for_prompt(2, timeout=3)
+    assert term.child.isalive()
+    assert term.text().count("word0 word1") == 1  # drawn once: no duplicate left behind
+    request = fake.chat_requests()[0]
+    term.wait_until(lambda: request.disconnected, "the server to see the disconnect", 3)
+
+    term.type("go on\r")
+    term.wait_for("You said: go on")
+    second = fake.chat_requests()[1]
+    partial = second.messages[1]
+    assert partial["role"] == "assistant"
+    assert partial["content"].startswith("word0 word1 word2 word3")
+    assert "word299" not in partial["content"]
+    assert user_turns(second.messages) == ["tell me a long story", "go on"]
+
+
+def test_ctrl_c_at_the_prompt_clears_the_line_and_does_not_quit(terminal, fake):
+    term = terminal()
+    term.type("half a thought")
+    term.wait_for("half a thought")
+    term.ctrl("c")
+    term.wait_for_prompt(2)
+    assert term.child.isalive()
+    term.type("hello\r")
+    term.wait_for("You said: hello")
+    assert user_turns(fake.chat_requests()[0].messages) == ["hello"]
+
+
+def test_multiline_paste_and_alt_enter_send_one_message(terminal, fake):
+    term = terminal()
+    term.type(f"{PASTE_START}line one\nline two\nline three{PASTE_END}")
+    term.wait_for("line three")
+    term.type("\r")
+    term.wait_for("You said: line one")
+    term.wait_for_prompt(2)
+    term.type("top\x1b\rbottom\r")  # Alt-Enter between the two words
+    term.wait_for("bottom", timeout=5)
+    requests = fake.wait_for_requests(2)
+    assert user_turns(requests[0].messages) == ["line one\nline two\nline three"]
+    assert user_turns(requests[1].messages)[-1] == "top\nbottom"
+
+
+def test_failed_request_keeps_the_message_in_input_history(terminal, fake, home):
+    fake.queue(Script(status=500, error="upstream exploded"))
+    term = terminal()
+    term.type("precious words\r")
+    term.wait_for("error: Writer API server error (HTTP 500): upstream exploded")
+    term.wait_for_prompt(2)
+    term.type(UP)  # the failed message comes back with the up arrow
+    term.wait_until(lambda: term.lines()[-30:].count("> precious words") >= 2, "recalled text")
+    term.type("\r")
+    term.wait_for("You said: precious words")
+    second = fake.chat_requests()[1]
+    # the failed turn left no trace: one user message, not two in a row
+    assert user_turns(second.messages) == ["precious words"]
+    assert len(second.messages) == 1
+
+    history = home / "data" / "writer-chat" / "input_history"
+    assert "precious words" in history.read_text()
+    assert stat.S_IMODE(os.stat(history).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(history.parent).st_mode) == 0o700
