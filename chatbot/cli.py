@@ -46,26 +46,41 @@ def _show_version(value: bool) -> None:
 )
 def chat(
     prompt: Annotated[
-        list[str] | None, typer.Argument(help="The message to send (words are joined).")
+        list[str] | None,
+        typer.Argument(metavar="PROMPT", help="The message to send (words are joined)."),
     ] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model id.")] = DEFAULT_MODEL,
+    model: Annotated[
+        str, typer.Option("--model", "-m", metavar="ID", help="Model id.")
+    ] = DEFAULT_MODEL,
     system: Annotated[
-        str | None, typer.Option("--system", "-s", help="System prompt for the conversation.")
+        str | None,
+        typer.Option("--system", "-s", metavar="TEXT", help="System prompt for the conversation."),
     ] = None,
     temperature: Annotated[
-        float | None, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")
+        float | None,
+        typer.Option(min=0.0, max=2.0, metavar="X", help="Sampling temperature, 0 to 2."),
     ] = None,
-    max_tokens: Annotated[int | None, typer.Option(min=1, help="Reply length limit.")] = None,
-    top_p: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Nucleus sampling.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Reply length limit in tokens.")
+    ] = None,
+    top_p: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, metavar="P", help="Nucleus sampling, 0 to 1.")
+    ] = None,
     stop: Annotated[
-        list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")
+        list[str] | None, typer.Option("--stop", metavar="TEXT", help="Stop sequence (repeatable).")
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option(help="API base URL [env WRITER_BASE_URL; default https://api.writer.com]."),
+        typer.Option(
+            metavar="URL",
+            help="API base URL [env WRITER_BASE_URL; default https://api.writer.com].",
+        ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds to wait to connect and between bytes.")
+        float,
+        typer.Option(
+            min=0.1, metavar="SECONDS", help="Wait this long to connect and between bytes."
+        ),
     ] = DEFAULT_TIMEOUT,
     no_markdown: Annotated[
         bool, typer.Option("--no-markdown", help="Print replies as plain text.")

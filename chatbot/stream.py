@@ -25,16 +25,18 @@ def iter_chunks(response: httpx.Response) -> Iterator[dict[str, Any]]:
         # A server that ignored stream=true: treat its whole completion as a single chunk.
         yield _completion_as_chunk(_parse_json(response.read().decode("utf-8", "replace")))
         return
+    done = False
     for event in EventSource(response).iter_sse():
+        if done:
+            continue  # read to the end of the body so the connection can be reused
         if event.event == "error":
             raise StreamError(f"the server reported an error mid-reply: {_error_text(event.data)}")
         if event.event not in ("message", ""):
             continue  # other named events are not part of the protocol; skip them
         if event.data.startswith("[DONE]"):
-            return
-        if not event.data.strip():
-            continue
-        yield _parse_json(event.data)
+            done = True
+        elif event.data.strip():
+            yield _parse_json(event.data)
 
 
 def _parse_json(data: str) -> dict[str, Any]:

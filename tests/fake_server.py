@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 import time
 import uuid
@@ -98,7 +99,7 @@ class FakeWriter:
         self._scripts: deque[Script] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server = _QuietServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
@@ -179,6 +180,13 @@ def validate(body: Any) -> str:
     if options is not None and "include_usage" not in options:
         return "stream_options.include_usage is required"
     return ""
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client hanging up mid-request is a normal event here, not a failure
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -40,10 +40,7 @@ class Terminal:
 
     def lines(self) -> list[str]:
         """Scrollback then screen, right-trimmed."""
-        history = [
-            "".join(row[x].data for x in range(COLS))
-            for row in self.screen.history.top
-        ]
+        history = ["".join(row[x].data for x in range(COLS)) for row in self.screen.history.top]
         return [line.rstrip() for line in [*history, *self.screen.display]]
 
     def text(self) -> str:

@@ -30,8 +30,21 @@ def test_argument_then_blank_line_then_stdin(run_cli, fake):
 
 def test_flags_reach_the_request(run_cli, fake):
     result = run_cli(
-        "-m", "palmyra-x4", "-s", "You are terse.", "--temperature", "0.2", "--max-tokens",
-        "50", "--top-p", "0.9", "--stop", "END", "--stop", "STOP", "go",
+        "-m",
+        "palmyra-x4",
+        "-s",
+        "You are terse.",
+        "--temperature",
+        "0.2",
+        "--max-tokens",
+        "50",
+        "--top-p",
+        "0.9",
+        "--stop",
+        "END",
+        "--stop",
+        "STOP",
+        "go",
     )
     assert result.code == 0, result.stderr
     body = fake.chat_requests()[0].body
@@ -49,7 +62,9 @@ def test_unset_options_are_not_sent(run_cli, fake):
 
 
 def test_piped_output_is_streamed_raw_without_escape_codes(run_cli, fake):
-    fake.queue(Script(pieces=["# Title\n\n", "**bold** and ", "`code`", " \x1b]52;c;SGVsbG8=\x07x"]))
+    fake.queue(
+        Script(pieces=["# Title\n\n", "**bold** and ", "`code`", " \x1b]52;c;SGVsbG8=\x07x"])
+    )
     result = run_cli("markdown please")
     assert result.code == 0
     assert b"\x1b" not in result.stdout and b"\x07" not in result.stdout

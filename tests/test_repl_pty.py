@@ -72,8 +72,18 @@ def test_quit_word_and_ctrl_d_end_the_session(terminal, fake):
 
 
 def test_reply_is_rendered_as_markdown(terminal, fake):
-    fake.queue(Script(pieces=["# Big ", "title\n\n", "Some **bold** text.\n\n", "```python\n",
-                              "print('hi')\n", "```\n"]))
+    fake.queue(
+        Script(
+            pieces=[
+                "# Big ",
+                "title\n\n",
+                "Some **bold** text.\n\n",
+                "```python\n",
+                "print('hi')\n",
+                "```\n",
+            ]
+        )
+    )
     term = terminal()
     term.type("show me\r")
     term.wait_for("print('hi')")

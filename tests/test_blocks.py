@@ -1,0 +1,27 @@
+"""Where a growing Markdown reply stops being final."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.blocks import finished_length
+
+
+@pytest.mark.parametrize(
+    ("text", "final"),
+    [
+        ("para one\n\npara two", ""),  # the last line is not whole yet
+        ("para one\n\npara two\n", "para one\n\n"),
+        ("```py\nx = 1\n\n# not a heading\n\ny\n", ""),  # an open fence is never final
+        ("```py\nx\n```\nafter\n", "```py\nx\n```\n"),
+        ("# Title\nbody\n", "# Title\n"),
+        ("- a\n  - nested\n- b\n\npara\n", "- a\n  - nested\n- b\n\n"),
+        ("Title\n", ""),  # may still become a setext heading
+        ("Title\n=====\nbody\n", "Title\n=====\n"),
+        ("| a | b |\n|---|---|\n| 1 | 2 |\n", ""),  # a table may still grow
+        ("| a | b |\n|---|---|\n| 1 | 2 |\n\nnext\n", "| a | b |\n|---|---|\n| 1 | 2 |\n\n"),
+        ("no newline at all", ""),
+    ],
+)
+def test_finished_prefix(text, final):
+    assert text[: finished_length(text)] == final

@@ -1,0 +1,62 @@
+"""Where the key and base URL come from, and which URLs may carry the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatbot.errors import UsageError
+from chatbot.settings import DEFAULT_BASE_URL, check_base_url, read_dotenv, resolve_connection
+
+
+def test_environment_key_beats_dotenv_key():
+    key, _ = resolve_connection(None, {"WRITER_API_KEY": "env"}, {"WRITER_API_KEY": "file"})
+    assert key == "env"
+
+
+def test_dotenv_key_is_used_when_the_environment_has_none():
+    key, url = resolve_connection(None, {}, {"WRITER_API_KEY": "file"})
+    assert (key, url) == ("file", DEFAULT_BASE_URL)
+
+
+def test_flag_beats_environment_beats_default_for_the_base_url():
+    env = {"WRITER_API_KEY": "k", "WRITER_BASE_URL": "https://env.example"}
+    assert resolve_connection("https://flag.example", env, {})[1] == "https://flag.example"
+    assert resolve_connection(None, env, {})[1] == "https://env.example"
+    assert resolve_connection(None, {"WRITER_API_KEY": "k"}, {})[1] == DEFAULT_BASE_URL
+
+
+def test_dotenv_base_url_cannot_redirect_a_real_environment_key():
+    dotenv = {"WRITER_API_KEY": "file", "WRITER_BASE_URL": "https://evil.example"}
+    assert resolve_connection(None, {"WRITER_API_KEY": "real"}, dotenv) == (
+        "real",
+        DEFAULT_BASE_URL,
+    )
+    assert resolve_connection(None, {}, dotenv) == ("file", "https://evil.example")
+
+
+def test_missing_key_is_a_usage_error():
+    with pytest.raises(UsageError, match="WRITER_API_KEY"):
+        resolve_connection(None, {"WRITER_API_KEY": "  "}, {})
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "https://x.example/"]
+)
+def test_allowed_base_urls(url):
+    assert check_base_url(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize("url", ["http://api.example.com", "ftp://x", "api.writer.com", "https://"])
+def test_refused_base_urls(url):
+    with pytest.raises(UsageError):
+        check_base_url(url)
+
+
+def test_read_dotenv_reads_only_this_directory(tmp_path: Path):
+    (tmp_path / ".env").write_text("WRITER_API_KEY=abc\nEMPTY=\n")
+    child = tmp_path / "child"
+    child.mkdir()
+    assert read_dotenv(tmp_path) == {"WRITER_API_KEY": "abc"}
+    assert read_dotenv(child) == {}
