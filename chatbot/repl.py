@@ -84,4 +84,5 @@ def run_repl(
             err_console.print(Text(f"error: {failure.error}", style="red"))
         except KeyboardInterrupt:
             pass  # Ctrl-C landed between two steps of the turn
+        console.print()
     return 0

@@ -47,8 +47,8 @@ def run_turn(
     accumulator = ReplyAccumulator()
     reply = accumulator.reply
     status = conv.FAILED
-    renderer.start()
     try:
+        renderer.start()
         with client.stream_chat(body) as chunks:
             for chunk in chunks:
                 for delta in accumulator.feed(chunk):

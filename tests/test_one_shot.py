@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+from chatbot import __version__
 from tests.fake_server import Script
 
 
@@ -100,3 +104,11 @@ def test_env_file_supplies_the_key_but_real_environment_wins(run_cli, fake, home
     (home / "work" / ".env").write_text("WRITER_API_KEY=wrong-key\n")
     assert run_cli("hi").code == 0  # the environment's test-key is used
     assert [r.headers["authorization"] for r in fake.chat_requests()] == ["Bearer test-key"] * 2
+
+
+def test_version_and_module_entry_point(run_cli):
+    assert run_cli("--version").text.strip() == f"writer-chat {__version__}"
+    done = subprocess.run(
+        [sys.executable, "-m", "chatbot", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.startswith("writer-chat ")

@@ -163,3 +163,59 @@ def test_failed_request_keeps_the_message_in_input_history(terminal, fake, home)
     assert "precious words" in history.read_text()
     assert stat.S_IMODE(os.stat(history).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(history.parent).st_mode) == 0o700
+
+
+def test_ctrl_c_while_waiting_for_the_first_token(terminal, fake):
+    fake.queue(Script(first_byte_delay=30))
+    term = terminal()
+    term.type("slow one\r")
+    term.wait_until(lambda: len(fake.chat_requests()) == 1, "the request")
+    term.ctrl("c")
+    term.wait_for("[interrupted]", timeout=3)
+    term.wait_for_prompt(2, timeout=3)
+    term.type("next\r")
+    term.wait_for("You said: next")
+    # nothing arrived, so the interrupted turn left no trace in the conversation
+    assert fake.chat_requests()[1].messages == [{"role": "user", "content": "next"}]
+
+
+def test_ctrl_r_searches_earlier_input(terminal, fake):
+    term = terminal()
+    term.type("remember the alamo\r")
+    term.wait_for("You said: remember the alamo")
+    term.wait_for_prompt(2)
+    term.type("something else\r")
+    term.wait_for("You said: something else")
+    term.wait_for_prompt(3)
+    term.ctrl("r")
+    term.type("alamo")
+    term.wait_for("alamo'")  # prompt_toolkit's reverse-i-search line
+    term.type("\r")  # accept the match into the line
+    term.type("\r")  # and send it
+    term.wait_until(lambda: len(fake.chat_requests()) == 3, "the third request")
+    assert user_turns(fake.chat_requests()[2].messages)[-1] == "remember the alamo"
+
+
+def test_one_shot_on_a_terminal_renders_markdown_and_exits(fake, home):
+    fake.queue(Script(pieces=["## Heading\n\n", "- one\n", "- two\n"]))
+    term = Terminal([WRITER_CHAT, "list please"], cli_env(home, fake.url), str(home / "work"))
+    try:
+        assert term.wait_exit() == 0
+        text = term.text()
+        assert "Heading" in text and "## Heading" not in text
+        assert "• one" in text and "• two" in text
+    finally:
+        term.close()
+
+
+def test_ctrl_c_in_one_shot_exits_130_and_keeps_the_text(fake, home):
+    fake.queue(Script(pieces=[f"w{i} " for i in range(300)], delay=0.1))
+    term = Terminal([WRITER_CHAT, "go"], cli_env(home, fake.url), str(home / "work"))
+    try:
+        term.wait_for("w3")
+        term.ctrl("c")
+        assert term.wait_exit(timeout=3) == 130
+        assert "w0 w1 w2 w3" in term.text()
+        assert "[interrupted]" in term.text()
+    finally:
+        term.close()
