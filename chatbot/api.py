@@ -142,6 +142,8 @@ def status_error(response: httpx.Response, model: str) -> ApiStatusError:
             status,
             description,
         )
+    if status == 429:
+        return ApiStatusError(f"rate limited by the Writer API (HTTP 429): {description}", status)
     if status >= 500:
         return ApiStatusError(f"Writer API server error (HTTP {status}): {description}", status)
     return ApiStatusError(f"request rejected (HTTP {status}): {description}", status, description)

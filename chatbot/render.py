@@ -6,19 +6,17 @@ safe for the screen. They know nothing of HTTP.
 
 from __future__ import annotations
 
-import time
 from typing import Protocol, TextIO
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.live import Live
-from rich.markdown import Markdown
 from rich.segment import Segment, Segments
 from rich.spinner import Spinner
 from rich.text import Text
 
 from chatbot import conversation, sanitize
-from chatbot.blocks import finished_length
-from chatbot.stream import Delta
+from chatbot.blocks import all_blocks, finished_blocks
+from chatbot.markdown import Line, render_block
 
 STATUS_NOTES = {
     conversation.INTERRUPTED: "interrupted",
@@ -26,14 +24,17 @@ STATUS_NOTES = {
     conversation.CONTENT_FILTER: "reply stopped by the content filter",
     conversation.FAILED: "reply incomplete",
 }
+DEFAULT_CODE_THEME = "monokai"
+LIVE_REFRESH_HZ = 15
+REFUSAL_STYLE = "italic red"
 
 
 class Renderer(Protocol):
     def start(self) -> None:
         """The request is on its way (a terminal shows a spinner)."""
 
-    def feed(self, delta: Delta) -> None:
-        """A piece of the reply arrived."""
+    def feed(self, kind: str, text: str) -> None:
+        """A piece of the reply arrived; ``kind`` is "content" or "refusal"."""
 
     def finish(self, status: str) -> None:
         """The reply ended with ``status`` (see chatbot.conversation); always called once."""
@@ -47,17 +48,17 @@ class PlainRenderer:
         self._err = err
         self._clean = sanitize.visible if terminal else sanitize.dropped
         self._last_char = "\n"
-        self._refused = False
         self._wrote = False
+        self._refused = False
 
     def start(self) -> None:
         pass
 
-    def feed(self, delta: Delta) -> None:
-        text = self._clean(delta.text)
+    def feed(self, kind: str, text: str) -> None:
+        text = self._clean(text)
         if not text:
             return
-        if delta.kind == "refusal":
+        if kind == "refusal":
             if not self._refused:
                 self._err.write("refusal: ")
                 self._refused = True
@@ -76,47 +77,67 @@ class PlainRenderer:
         if self._refused:
             self._err.write("\n")
         note = STATUS_NOTES.get(status)
-        shown = self._refused or self._wrote
-        if note and (shown or status != conversation.FAILED):
+        if note and (self._wrote or self._refused or status != conversation.FAILED):
             self._err.write(f"writer-chat: {note}\n")
         self._err.flush()
 
 
-def _is_blank(line: list[Segment]) -> bool:
-    return all(not seg.text.strip() and not (seg.style and seg.style.bgcolor) for seg in line)
+class BlockPrinter:
+    """Prints finished Markdown blocks, each rendered once, with one blank line between."""
+
+    def __init__(self, console: Console, code_theme: str = DEFAULT_CODE_THEME) -> None:
+        self.console = console
+        self.code_theme = code_theme
+        self.printed_any = False
+
+    def print_blocks(self, blocks: list[str]) -> None:
+        segments: list[Segment] = []
+        for block in blocks:
+            lines = render_block(self.console, block, self.code_theme)
+            if not lines:
+                continue
+            if self.printed_any:
+                segments.append(Segment.line())
+            for line in lines:
+                segments.extend(line)
+                segments.append(Segment.line())
+            self.printed_any = True
+        if segments:
+            # crop=False: wide code lines are left to the terminal to soft-wrap.
+            self.console.print(Segments(segments), end="", crop=False)
 
 
-def _trim_blank_lines(lines: list[list[Segment]]) -> list[list[Segment]]:
-    start, end = 0, len(lines)
-    while start < end and _is_blank(lines[start]):
-        start += 1
-    while end > start and _is_blank(lines[end - 1]):
-        end -= 1
-    return lines[start:end]
+def print_markdown(console: Console, text: str, code_theme: str = DEFAULT_CODE_THEME) -> None:
+    """Render a whole reply at once, exactly as the streaming renderer leaves it."""
+    BlockPrinter(console, code_theme).print_blocks(all_blocks(sanitize.visible(text)))
 
 
 class _Tail:
-    """The unfinished last block, cut to the lines that fit on screen (rich has no such mode)."""
+    """The unfinished last block, cut to the lines that fit on screen (rich has no such mode).
 
-    def __init__(self, markdown: Markdown | None, refusal: str, gap: bool) -> None:
-        self._markdown = markdown
+    It is rendered only when the live area refreshes (at most LIVE_REFRESH_HZ), never per delta.
+    """
+
+    def __init__(self, printer: BlockPrinter, source: str, refusal: str) -> None:
+        self._printer = printer
+        self._source = source
         self._refusal = refusal
-        self._gap = gap
-        self._cache: tuple[tuple[int, int], list[list[Segment]]] | None = None
+        self._gap = printer.printed_any
+        self._cache: tuple[tuple[int, int], list[Line]] | None = None
 
-    def _lines(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
-        key = (options.max_width, console.size.height)
+    def _lines(self, console: Console, options: ConsoleOptions) -> list[Line]:
+        height = console.size.height
+        key = (options.max_width, height)
         if self._cache and self._cache[0] == key:
             return self._cache[1]
-        lines: list[list[Segment]] = []
-        if self._markdown is not None:
-            lines = _trim_blank_lines(console.render_lines(self._markdown, options, pad=False))
+        room = max(1, height - 2)
+        source = _preview_source(self._source, room)
+        lines = render_block(console, source, self._printer.code_theme) if source.strip() else []
         if self._refusal:
-            refusal = Text(self._refusal, style="italic red")
-            lines += console.render_lines(refusal, options, pad=False)
+            lines += console.render_lines(Text(self._refusal, REFUSAL_STYLE), options, pad=False)
         if lines and self._gap:
             lines.insert(0, [])
-        lines = lines[-max(1, key[1] - 2) :]
+        lines = lines[-room:]
         self._cache = (key, lines)
         return lines
 
@@ -126,22 +147,28 @@ class _Tail:
             yield Segment.line()
 
 
+def _preview_source(source: str, room: int) -> str:
+    """For a long open code fence show its first line and its last ``room`` lines only, so a
+    preview costs the same however long the fence grows (the final print is complete)."""
+    if not source.lstrip(" ").startswith(("```", "~~~")):
+        return source
+    lines = source.split("\n")
+    if len(lines) <= 2 * room:
+        return source
+    return "\n".join([lines[0], *lines[-room:]])
+
+
 class MarkdownRenderer:
     """Rich Markdown: finished blocks are rendered once into the scrollback; only the open
     tail block is redrawn in a small live area (see shared/DESIGN.md, "Rendering a stream")."""
 
-    def __init__(self, console: Console, code_theme: str = "monokai", max_hz: float = 20) -> None:
+    def __init__(self, console: Console, code_theme: str = DEFAULT_CODE_THEME) -> None:
         self.console = console
-        self._code_theme = code_theme
-        self._min_interval = 1.0 / max_hz
+        self._printer = BlockPrinter(console, code_theme)
         self._pending = ""
         self._refusal = ""
-        self._printed_any = False
-        self._last_refresh = 0.0
         self._live: Live | None = None
-
-    def _markdown(self, source: str) -> Markdown:
-        return Markdown(source, code_theme=self._code_theme, hyperlinks=False)
+        self._drawn_first = False
 
     def start(self) -> None:
         spinner = Spinner("dots", Text("waiting for the reply…", style="dim"), style="cyan")
@@ -149,63 +176,40 @@ class MarkdownRenderer:
             spinner,
             console=self.console,
             transient=True,
-            refresh_per_second=12,
+            refresh_per_second=LIVE_REFRESH_HZ,
             redirect_stdout=False,
             redirect_stderr=False,
         )
         self._live.start()
 
-    def feed(self, delta: Delta) -> None:
-        text = sanitize.visible(delta.text)
-        if delta.kind == "refusal":
+    def feed(self, kind: str, text: str) -> None:
+        text = sanitize.visible(text)
+        if kind == "refusal":
             self._refusal += text
         else:
             self._pending += text
-            if "\n" in text:
-                self._commit_finished()
-        self._update_live()
-
-    def _commit_finished(self) -> None:
-        length = finished_length(self._pending)
-        if length:
-            self._print_block(self._pending[:length])
-            self._pending = self._pending[length:]
-
-    def _update_live(self) -> None:
-        if self._live is None:
-            return
-        now = time.monotonic()
-        first = self._last_refresh == 0.0
-        markdown = self._markdown(self._pending) if self._pending.strip() else None
-        tail = _Tail(markdown, self._refusal, gap=self._printed_any)
-        refresh = first or now - self._last_refresh >= self._min_interval
-        self._live.update(tail, refresh=refresh)
-        if refresh:
-            self._last_refresh = now
-
-    def _print_block(self, source: str) -> None:
-        lines = _trim_blank_lines(
-            self.console.render_lines(self._markdown(source), self.console.options, pad=False)
-        )
-        if not lines:
-            return
-        segments: list[Segment] = [Segment.line()] if self._printed_any else []
-        for line in lines:
-            segments.extend(line)
-            segments.append(Segment.line())
-        self.console.print(Segments(segments), end="")
-        self._printed_any = True
+            if "\n" in text:  # block boundaries only move when a line ends
+                blocks, length = finished_blocks(self._pending)
+                if blocks:
+                    self._printer.print_blocks(blocks)
+                    self._pending = self._pending[length:]
+        if self._live is not None:
+            # The first piece is drawn at once; later ones at the live area's next refresh.
+            self._live.update(
+                _Tail(self._printer, self._pending, self._refusal), refresh=not self._drawn_first
+            )
+            self._drawn_first = True
 
     def finish(self, status: str) -> None:
         if self._live is not None:
             self._live.stop()
             self._live = None
-        shown = self._printed_any or bool(self._pending.strip() or self._refusal)
         if self._pending.strip():
-            self._print_block(self._pending)
+            self._printer.print_blocks(all_blocks(self._pending))
         self._pending = ""
+        shown = self._printer.printed_any or bool(self._refusal)
         if self._refusal:
-            self.console.print(Text(self._refusal, style="italic red"))
+            self.console.print(Text(self._refusal, REFUSAL_STYLE))
         note = STATUS_NOTES.get(status)
         if note and (shown or status != conversation.FAILED):
             self.console.print(Text(f"[{note}]", style="dim italic"))

@@ -52,7 +52,7 @@ def run_turn(
         with client.stream_chat(body) as chunks:
             for chunk in chunks:
                 for delta in accumulator.feed(chunk):
-                    renderer.feed(delta)
+                    renderer.feed(delta.kind, delta.text)
         if reply.finish_reason is None:
             raise ApiError("the reply stream ended before the reply was finished")
         status = _FINISH_STATUS.get(reply.finish_reason, conv.COMPLETE)

@@ -9,7 +9,6 @@ from rich.console import Console
 
 from chatbot import sanitize
 from chatbot.render import MarkdownRenderer
-from chatbot.stream import Delta
 
 PAYLOADS = [
     "A\x1b]52;c;SGVsbG8=\x07B",
@@ -47,7 +46,7 @@ def test_the_markdown_renderer_emits_only_its_own_escape_codes(payload):
     renderer = MarkdownRenderer(console)
     renderer.start()
     for piece in [f"text {payload} ", "and `", payload, "`\n\n```\n", payload, "\n```\n"]:
-        renderer.feed(Delta("content", piece))
+        renderer.feed("content", piece)
     renderer.finish("complete")
     written = out.getvalue()
     # With colour off, the only escapes rich may write are its own cursor and erase codes.
@@ -61,6 +60,6 @@ def test_markup_in_model_text_is_printed_literally():
     console = Console(file=out, force_terminal=True, width=80, color_system=None)
     renderer = MarkdownRenderer(console)
     renderer.start()
-    renderer.feed(Delta("content", "a [/bold] b [link=file:///etc/passwd]x[/link] :smile:\n"))
+    renderer.feed("content", "a [/bold] b [link=file:///etc/passwd]x[/link] :smile:\n")
     renderer.finish("complete")
     assert "a [/bold] b [link=file:///etc/passwd]x[/link] :smile:" in out.getvalue()
