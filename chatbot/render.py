@@ -6,6 +6,8 @@ safe for the screen. They know nothing of HTTP.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Protocol, TextIO
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -158,6 +160,30 @@ def _preview_source(source: str, room: int) -> str:
     return "\n".join([lines[0], *lines[-room:]])
 
 
+class _Ticker(threading.Thread):
+    """Redraws the live area at a bounded rate while a reply streams.
+
+    rich's own refresh thread computes where to erase the live area under its lock but draws
+    afterwards, so a block printed from the main thread during a redraw can leave a stale copy
+    of the tail on screen. Every redraw and every print here happens under one lock instead.
+    """
+
+    def __init__(self, redraw: Callable[[], None], hz: float) -> None:
+        super().__init__(name="writer-chat-live", daemon=True)
+        self._redraw = redraw
+        self._interval = 1.0 / hz
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            self._redraw()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self is not threading.current_thread():
+            self.join()
+
+
 class MarkdownRenderer:
     """Rich Markdown: finished blocks are rendered once into the scrollback; only the open
     tail block is redrawn in a small live area (see shared/DESIGN.md, "Rendering a stream")."""
@@ -168,7 +194,9 @@ class MarkdownRenderer:
         self._pending = ""
         self._refusal = ""
         self._live: Live | None = None
-        self._drawn_first = False
+        self._ticker: _Ticker | None = None
+        self._lock = threading.Lock()
+        self._dirty = True  # the spinner animates until the first piece arrives
 
     def start(self) -> None:
         spinner = Spinner("dots", Text("waiting for the reply…", style="dim"), style="cyan")
@@ -176,11 +204,19 @@ class MarkdownRenderer:
             spinner,
             console=self.console,
             transient=True,
-            refresh_per_second=LIVE_REFRESH_HZ,
+            auto_refresh=False,
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        self._live.start()
+        self._live.start(refresh=True)
+        self._ticker = _Ticker(self._redraw_if_dirty, LIVE_REFRESH_HZ)
+        self._ticker.start()
+
+    def _redraw_if_dirty(self) -> None:
+        with self._lock:
+            if self._live is not None and self._dirty:
+                self._live.refresh()
+                self._dirty = isinstance(self._live.renderable, Spinner)
 
     def feed(self, kind: str, text: str) -> None:
         text = sanitize.visible(text)
@@ -188,22 +224,28 @@ class MarkdownRenderer:
             self._refusal += text
         else:
             self._pending += text
-            if "\n" in text:  # block boundaries only move when a line ends
-                blocks, length = finished_blocks(self._pending)
-                if blocks:
-                    self._printer.print_blocks(blocks)
-                    self._pending = self._pending[length:]
-        if self._live is not None:
-            # The first piece is drawn at once; later ones at the live area's next refresh.
-            self._live.update(
-                _Tail(self._printer, self._pending, self._refusal), refresh=not self._drawn_first
-            )
-            self._drawn_first = True
+        blocks: list[str] = []
+        if kind == "content" and "\n" in text:  # block boundaries only move when a line ends
+            blocks, length = finished_blocks(self._pending)
+            self._pending = self._pending[length:]
+        with self._lock:
+            if blocks:
+                self._printer.print_blocks(blocks)
+            if self._live is not None:
+                first = isinstance(self._live.renderable, Spinner)
+                self._live.update(_Tail(self._printer, self._pending, self._refusal))
+                if first:  # the first piece is drawn at once, later ones at the next tick
+                    self._live.refresh()
+                self._dirty = not first
 
     def finish(self, status: str) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        with self._lock:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
         if self._pending.strip():
             self._printer.print_blocks(all_blocks(self._pending))
         self._pending = ""
