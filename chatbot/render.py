@@ -209,10 +209,11 @@ class MarkdownRenderer:
             redirect_stderr=False,
         )
         self._live.start(refresh=True)
-        self._ticker = _Ticker(self._redraw_if_dirty, LIVE_REFRESH_HZ)
+        self._ticker = _Ticker(self.redraw, LIVE_REFRESH_HZ)
         self._ticker.start()
 
-    def _redraw_if_dirty(self) -> None:
+    def redraw(self) -> None:
+        """Redraw the live area if anything changed since the last redraw (the ticker's job)."""
         with self._lock:
             if self._live is not None and self._dirty:
                 self._live.refresh()

@@ -219,3 +219,59 @@ def test_ctrl_c_in_one_shot_exits_130_and_keeps_the_text(fake, home):
         assert "[interrupted]" in term.text()
     finally:
         term.close()
+
+
+def _long_reply(sections: int) -> list[str]:
+    generic = (Path(__file__).with_name("documents") / "generic.md").read_text()
+    text = (
+        "\n".join(
+            generic.replace("## Getting started", f"## Part {n}: getting started", 1)
+            for n in range(1, sections + 1)
+        )
+        + "\nThe very last line."
+    )
+    return [text[i : i + 7] for i in range(0, len(text), 7)]
+
+
+def _headings(term: Terminal) -> list[str]:
+    return [line.strip() for line in term.lines() if "getting started with the parser" in line]
+
+
+def test_a_reply_taller_than_the_terminal_is_drawn_once(terminal, fake):
+    fake.queue(Script(pieces=_long_reply(8), delay=0.001))
+    term = terminal()
+    term.type("long please\r")
+    term.wait_for_prompt(2, timeout=30)
+    assert _headings(term) == [f"Part {n}: getting started with the parser" for n in range(1, 9)]
+    assert "The very last line." in "\n".join(term.screen.display)  # on screen, not scrolled off
+
+
+def test_terminal_resize_during_a_stream_keeps_printed_text_intact(terminal, fake):
+    fake.queue(Script(pieces=_long_reply(6), delay=0.003))
+    term = terminal()
+    term.type("long please\r")
+    term.wait_for("Part 2: getting started")
+    term.screen.resize(30, 80)
+    term.child.setwinsize(30, 80)
+    term.wait_for_prompt(2, timeout=30)
+    assert _headings(term) == [f"Part {n}: getting started with the parser" for n in range(1, 7)]
+    assert "The very last line." in "\n".join(term.screen.display)
+
+
+def test_no_markdown_shows_the_source_text(terminal, fake):
+    fake.queue(Script(pieces=["# Title\n\n", "**bold**\n"]))
+    term = terminal("--no-markdown")
+    term.type("raw\r")
+    term.wait_for("**bold**")
+    assert "# Title" in term.text()
+
+
+def test_no_color_gives_plain_text_too(fake, home):
+    fake.queue(Script(pieces=["# Title\n\n", "**bold**\n"]))
+    env = cli_env(home, fake.url, NO_COLOR="1")
+    term = Terminal([WRITER_CHAT, "raw please"], env, str(home / "work"))
+    try:
+        assert term.wait_exit() == 0
+        assert "# Title" in term.text() and "**bold**" in term.text()
+    finally:
+        term.close()

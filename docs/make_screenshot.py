@@ -1,0 +1,85 @@
+"""Regenerate docs/screenshot.svg from a real exchange with the fake Writer server.
+
+    uv run python docs/make_screenshot.py
+
+The request goes through the real client, stream decoder and Markdown renderer; the console
+records what the renderer printed and rich exports it as SVG.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from chatbot import __version__  # noqa: E402
+from chatbot.api import ChatParams, WriterClient  # noqa: E402
+from chatbot.conversation import Conversation  # noqa: E402
+from chatbot.render import MarkdownRenderer  # noqa: E402
+from chatbot.turn import run_turn  # noqa: E402
+from tests.fake_server import TEST_KEY, FakeWriter, Script  # noqa: E402
+
+QUESTION = "How do I read a TOML config in Python?"
+REPLY = """\
+Use the standard library's `tomllib` (Python 3.11+). It parses bytes, so open the file in
+**binary** mode:
+
+```python
+import tomllib
+from pathlib import Path
+
+def load_config(path: Path) -> dict:
+    with path.open("rb") as f:
+        return tomllib.load(f)
+```
+
+| function | input | notes |
+|----------|-------|-------|
+| `tomllib.load` | binary file | raises `TOMLDecodeError` on bad input |
+| `tomllib.loads` | `str` | same rules |
+
+> `tomllib` only reads TOML. To write it, use a package such as `tomli-w`.
+"""
+
+
+def main() -> None:
+    console = Console(
+        record=True, file=io.StringIO(), width=92, force_terminal=False, color_system="truecolor"
+    )
+    console.print(
+        Text.assemble(
+            (f"writer-chat {__version__}", "bold"),
+            " · palmyra-x5 · type exit or press Ctrl-D to quit, Alt-Enter for a new line",
+            style="dim",
+        )
+    )
+    console.print(Text.assemble(("> ", "bold cyan"), QUESTION))
+    pieces = [REPLY[i : i + 5] for i in range(0, len(REPLY), 5)]
+    with FakeWriter() as fake:
+        fake.queue(Script(pieces=pieces))
+        client = WriterClient(TEST_KEY, fake.url, timeout=10)
+        try:
+            run_turn(
+                client,
+                ChatParams("palmyra-x5"),
+                Conversation(),
+                QUESTION,
+                MarkdownRenderer(console),
+            )
+        finally:
+            client.close()
+    console.print()
+    console.print(Text("> ", "bold cyan"))
+    target = ROOT / "docs" / "screenshot.svg"
+    console.save_svg(str(target), title="writer-chat")
+    print(f"wrote {target.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
