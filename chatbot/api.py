@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ from chatbot.errors import (
     StreamError,
     UnknownModelError,
 )
+from chatbot.retry import RetryPolicy, is_retryable_status, retry_after
 from chatbot.sanitize import one_line
 from chatbot.stream import describe_error_body, iter_chunks
 
@@ -52,6 +55,9 @@ def build_chat_body(params: ChatParams, messages: list[dict[str, Any]]) -> dict[
     return body
 
 
+RetryNotice = Callable[[str], None]
+
+
 class WriterClient:
     """A thin wrapper over one ``httpx.Client``, so the connection is reused across turns."""
 
@@ -60,10 +66,14 @@ class WriterClient:
         api_key: str,
         base_url: str,
         timeout: float,
+        *,
+        retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._rng = random.Random()
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={
@@ -80,44 +90,102 @@ class WriterClient:
         self._http.close()
 
     @contextlib.contextmanager
-    def stream_chat(self, body: dict[str, Any]) -> Iterator[Iterator[dict[str, Any]]]:
+    def stream_chat(
+        self, body: dict[str, Any], on_retry: RetryNotice | None = None
+    ) -> Iterator[Iterator[dict[str, Any]]]:
         """Open a streamed chat request; yields an iterator of chunk dicts.
 
-        Leaving the ``with`` block (normally, on an error, or on Ctrl-C) closes the response at
-        once, so the server sees the disconnect.
+        Failures before the reply starts are retried (see chatbot.retry). Leaving the ``with``
+        block (normally, on an error, or on Ctrl-C) closes the response at once, so the server
+        sees the disconnect. ``on_retry`` hears one line before each wait.
         """
-        with self._translate_errors(), self._http.stream("POST", "/v1/chat", json=body) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise status_error(response, body.get("model", ""))
-            if response.status_code >= 300:
+        response = self._open_with_retries(body, on_retry)
+        try:
+            yield self._chunks(response)
+        finally:
+            response.close()
+
+    def _open_with_retries(
+        self, body: dict[str, Any], on_retry: RetryNotice | None
+    ) -> httpx.Response:
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            try:
+                return self._open(body)
+            except RetryableError as error:
+                wait = self.retry.delay(attempt, error.server_delay, self._rng)
+                if not self.retry.allows(attempt, waited, wait):
+                    raise error.cause from None
+                if on_retry:
+                    on_retry(
+                        f"{error.reason}, retrying in {_seconds(wait)} ({attempt}/{self.retry.retries})"
+                    )
+                time.sleep(wait)
+                waited += wait
+
+    def _open(self, body: dict[str, Any]) -> httpx.Response:
+        request = self._http.build_request("POST", "/v1/chat", json=body)
+        try:
+            response = self._http.send(request, stream=True)
+        except (httpx.NetworkError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as error:
+            raise RetryableError(self._translate(error, opening=True), "cannot connect") from None
+        except httpx.HTTPError as error:
+            raise self._translate(error, opening=True) from None
+        if response.status_code < 300:
+            return response
+        with contextlib.closing(response):
+            if response.status_code < 400:
                 where = response.headers.get("location", "elsewhere")
                 raise ApiError(
                     f"the server redirected to {one_line(where, 120)} (HTTP "
                     f"{response.status_code}); check --base-url"
                 )
-            yield self._chunks(response)
+            try:
+                response.read()
+            except httpx.HTTPError as error:
+                raise self._translate(error, opening=True) from None
+            error = status_error(response, body.get("model", ""))
+            if is_retryable_status(response.status_code, response.headers):
+                reason = (
+                    "rate limited"
+                    if response.status_code == 429
+                    else (f"server answered HTTP {response.status_code}")
+                )
+                raise RetryableError(error, reason, retry_after(response.headers))
+            raise error
 
     def _chunks(self, response: httpx.Response) -> Iterator[dict[str, Any]]:
-        with self._translate_errors():
-            yield from iter_chunks(response)
-
-    @contextlib.contextmanager
-    def _translate_errors(self) -> Iterator[None]:
         try:
-            yield
-        except httpx.TimeoutException as error:
+            yield from iter_chunks(response)
+        except httpx.HTTPError as error:
+            raise self._translate(error, opening=False) from None
+
+    def _translate(self, error: httpx.HTTPError, *, opening: bool) -> ApiError:
+        """One line saying what went wrong, in the user's terms."""
+        if isinstance(error, httpx.TimeoutException):
             what = "connecting to" if isinstance(error, httpx.ConnectTimeout) else "waiting for"
-            raise ApiTimeoutError(
+            return ApiTimeoutError(
                 f"timed out after {self.timeout:g} s {what} {self.base_url} (see --timeout)"
-            ) from None
-        except httpx.RemoteProtocolError as error:
-            raise StreamError(f"the connection broke mid-reply: {one_line(str(error))}") from None
-        except httpx.ReadError as error:
-            raise StreamError(f"the connection broke mid-reply: {one_line(str(error))}") from None
-        except httpx.TransportError as error:
-            reason = one_line(str(error)) or type(error).__name__
-            raise ApiConnectionError(f"cannot connect to {self.base_url}: {reason}") from None
+            )
+        reason = one_line(str(error)) or type(error).__name__
+        if opening:
+            return ApiConnectionError(f"cannot connect to {self.base_url}: {reason}")
+        return StreamError(f"the connection broke mid-reply: {reason}")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 1 else f"{value:.0f} s"
+
+
+class RetryableError(Exception):
+    """A failure before the reply started that may succeed if sent again."""
+
+    def __init__(self, cause: ApiError, reason: str, server_delay: float | None = None) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.reason = reason
+        self.server_delay = server_delay
 
 
 def status_error(response: httpx.Response, model: str) -> ApiStatusError:

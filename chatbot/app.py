@@ -10,6 +10,7 @@ from chatbot.api import ChatParams, WriterClient
 from chatbot.conversation import Conversation
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 from chatbot.render import MarkdownRenderer, PlainRenderer, Renderer
+from chatbot.retry import RetryPolicy
 from chatbot.settings import Settings
 from chatbot.tty import keys_not_echoed
 from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
@@ -27,7 +28,12 @@ def chat_params(settings: Settings) -> ChatParams:
 
 def run(settings: Settings, message: str | None) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
-    client = WriterClient(settings.api_key, settings.base_url, settings.timeout)
+    client = WriterClient(
+        settings.api_key,
+        settings.base_url,
+        settings.timeout,
+        retry=RetryPolicy(retries=settings.retries),
+    )
     try:
         if message is None:
             from chatbot.repl import run_repl

@@ -15,7 +15,13 @@ import typer
 
 from chatbot import __version__
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, WriterChatError
-from chatbot.settings import DEFAULT_MODEL, DEFAULT_TIMEOUT, Settings, read_dotenv
+from chatbot.settings import (
+    DEFAULT_MODEL,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    Settings,
+    read_dotenv,
+)
 
 PROG = "writer-chat"
 
@@ -82,6 +88,12 @@ def chat(
             min=0.1, metavar="SECONDS", help="Wait this long to connect and between bytes."
         ),
     ] = DEFAULT_TIMEOUT,
+    retries: Annotated[
+        int,
+        typer.Option(
+            min=0, max=10, metavar="N", help="Retries before the reply starts (429, 5xx, network)."
+        ),
+    ] = DEFAULT_RETRIES,
     no_markdown: Annotated[
         bool, typer.Option("--no-markdown", help="Print replies as plain text.")
     ] = False,
@@ -103,6 +115,7 @@ def chat(
         top_p=top_p,
         stop=tuple(stop or ()),
         timeout=timeout,
+        retries=retries,
         markdown=not no_markdown and "NO_COLOR" not in os.environ,
     )
     message = _one_shot_message(" ".join(prompt or ()))

@@ -40,6 +40,15 @@ class Conversation:
         if self.turns and self.turns[-1].role == "user":
             self.turns.pop()
 
+    def pop_exchange(self) -> str | None:
+        """Remove the last user message and everything after it; return that message."""
+        for index in range(len(self.turns) - 1, -1, -1):
+            if self.turns[index].role == "user":
+                text = self.turns[index].content
+                del self.turns[index:]
+                return text
+        return None
+
     def api_messages(self) -> list[dict[str, Any]]:
         messages = [{"role": "system", "content": self.system}] if self.system else []
         messages.extend(turn.to_api() for turn in self.turns)

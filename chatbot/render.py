@@ -38,6 +38,9 @@ class Renderer(Protocol):
     def feed(self, kind: str, text: str) -> None:
         """A piece of the reply arrived; ``kind`` is "content" or "refusal"."""
 
+    def notice(self, text: str) -> None:
+        """A line about the request itself (a retry), shown apart from the reply."""
+
     def finish(self, status: str) -> None:
         """The reply ended with ``status`` (see chatbot.conversation); always called once."""
 
@@ -71,6 +74,10 @@ class PlainRenderer:
         self._out.flush()
         self._last_char = text[-1]
         self._wrote = True
+
+    def notice(self, text: str) -> None:
+        self._err.write(f"writer-chat: {text}\n")
+        self._err.flush()
 
     def finish(self, status: str) -> None:
         if self._last_char != "\n":
@@ -238,6 +245,11 @@ class MarkdownRenderer:
                 if first:  # the first piece is drawn at once, later ones at the next tick
                     self._live.refresh()
                 self._dirty = not first
+
+    def notice(self, text: str) -> None:
+        # Printed through the live console (above the spinner) so the live area stays intact.
+        with self._lock:
+            self.console.print(Text(text, style="dim"))
 
     def finish(self, status: str) -> None:
         if self._ticker is not None:

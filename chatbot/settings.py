@@ -13,6 +13,7 @@ from chatbot.errors import UsageError
 DEFAULT_MODEL = "palmyra-x5"
 DEFAULT_BASE_URL = "https://api.writer.com"
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 2
 KEY_VARIABLE = "WRITER_API_KEY"
 BASE_URL_VARIABLE = "WRITER_BASE_URL"
 
@@ -28,6 +29,7 @@ class Settings:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
     markdown: bool = True
 
 

@@ -49,7 +49,7 @@ def run_turn(
     status = conv.FAILED
     try:
         renderer.start()
-        with client.stream_chat(body) as chunks:
+        with client.stream_chat(body, on_retry=renderer.notice) as chunks:
             for chunk in chunks:
                 for delta in accumulator.feed(chunk):
                     renderer.feed(delta.kind, delta.text)

@@ -51,7 +51,7 @@ def test_other_client_errors_show_the_server_description(run_cli, fake):
 
 def test_server_error_body_with_escape_codes_is_sanitised(run_cli, fake):
     fake.queue(Script(status=503, error="overloaded \x1b]0;pwned\x07 now"))
-    result = run_cli("hi")
+    result = run_cli("--retries", "0", "hi")
     assert_one_line(result, 1, "server error (HTTP 503)", "overloaded")
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
 
@@ -60,7 +60,7 @@ def test_connection_refused(run_cli, home):
     with socket.socket() as probe:  # a port that nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = run_cli("hi", WRITER_BASE_URL=f"http://127.0.0.1:{port}")
+    result = run_cli("--retries", "0", "hi", WRITER_BASE_URL=f"http://127.0.0.1:{port}")
     assert_one_line(result, 1, "cannot connect to", "refused")
 
 

@@ -146,7 +146,7 @@ def test_multiline_paste_and_alt_enter_send_one_message(terminal, fake):
 
 def test_failed_request_keeps_the_message_in_input_history(terminal, fake, home):
     fake.queue(Script(status=500, error="upstream exploded"))
-    term = terminal()
+    term = terminal("--retries", "0")
     term.type("precious words\r")
     term.wait_for("error: Writer API server error (HTTP 500): upstream exploded")
     term.wait_for_prompt(2)
