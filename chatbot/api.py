@@ -118,9 +118,8 @@ class WriterClient:
                 if not self.retry.allows(attempt, waited, wait):
                     raise error.cause from None
                 if on_retry:
-                    on_retry(
-                        f"{error.reason}, retrying in {_seconds(wait)} ({attempt}/{self.retry.retries})"
-                    )
+                    progress = f"({attempt}/{self.retry.retries})"
+                    on_retry(f"{error.reason}, retrying in {_seconds(wait)} {progress}")
                 time.sleep(wait)
                 waited += wait
 

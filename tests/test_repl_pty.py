@@ -275,3 +275,79 @@ def test_no_color_gives_plain_text_too(fake, home):
         assert "# Title" in term.text() and "**bold**" in term.text()
     finally:
         term.close()
+
+
+def test_retry_after_a_broken_stream_resends_without_duplicating(terminal, fake):
+    fake.queue(Script(pieces=["half ", "an ", "answer"], fault="reset", fault_after=2))
+    term = terminal()
+    term.type("explain\r")
+    term.wait_for("error: the connection broke mid-reply")
+    term.wait_for_prompt(2)
+    assert "half an" in term.text()
+    term.type("/retry\r")
+    term.wait_for("You said: explain")
+    first, second = fake.wait_for_requests(2)
+    assert first.messages == second.messages == [{"role": "user", "content": "explain"}]
+    term.wait_for_prompt(3)
+    term.type("more\r")
+    term.wait_for("You said: more")
+    third = fake.wait_for_requests(3)[2]
+    assert [m["role"] for m in third.messages] == ["user", "assistant", "user"]
+    assert third.messages[1]["content"] == "You said: explain"  # the broken reply was dropped
+
+
+def test_retry_after_a_failure_before_any_reply(terminal, fake):
+    fake.queue(Script(status=400, error="temporarily bad"))
+    term = terminal()
+    term.type("try me\r")
+    term.wait_for("temporarily bad")
+    term.wait_for_prompt(2)
+    term.type("/retry\r")
+    term.wait_for("You said: try me")
+    assert fake.wait_for_requests(2)[1].messages == [{"role": "user", "content": "try me"}]
+
+
+def test_undo_removes_the_last_exchange(terminal, fake):
+    term = terminal()
+    term.type("keep this\r")
+    term.wait_for("You said: keep this")
+    term.wait_for_prompt(2)
+    term.type("forget this\r")
+    term.wait_for("You said: forget this")
+    term.wait_for_prompt(3)
+    term.type("/undo\r")
+    term.wait_for("removed: forget this")
+    term.wait_for_prompt(4)
+    term.type("next\r")
+    term.wait_for("You said: next")
+    assert user_turns(fake.wait_for_requests(3)[2].messages) == ["keep this", "next"]
+
+
+def test_unknown_command_is_not_sent_and_double_slash_escapes(terminal, fake):
+    term = terminal()
+    term.type("/frobnicate\r")
+    term.wait_for("unknown command /frobnicate")
+    term.wait_for_prompt(2)
+    term.type("//etc/hosts is a file\r")
+    term.wait_for("You said: /etc/hosts is a file")
+    assert user_turns(fake.chat_requests()[0].messages) == ["/etc/hosts is a file"]
+
+
+def test_double_ctrl_c_at_the_prompt_exits(terminal, fake):
+    term = terminal()
+    term.ctrl("c")
+    term.wait_for("Ctrl-C again to quit")
+    term.ctrl("c")
+    assert term.wait_exit() == 0
+
+
+def test_retry_notice_in_the_repl_leaves_the_screen_clean(terminal, fake):
+    fake.queue(Script(status=429, headers={"retry-after-ms": "300"}))
+    term = terminal()
+    term.type("hello\r")
+    term.wait_for("You said: hello")
+    term.wait_for_prompt(2)
+    text = term.text()
+    assert text.count("rate limited, retrying in 0.3 s (1/2)") == 1
+    assert "waiting for the reply" not in text  # the spinner is gone
+    assert text.count("You said: hello") == 1
