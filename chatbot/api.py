@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from chatbot import __version__
+from chatbot import __version__, debug
 from chatbot.errors import (
     ApiConnectionError,
     ApiError,
@@ -84,6 +84,7 @@ class WriterClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=False,
+            event_hooks={"request": [_trace_request], "response": [_trace_response]},
         )
 
     def close(self) -> None:
@@ -171,6 +172,23 @@ class WriterClient:
         if opening:
             return ApiConnectionError(f"cannot connect to {self.base_url}: {reason}")
         return StreamError(f"the connection broke mid-reply: {reason}")
+
+
+def _trace_request(request: httpx.Request) -> None:
+    if debug.enabled():
+        headers = {
+            k: ("Bearer ****" if k == "authorization" else v) for k, v in request.headers.items()
+        }
+        debug.log.debug(
+            "-> %s %s %s %d bytes", request.method, request.url, headers, len(request.content)
+        )
+
+
+def _trace_response(response: httpx.Response) -> None:
+    if debug.enabled():
+        debug.log.debug(
+            "<- HTTP %d %s %s", response.status_code, response.reason_phrase, dict(response.headers)
+        )
 
 
 def _seconds(value: float) -> str:

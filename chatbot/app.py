@@ -1,8 +1,9 @@
-"""Wire the parts together for one run: the client, the consoles, and the chosen mode."""
+"""Wire the parts together for one run: the client, the renderer, and the chosen mode."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
 
@@ -15,6 +16,8 @@ from chatbot.settings import Settings
 from chatbot.tty import keys_not_echoed
 from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
 
+RendererFactory = Callable[[], Renderer]
+
 
 def chat_params(settings: Settings) -> ChatParams:
     return ChatParams(
@@ -26,6 +29,14 @@ def chat_params(settings: Settings) -> ChatParams:
     )
 
 
+def renderer_factory(settings: Settings, console: Console) -> RendererFactory:
+    """Live Markdown on a terminal; plain text with --no-markdown, NO_COLOR, --raw or a pipe."""
+    terminal = sys.stdout.isatty()
+    if terminal and settings.markdown:
+        return lambda: MarkdownRenderer(console)
+    return lambda: PlainRenderer(sys.stdout, sys.stderr, terminal=terminal, raw=settings.raw)
+
+
 def run(settings: Settings, message: str | None) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
     client = WriterClient(
@@ -34,30 +45,27 @@ def run(settings: Settings, message: str | None) -> int:
         settings.timeout,
         retry=RetryPolicy(retries=settings.retries),
     )
+    console = Console(highlight=False)
+    new_renderer = renderer_factory(settings, console)
     try:
         if message is None:
-            from chatbot.repl import run_repl
+            from chatbot.repl import Repl
 
-            return run_repl(
+            repl = Repl(
                 client,
                 chat_params(settings),
                 settings.system,
-                markdown=settings.markdown,
-                console=Console(highlight=False),
+                new_renderer=new_renderer,
+                console=console,
                 err_console=Console(stderr=True, highlight=False),
             )
-        return run_one_shot(client, settings, message)
+            return repl.run()
+        return run_one_shot(client, settings, message, new_renderer())
     finally:
         client.close()
 
 
-def run_one_shot(client: WriterClient, settings: Settings, message: str) -> int:
-    terminal = sys.stdout.isatty()
-    renderer: Renderer
-    if terminal and settings.markdown:
-        renderer = MarkdownRenderer(Console(highlight=False))
-    else:
-        renderer = PlainRenderer(sys.stdout, sys.stderr, terminal=terminal)
+def run_one_shot(client: WriterClient, settings: Settings, message: str, renderer: Renderer) -> int:
     conversation = Conversation(system=settings.system)
     try:
         with keys_not_echoed():

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 
-from chatbot import __version__
-from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, WriterChatError
+from chatbot import __version__, debug
+from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, WriterChatError
+from chatbot.inputs import DEFAULT_MAX_INPUT, one_shot_message
 from chatbot.settings import (
     DEFAULT_MODEL,
     DEFAULT_RETRIES,
@@ -97,14 +98,46 @@ def chat(
     no_markdown: Annotated[
         bool, typer.Option("--no-markdown", help="Print replies as plain text.")
     ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="Write the model's text unchanged, control characters too."),
+    ] = False,
+    max_input: Annotated[
+        int,
+        typer.Option(min=1, metavar="BYTES", help="Refuse piped input larger than this."),
+    ] = DEFAULT_MAX_INPUT,
+    encoding: Annotated[
+        str, typer.Option(metavar="NAME", help="Encoding of piped input.")
+    ] = "utf-8",
+    allow_insecure_http: Annotated[
+        bool,
+        typer.Option(
+            "--allow-insecure-http", help="Allow a plain http:// base URL that is not loopback."
+        ),
+    ] = False,
+    debug_trace: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Trace requests and responses on stderr (key redacted) [env WRITER_LOG].",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> int:
-    from chatbot.settings import resolve_connection
+    from chatbot.settings import dotenv_warning, resolve_connection
 
-    api_key, resolved_url = resolve_connection(base_url, os.environ, read_dotenv(Path.cwd()))
+    if debug_trace or os.environ.get("WRITER_LOG", "").lower() == "debug":
+        debug.enable()
+    warning = dotenv_warning(Path.cwd())
+    if warning:
+        sys.stderr.write(f"{PROG}: warning: {warning}\n")
+    api_key, resolved_url = resolve_connection(
+        base_url, os.environ, read_dotenv(Path.cwd()), allow_insecure_http=allow_insecure_http
+    )
+    debug.remember_secret(api_key)
     settings = Settings(
         api_key=api_key,
         base_url=resolved_url,
@@ -116,34 +149,15 @@ def chat(
         stop=tuple(stop or ()),
         timeout=timeout,
         retries=retries,
-        markdown=not no_markdown and "NO_COLOR" not in os.environ,
+        markdown=not (no_markdown or raw) and "NO_COLOR" not in os.environ,
+        raw=raw,
     )
-    message = _one_shot_message(" ".join(prompt or ()))
+    message = one_shot_message(
+        " ".join(prompt or ()), sys.stdin, max_bytes=max_input, encoding=encoding
+    )
     from chatbot.app import run
 
     return run(settings, message)
-
-
-def _one_shot_message(argument: str) -> str | None:
-    """The message for one-shot mode, or None for the REPL (a terminal and no prompt)."""
-    stdin = sys.stdin
-    if stdin is None or stdin.isatty():
-        return argument or None
-    piped = _read_stdin(stdin.buffer)
-    message = f"{argument}\n\n{piped}" if argument and piped.strip() else argument or piped
-    if not message.strip():
-        raise UsageError("nothing to send: give a prompt or pipe some text on stdin")
-    return message
-
-
-def _read_stdin(stream: BinaryIO) -> str:
-    data = stream.read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise UsageError(
-            f"stdin is not UTF-8 text (invalid byte at offset {error.start})"
-        ) from None
 
 
 def _fail(message: str, code: int) -> int:
@@ -162,12 +176,16 @@ def run_cli(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except WriterChatError as error:
-        return _fail(f"error: {error}", error.exit_code)
+        return _fail(f"error: {debug.redact(str(error))}", error.exit_code)
     except typer.TyperException as error:  # bad flags or arguments, from the parser
         message = error.format_message().replace("\n", " ")
         return _fail(f"{message} (see {PROG} --help)", EXIT_USAGE)
     except Exception as error:
-        return _fail(f"unexpected error: {type(error).__name__}: {error}", EXIT_FAILURE)
+        if debug.enabled():
+            sys.stderr.write(debug.redacted_traceback())
+        return _fail(
+            f"unexpected error: {type(error).__name__}: {debug.redact(str(error))}", EXIT_FAILURE
+        )
     return result if isinstance(result, int) else 0
 
 

@@ -45,13 +45,19 @@ class Renderer(Protocol):
         """The reply ended with ``status`` (see chatbot.conversation); always called once."""
 
 
+def _unchanged(text: str) -> str:
+    return text
+
+
 class PlainRenderer:
     """Text as it arrives, flushed at once; refusals and notes go to stderr."""
 
-    def __init__(self, out: TextIO, err: TextIO, *, terminal: bool = False) -> None:
+    def __init__(
+        self, out: TextIO, err: TextIO, *, terminal: bool = False, raw: bool = False
+    ) -> None:
         self._out = out
         self._err = err
-        self._clean = sanitize.visible if terminal else sanitize.dropped
+        self._clean = _unchanged if raw else sanitize.visible if terminal else sanitize.dropped
         self._last_char = "\n"
         self._wrote = False
         self._refused = False

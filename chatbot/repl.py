@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import time
+from collections.abc import Callable
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory
@@ -16,7 +16,7 @@ from chatbot.api import ChatParams, WriterClient
 from chatbot.commands import COMMANDS, Session
 from chatbot.conversation import Conversation
 from chatbot.paths import input_history_file
-from chatbot.render import MarkdownRenderer, PlainRenderer, Renderer
+from chatbot.render import Renderer
 from chatbot.tty import keys_not_echoed
 from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
 
@@ -51,13 +51,13 @@ class Repl:
         params: ChatParams,
         system: str | None,
         *,
-        markdown: bool,
+        new_renderer: Callable[[], Renderer],
         console: Console,
         err_console: Console,
     ) -> None:
         self.client = client
         self.params = params
-        self.markdown = markdown
+        self.new_renderer = new_renderer
         self.console = console
         self.err_console = err_console
         self.session = Session(Conversation(system=system))
@@ -107,17 +107,12 @@ class Repl:
         if outcome.resend is not None:
             self._turn(outcome.resend)
 
-    def _renderer(self) -> Renderer:
-        if self.markdown:
-            return MarkdownRenderer(self.console)
-        return PlainRenderer(sys.stdout, sys.stderr, terminal=True)
-
     def _turn(self, text: str) -> None:
         conversation = self.session.conversation
         before = len(conversation.turns)
         try:
             with keys_not_echoed():
-                run_turn(self.client, self.params, conversation, text, self._renderer())
+                run_turn(self.client, self.params, conversation, text, self.new_renderer())
             self.session.failed_input = None
         except TurnInterrupted:
             pass  # the renderer has marked the partial reply; back to the prompt
@@ -129,16 +124,3 @@ class Repl:
         except KeyboardInterrupt:
             pass  # Ctrl-C landed between two steps of the turn
         self.console.print()
-
-
-def run_repl(
-    client: WriterClient,
-    params: ChatParams,
-    system: str | None,
-    *,
-    markdown: bool,
-    console: Console,
-    err_console: Console,
-) -> int:
-    repl = Repl(client, params, system, markdown=markdown, console=console, err_console=err_console)
-    return repl.run()

@@ -31,6 +31,19 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     markdown: bool = True
+    raw: bool = False
+
+
+def dotenv_warning(directory: Path) -> str | None:
+    """A warning when the working directory's ``.env`` can be read by other users."""
+    path = directory / ".env"
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & 0o077:
+        return f"{path} can be read by other users (mode {mode & 0o777:o}); run: chmod 600 {path}"
+    return None
 
 
 def read_dotenv(directory: Path) -> dict[str, str]:
@@ -47,6 +60,8 @@ def resolve_connection(
     flag_base_url: str | None,
     environ: Mapping[str, str],
     dotenv: Mapping[str, str],
+    *,
+    allow_insecure_http: bool = False,
 ) -> tuple[str, str]:
     """Return ``(api_key, base_url)``: flags beat the environment, which beats ``.env``.
 
@@ -63,17 +78,18 @@ def resolve_connection(
     base_url = flag_base_url or environ.get(BASE_URL_VARIABLE, "").strip()
     if not base_url and not key_from_env:
         base_url = dotenv.get(BASE_URL_VARIABLE, "").strip()
-    return api_key, check_base_url(base_url or DEFAULT_BASE_URL)
+    return api_key, check_base_url(base_url or DEFAULT_BASE_URL, allow_insecure_http)
 
 
-def check_base_url(url: str) -> str:
+def check_base_url(url: str, allow_insecure_http: bool = False) -> str:
     """Refuse URLs that would send the key in clear text anywhere but this machine."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"invalid base URL '{url}': expected https://host[:port]")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure_http:
         raise UsageError(
-            f"refusing to send the API key over plain http to {parts.hostname}; use https"
+            f"refusing to send the API key over plain http to {parts.hostname}; use https "
+            "(or --allow-insecure-http)"
         )
     return url.rstrip("/")
 

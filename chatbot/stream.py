@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource
 
+from chatbot import debug
 from chatbot.errors import StreamError
 from chatbot.sanitize import one_line
 
@@ -26,7 +27,10 @@ def iter_chunks(response: httpx.Response) -> Iterator[dict[str, Any]]:
         yield _completion_as_chunk(_parse_json(response.read().decode("utf-8", "replace")))
         return
     done = False
+    trace = debug.enabled()
     for event in EventSource(response).iter_sse():
+        if trace:
+            debug.log.debug("<- event %r %s", event.event, one_line(event.data, 200))
         if done:
             continue  # read to the end of the body so the connection can be reused
         if event.event == "error":

@@ -113,7 +113,7 @@ def test_usage_errors_exit_2(run_cli, fake, args, fragment):
 
 
 def test_stdin_that_is_not_utf8_is_refused(run_cli, fake):
-    assert_one_line(run_cli(stdin=b"caf\xe9\n"), 2, "stdin is not UTF-8")
+    assert_one_line(run_cli(stdin=b"caf\xe9\n"), 2, "stdin is not utf-8 text")
 
 
 def test_empty_stdin_and_no_prompt_is_a_usage_error(run_cli, fake):

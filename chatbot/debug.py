@@ -1,0 +1,58 @@
+"""The ``--debug`` trace: requests, responses and stream events on stderr, secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import TextIO
+
+LOGGER_NAME = "writer_chat"
+log = logging.getLogger(LOGGER_NAME)
+
+_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+_KEY_ASSIGNMENT = re.compile(r"(\w*_KEY\s*=\s*)\S+")
+
+
+_secrets: list[str] = []
+
+
+def remember_secret(secret: str) -> None:
+    """Register a value that must never be shown (the API key)."""
+    if secret and secret not in _secrets:
+        _secrets.append(secret)
+
+
+def redact(text: str) -> str:
+    """Hide every secret we know of, and anything shaped like one."""
+    for secret in _secrets:
+        text = text.replace(secret, "****")
+    text = _BEARER.sub(r"\1****", text)
+    return _KEY_ASSIGNMENT.sub(r"\1****", text)
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def enable(stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("writer-chat debug: %(message)s"))
+    handler.addFilter(_RedactingFilter())
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+
+
+def enabled() -> bool:
+    return log.isEnabledFor(logging.DEBUG)
+
+
+def redacted_traceback() -> str:
+    """The current exception's traceback (no locals), secrets hidden."""
+    import traceback
+
+    return redact(traceback.format_exc())
