@@ -119,48 +119,61 @@ class Delta:
     text: str
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 class ReplyAccumulator:
-    """Merge chunks into a :class:`Reply`, tolerating everything PROTOCOL.md §6 warns about."""
+    """Merge chunks into a :class:`Reply`, tolerating everything PROTOCOL.md §6 warns about.
+
+    Chunks are untrusted JSON: a field of an unexpected type is ignored, never a crash.
+    """
 
     def __init__(self) -> None:
         self.reply = Reply()
 
     def feed(self, chunk: dict[str, Any]) -> list[Delta]:
         reply = self.reply
-        if reply.reply_id is None and isinstance(chunk.get("id"), str):
+        if reply.reply_id is None and _str(chunk.get("id")):
             reply.reply_id = chunk["id"]  # ids may change per chunk: keep the first
-        if isinstance(chunk.get("model"), str):
-            reply.model = chunk["model"]
+        reply.model = _str(chunk.get("model")) or reply.model
         if isinstance(chunk.get("usage"), dict):
             reply.usage = chunk["usage"]
         deltas: list[Delta] = []
-        for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+        for choice in _list(chunk.get("choices")):
+            choice = _dict(choice)
+            if choice.get("index", 0) != 0:
                 continue  # we ask for one choice; ignore any others
-            delta = choice.get("delta") or {}
-            if isinstance(delta, dict):
-                deltas.extend(self._merge(delta))
-            if choice.get("finish_reason"):
-                reply.finish_reason = choice["finish_reason"]
+            deltas.extend(self._merge(_dict(choice.get("delta"))))
+            reply.finish_reason = _str(choice.get("finish_reason")) or reply.finish_reason
         return deltas
 
     def _merge(self, delta: dict[str, Any]) -> list[Delta]:
         out = []
         for kind in ("content", "refusal"):
-            text = delta.get(kind)
-            if isinstance(text, str) and text:
+            text = _str(delta.get(kind))
+            if text:
                 setattr(self.reply, kind, getattr(self.reply, kind) + text)
                 out.append(Delta(kind, text))
-        for fragment in delta.get("tool_calls") or []:
-            if isinstance(fragment, dict):
-                self._merge_tool_call(fragment)
+        for fragment in _list(delta.get("tool_calls")):
+            self._merge_tool_call(_dict(fragment))
         return out
 
     def _merge_tool_call(self, fragment: dict[str, Any]) -> None:
         index = fragment.get("index", 0)
+        if not isinstance(index, int):
+            return
         call = self.reply.tool_calls.setdefault(index, ToolCall(index))
-        call.id = fragment.get("id") or call.id
-        call.type = fragment.get("type") or call.type
-        function = fragment.get("function") or {}
-        call.name = function.get("name") or call.name
-        call.arguments += function.get("arguments") or ""
+        call.id = _str(fragment.get("id")) or call.id
+        call.type = _str(fragment.get("type")) or call.type
+        function = _dict(fragment.get("function"))
+        call.name = _str(function.get("name")) or call.name
+        call.arguments += _str(function.get("arguments"))

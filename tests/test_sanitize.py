@@ -19,6 +19,8 @@ PAYLOADS = [
     "\x1bP1$r0m\x1b\\ \x1b_x\x1b\\",
     "\x9b2J \x9d0;x\x9c \x90q\x9c",
     "bidi \u202eevil\u202c",
+    "nul \x00 bel \x07 backspace \x08 delete \x7f",
+    "\x1b]2;window title\x1b\\",
 ]
 
 

@@ -1,0 +1,195 @@
+"""Model text is data and the key is a secret (RENDERING-AND-SAFETY.md B4, B5)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WRITER_CHAT, cli_env
+from tests.fake_server import FakeWriter, Script
+from tests.terminal import Terminal
+
+SECRET = "sk-writerchat-SECRET-0123456789abcdef"
+MALICIOUS = [
+    "Hello ",
+    "\x1b]52;c;SGVsbG8=\x07",  # clipboard write
+    "\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ ",  # hidden link
+    "\x1b]0;pwned\x07",  # window title
+    "\x1b[2J\x1b[1A\x1b[2K",  # clear screen, cursor up, erase line
+    "\x1b[6n",  # make the terminal type into stdin
+    "\x1bP1$r0m\x1b\\ \x1b_apc\x1b\\",  # DCS, APC
+    "\x9b2J \x9d0;x\x9c ",  # 8-bit C1 forms
+    "ok \x1b",
+    "]52;c;SGVs",
+    "bG8=\x07 done\n\n",
+    "[link=file:///etc/passwd]x[/link] [blink]y[/blink] a [/bold] b :smile:\n\n",
+    "[https://good.example](https://evil.example/x) and [js](javascript:alert(1)) "
+    "and [f](file:///etc/passwd)\n\n",
+    "```\ncode \x1b]52;c;SGVsbG8=\x07 here\n```\n",
+]
+
+
+def dangerous(raw: bytes) -> list[str]:
+    """Escape sequences and controls no renderer of ours emits, whoever else's they might be."""
+    text = raw.decode("utf-8", errors="replace")
+    patterns = ["\x1b]", "\x1bP", "\x1b_", "\x1b[2J", "\x1b[6n", "\x1bc", "\x07", "\x00"]
+    found = [p for p in patterns if p in text]
+    found += sorted({c for c in text if 0x80 <= ord(c) <= 0x9F or c in "\u202e\u202d"})
+    return found
+
+
+def test_a_malicious_reply_reaches_the_terminal_inert(fake, home):
+    fake.queue(Script(pieces=MALICIOUS))
+    term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"))
+    try:
+        term.wait_for_prompt(1)
+        reply_start = len(term.raw)
+        term.type("hi\r")
+        term.wait_for("done")
+        term.wait_for_prompt(2)
+        assert dangerous(term.raw[reply_start:]) == []
+        text = term.text()
+        assert "\u241b]52;c;SGVsbG8=" in text  # shown, visibly, as text
+        assert "[link=file:///etc/passwd]x[/link] [blink]y[/blink] a [/bold] b :smile:" in text
+        assert "https://evil.example/x" in text  # a link's real target is visible
+        assert "[js](javascript:alert(1))" in text and "[f](file:///etc/passwd)" in text
+        assert term.child.isalive()
+    finally:
+        term.close()
+
+
+def test_pipe_output_drops_control_characters_and_raw_keeps_them(run_cli, fake):
+    fake.queue(Script(pieces=MALICIOUS))
+    piped = run_cli("hi")
+    assert piped.code == 0
+    assert dangerous(piped.stdout) == []
+    fake.queue(Script(pieces=["a\x1b]52;c;SGVsbG8=\x07b"]))
+    raw = run_cli("--raw", "hi")
+    assert raw.stdout == b"a\x1b]52;c;SGVsbG8=\x07b\n"
+
+
+def files_under(*roots: Path) -> list[Path]:
+    return [p for root in roots for p in root.rglob("*") if p.is_file()]
+
+
+def assert_secret_nowhere(home: Path, *outputs: str | bytes) -> None:
+    for output in outputs:
+        text = output.decode(errors="replace") if isinstance(output, bytes) else output
+        assert SECRET not in text
+    for path in files_under(home):
+        assert SECRET.encode() not in path.read_bytes(), path
+
+
+@pytest.fixture
+def secret_server():
+    with FakeWriter(api_key=SECRET) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("script", "code"),
+    [
+        (None, 0),
+        (Script(status=403, error="forbidden"), 1),
+        (Script(status=500, error="boom"), 1),
+        (Script(pieces=["partial"], fault="reset", fault_after=1), 1),
+    ],
+)
+def test_the_key_never_appears_in_output_or_files(run_cli, secret_server, home, script, code):
+    if script:
+        secret_server.queue(script)
+    result = run_cli(
+        "--debug", "--retries", "0", "hi", WRITER_API_KEY=SECRET, WRITER_BASE_URL=secret_server.url
+    )
+    assert result.code == code, result.stderr
+    assert "Bearer ****" in result.stderr  # the trace ran, with the key masked
+    assert_secret_nowhere(home, result.stdout, result.stderr)
+
+
+def test_a_wrong_key_is_not_echoed(run_cli, fake, home):
+    result = run_cli("--debug", "hi", WRITER_API_KEY=SECRET)
+    assert result.code == 1 and "HTTP 401" in result.stderr
+    assert_secret_nowhere(home, result.stdout, result.stderr)
+
+
+def test_debug_traces_requests_responses_and_events(run_cli, fake):
+    result = run_cli("hi", WRITER_LOG="debug")
+    assert result.code == 0
+    assert f"-> POST {fake.url}/v1/chat" in result.stderr
+    assert "<- HTTP 200 OK" in result.stderr
+    assert "<- event 'message'" in result.stderr
+
+
+def test_a_crash_is_one_line_and_debug_shows_a_redacted_traceback(secret_server, home):
+    blocker = home / "not-a-directory"
+    blocker.write_text("")
+    env = cli_env(home, secret_server.url, WRITER_API_KEY=SECRET, XDG_DATA_HOME=str(blocker))
+    term = Terminal([WRITER_CHAT, "--debug"], env, str(home / "work"))
+    try:
+        code = term.wait_exit()
+    finally:
+        term.close()
+    output = term.raw.decode(errors="replace")
+    assert code == 1
+    assert "unexpected error: NotADirectoryError" in output
+    assert "Traceback (most recent call last)" in output  # --debug asked for it
+    assert_secret_nowhere(home, term.raw)
+
+    term = Terminal([WRITER_CHAT], env, str(home / "work"))  # without --debug: one line
+    try:
+        assert term.wait_exit() == 1
+    finally:
+        term.close()
+    assert "Traceback" not in term.raw.decode(errors="replace")
+
+
+def test_files_written_are_private(run_cli, fake, home):
+    term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"))
+    try:
+        term.wait_for_prompt(1)
+        term.type("exit\r")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    data = home / "data" / "writer-chat"
+    assert stat.S_IMODE(os.stat(data).st_mode) == 0o700
+    for path in files_under(data):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+
+
+def test_a_world_readable_env_file_gets_a_warning(run_cli, fake, home):
+    env_file = home / "work" / ".env"
+    env_file.write_text("WRITER_API_KEY=test-key\n")
+    env_file.chmod(0o644)
+    result = run_cli("hi", WRITER_API_KEY=None)
+    assert result.code == 0
+    assert "can be read by other users (mode 644)" in result.stderr
+    env_file.chmod(0o600)
+    assert run_cli("hi", WRITER_API_KEY=None).stderr == ""
+
+
+def test_plain_http_to_another_host_needs_an_explicit_flag():
+    from chatbot.errors import UsageError
+    from chatbot.settings import check_base_url
+
+    with pytest.raises(UsageError, match="--allow-insecure-http"):
+        check_base_url("http://proxy.internal:8080")
+    assert check_base_url("http://proxy.internal:8080", allow_insecure_http=True)
+
+
+def test_oversized_stdin_is_refused_before_anything_is_sent(run_cli, fake):
+    result = run_cli("--max-input", "1000", stdin=b"x" * 1001)
+    assert result.code == 2
+    assert "stdin is larger than 1000 bytes" in result.stderr
+    assert fake.chat_requests() == []
+    assert run_cli("--max-input", "1000", stdin=b"x" * 1000).code == 0
+
+
+def test_encoding_names_the_stdin_encoding(run_cli, fake):
+    result = run_cli("--encoding", "latin-1", stdin="café".encode("latin-1"))
+    assert result.code == 0
+    assert fake.chat_requests()[0].messages[-1]["content"] == "café"
+    assert run_cli("--encoding", "klingon", stdin=b"x").code == 2
