@@ -1,3 +1,3 @@
-from chatbot.cli import main
+from chatbot.entry import main
 
 main()

@@ -190,7 +190,4 @@ def run_cli(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:  # the fast path: no option parsing needed
-        print(f"{PROG} {__version__}")
-        return
     sys.exit(run_cli())

@@ -112,3 +112,34 @@ def test_version_and_module_entry_point(run_cli):
         [sys.executable, "-m", "chatbot", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("writer-chat ")
+
+
+def imported_modules(*args: str) -> set[str]:
+    """Modules loaded by the console script for ``args`` (python -X importtime)."""
+    code = (
+        "import sys; sys.argv = ['writer-chat', *sys.argv[1:]]; "
+        "from chatbot.entry import main; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"},
+    )
+    return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+
+
+def test_version_and_help_import_nothing_heavy():
+    heavy = {"httpx", "prompt_toolkit", "rich.markdown", "rich", "typer"}
+    assert imported_modules("--version") & heavy == set()
+    assert imported_modules("--help") & heavy == set()
+    bad_flag = imported_modules("--bogus-flag")
+    assert "typer" in bad_flag  # the check does see imports
+    assert bad_flag & {"httpx", "prompt_toolkit", "rich.markdown"} == set()  # usage errors: fast
+
+
+def test_saved_help_is_what_typer_renders():
+    from chatbot.entry import HELP_FILE
+    from chatbot.helptext import render_help
+
+    assert HELP_FILE.read_text() == render_help(), "run: uv run python -m chatbot.helptext"

@@ -1,0 +1,36 @@
+"""The console script: answers ``--version`` and ``--help`` before importing anything heavy.
+
+Everything else goes to :mod:`chatbot.cli`. The help text is the one typer renders, saved in
+``help.txt`` by ``python -m chatbot.helptext`` (a test keeps the two identical).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from chatbot import __version__
+
+HELP_FILE = Path(__file__).with_name("help.txt")
+HELP_WIDTH = 80  # click wraps help at min(terminal width, 80): wide terminals all look alike
+
+
+def _wide_enough() -> bool:
+    if not sys.stdout.isatty():
+        return True
+    import shutil
+
+    return shutil.get_terminal_size().columns >= HELP_WIDTH + 2
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args == ["--version"]:
+        print(f"writer-chat {__version__}")
+        return
+    if args in (["--help"], ["-h"]) and _wide_enough() and HELP_FILE.is_file():
+        sys.stdout.write(HELP_FILE.read_text(encoding="utf-8"))
+        return
+    from chatbot.cli import main as cli_main
+
+    cli_main()
