@@ -1,22 +1,21 @@
-"""Wire the parts together for one run: the client, the renderer, and the chosen mode."""
+"""Wire the parts together for one run: the client, the renderer, and the chosen mode.
+
+rich and prompt_toolkit are imported only by the paths that draw with them, so a piped
+one-shot run loads neither.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-
-from rich.console import Console
 
 from chatbot.api import ChatParams, WriterClient
 from chatbot.conversation import Conversation
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
-from chatbot.render import MarkdownRenderer, PlainRenderer, Renderer
+from chatbot.output import PlainRenderer, Renderer
 from chatbot.retry import RetryPolicy
 from chatbot.settings import Settings
 from chatbot.tty import keys_not_echoed
 from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
-
-RendererFactory = Callable[[], Renderer]
 
 
 def chat_params(settings: Settings) -> ChatParams:
@@ -29,14 +28,6 @@ def chat_params(settings: Settings) -> ChatParams:
     )
 
 
-def renderer_factory(settings: Settings, console: Console) -> RendererFactory:
-    """Live Markdown on a terminal; plain text with --no-markdown, NO_COLOR, --raw or a pipe."""
-    terminal = sys.stdout.isatty()
-    if terminal and settings.markdown:
-        return lambda: MarkdownRenderer(console)
-    return lambda: PlainRenderer(sys.stdout, sys.stderr, terminal=terminal, raw=settings.raw)
-
-
 def run(settings: Settings, message: str | None) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
     client = WriterClient(
@@ -45,24 +36,47 @@ def run(settings: Settings, message: str | None) -> int:
         settings.timeout,
         retry=RetryPolicy(retries=settings.retries),
     )
-    console = Console(highlight=False)
-    new_renderer = renderer_factory(settings, console)
+    markdown = settings.markdown and sys.stdout.isatty()
     try:
         if message is None:
-            from chatbot.repl import Repl
+            return _run_repl(client, settings, markdown)
+        if markdown:
+            from rich.console import Console
 
-            repl = Repl(
-                client,
-                chat_params(settings),
-                settings.system,
-                new_renderer=new_renderer,
-                console=console,
-                err_console=Console(stderr=True, highlight=False),
-            )
-            return repl.run()
-        return run_one_shot(client, settings, message, new_renderer())
+            from chatbot.render import MarkdownRenderer
+
+            renderer: Renderer = MarkdownRenderer(Console(highlight=False))
+        else:
+            renderer = _plain_renderer(settings)
+        return run_one_shot(client, settings, message, renderer)
     finally:
         client.close()
+
+
+def _plain_renderer(settings: Settings) -> PlainRenderer:
+    return PlainRenderer(sys.stdout, sys.stderr, terminal=sys.stdout.isatty(), raw=settings.raw)
+
+
+def _run_repl(client: WriterClient, settings: Settings, markdown: bool) -> int:
+    from rich.console import Console
+
+    from chatbot.render import MarkdownRenderer
+    from chatbot.repl import Repl
+
+    console = Console(highlight=False)
+
+    def new_renderer() -> Renderer:
+        return MarkdownRenderer(console) if markdown else _plain_renderer(settings)
+
+    repl = Repl(
+        client,
+        chat_params(settings),
+        settings.system,
+        new_renderer=new_renderer,
+        console=console,
+        err_console=Console(stderr=True, highlight=False),
+    )
+    return repl.run()
 
 
 def run_one_shot(client: WriterClient, settings: Settings, message: str, renderer: Renderer) -> int:

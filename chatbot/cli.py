@@ -54,7 +54,7 @@ def _show_version(value: bool) -> None:
 def chat(
     prompt: Annotated[
         list[str] | None,
-        typer.Argument(metavar="PROMPT", help="The message to send (words are joined)."),
+        typer.Argument(metavar="[PROMPT]...", help="The message to send (words are joined)."),
     ] = None,
     model: Annotated[
         str, typer.Option("--model", "-m", metavar="ID", help="Model id.")

@@ -15,8 +15,8 @@ from chatbot import __version__
 from chatbot.api import ChatParams, WriterClient
 from chatbot.commands import COMMANDS, Session
 from chatbot.conversation import Conversation
+from chatbot.output import Renderer
 from chatbot.paths import input_history_file
-from chatbot.render import Renderer
 from chatbot.tty import keys_not_echoed
 from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
 

@@ -6,7 +6,7 @@ from chatbot import conversation as conv
 from chatbot.api import ChatParams, WriterClient, build_chat_body
 from chatbot.conversation import Conversation
 from chatbot.errors import ApiError
-from chatbot.render import Renderer
+from chatbot.output import Renderer
 from chatbot.stream import Reply, ReplyAccumulator
 
 _FINISH_STATUS = {"length": conv.LENGTH, "content_filter": conv.CONTENT_FILTER}
