@@ -7,6 +7,7 @@ one-shot run loads neither.
 from __future__ import annotations
 
 import sys
+import threading
 
 from chatbot.api import ChatParams, WriterClient
 from chatbot.conversation import Conversation
@@ -60,13 +61,19 @@ def _plain_renderer(settings: Settings) -> PlainRenderer:
 def _run_repl(client: WriterClient, settings: Settings, markdown: bool) -> int:
     from rich.console import Console
 
-    from chatbot.render import MarkdownRenderer
     from chatbot.repl import Repl
 
     console = Console(highlight=False)
 
     def new_renderer() -> Renderer:
-        return MarkdownRenderer(console) if markdown else _plain_renderer(settings)
+        if not markdown:
+            return _plain_renderer(settings)
+        from chatbot.render import MarkdownRenderer
+
+        return MarkdownRenderer(console)
+
+    if markdown:
+        threading.Thread(target=_warm_up, name="writer-chat-warm-up", daemon=True).start()
 
     repl = Repl(
         client,
@@ -77,6 +84,19 @@ def _run_repl(client: WriterClient, settings: Settings, markdown: bool) -> int:
         err_console=Console(stderr=True, highlight=False),
     )
     return repl.run()
+
+
+def _warm_up() -> None:
+    """Load and prime the Markdown renderer while the user types the first message, so the
+    first reply does not pay for it (the prompt is drawn without waiting for this)."""
+    import io
+
+    from rich.console import Console
+
+    from chatbot.render import print_markdown
+
+    sample = "# h\n\n- *a* `b`\n\n| x |\n|---|\n| 1 |\n\n```python\nx = 1\n```\n"
+    print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample)
 
 
 def run_one_shot(client: WriterClient, settings: Settings, message: str, renderer: Renderer) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.live import Live
@@ -15,13 +16,39 @@ from rich.spinner import Spinner
 from rich.text import Text
 
 from chatbot import conversation, sanitize
-from chatbot.blocks import all_blocks, finished_blocks
-from chatbot.markdown import Line, render_block
 from chatbot.output import STATUS_NOTES
+
+if TYPE_CHECKING:
+    from chatbot.markdown import Line
 
 DEFAULT_CODE_THEME = "monokai"
 LIVE_REFRESH_HZ = 15
 REFUSAL_STYLE = "italic red"
+
+# The Markdown engine (markdown-it, rich.markdown, pygments) costs ~25 ms to import. It loads in
+# the background while the request is in flight; until it is ready the live tail previews the
+# text plain, so the first token is never kept waiting for it.
+_markdown_ready = threading.Event()
+
+
+def _load_markdown_engine() -> None:
+    import chatbot.blocks
+    import chatbot.markdown  # noqa: F401
+
+    _markdown_ready.set()
+
+
+def _start_loading_markdown_engine() -> None:
+    if not _markdown_ready.is_set():
+        threading.Thread(
+            target=_load_markdown_engine, name="writer-chat-markdown", daemon=True
+        ).start()
+
+
+def _render_block(console: Console, source: str, code_theme: str) -> list[Line]:
+    from chatbot.markdown import render_block
+
+    return render_block(console, source, code_theme)
 
 
 class BlockPrinter:
@@ -35,7 +62,7 @@ class BlockPrinter:
     def print_blocks(self, blocks: list[str]) -> None:
         segments: list[Segment] = []
         for block in blocks:
-            lines = render_block(self.console, block, self.code_theme)
+            lines = _render_block(self.console, block, self.code_theme)
             if not lines:
                 continue
             if self.printed_any:
@@ -51,6 +78,8 @@ class BlockPrinter:
 
 def print_markdown(console: Console, text: str, code_theme: str = DEFAULT_CODE_THEME) -> None:
     """Render a whole reply at once, exactly as the streaming renderer leaves it."""
+    from chatbot.blocks import all_blocks
+
     BlockPrinter(console, code_theme).print_blocks(all_blocks(sanitize.visible(text)))
 
 
@@ -74,7 +103,13 @@ class _Tail:
             return self._cache[1]
         room = max(1, height - 2)
         source = _preview_source(self._source, room)
-        lines = render_block(console, source, self._printer.code_theme) if source.strip() else []
+        lines: list[Line] = []
+        if not source.strip():
+            pass
+        elif _markdown_ready.is_set():
+            lines = _render_block(console, source, self._printer.code_theme)
+        else:  # a plain preview for the few ms until the Markdown engine has loaded
+            lines = console.render_lines(Text(source), options, pad=False)
         if self._refusal:
             lines += console.render_lines(Text(self._refusal, REFUSAL_STYLE), options, pad=False)
         if lines and self._gap:
@@ -139,6 +174,7 @@ class MarkdownRenderer:
         self._dirty = True  # the spinner animates until the first piece arrives
 
     def start(self) -> None:
+        _start_loading_markdown_engine()
         spinner = Spinner("dots", Text("waiting for the reply…", style="dim"), style="cyan")
         self._live = Live(
             spinner,
@@ -167,6 +203,8 @@ class MarkdownRenderer:
             self._pending += text
         blocks: list[str] = []
         if kind == "content" and "\n" in text:  # block boundaries only move when a line ends
+            from chatbot.blocks import finished_blocks
+
             blocks, length = finished_blocks(self._pending)
             self._pending = self._pending[length:]
         with self._lock:
@@ -193,6 +231,8 @@ class MarkdownRenderer:
                 self._live.stop()
                 self._live = None
         if self._pending.strip():
+            from chatbot.blocks import all_blocks
+
             self._printer.print_blocks(all_blocks(self._pending))
         self._pending = ""
         shown = self._printer.printed_any or bool(self._refusal)

@@ -67,6 +67,7 @@ class RecordedRequest:
     body: Any
     disconnected: bool = False
     client_port: int = 0
+    first_content_at: float | None = None  # time.monotonic() when the first piece was sent
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -308,6 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
             last = number == len(pieces) - 1 and not script.refusal
             finish = script.finish_reason if last else None
             self._event(_chunk(model, created, {"content": piece}, finish))
+            if request.first_content_at is None:
+                request.first_content_at = time.monotonic()
         for number, piece in enumerate(script.refusal or []):
             last = number == len(script.refusal or []) - 1
             delta = {"content": None, "refusal": piece}

@@ -351,3 +351,15 @@ def test_retry_notice_in_the_repl_leaves_the_screen_clean(terminal, fake):
     assert text.count("rate limited, retrying in 0.3 s (1/2)") == 1
     assert "waiting for the reply" not in text  # the spinner is gone
     assert text.count("You said: hello") == 1
+
+
+def test_ten_turns_share_one_connection(terminal, fake):
+    term = terminal()
+    for turn in range(10):
+        term.type(f"turn {turn}\r")
+        term.wait_for(f"You said: turn {turn}")
+        term.wait_for_prompt(turn + 2)
+    requests = fake.chat_requests()
+    assert len(requests) == 10
+    assert len({request.client_port for request in requests}) == 1
+    assert len(requests[-1].messages) == 19  # and every turn carried the whole conversation

@@ -1,0 +1,58 @@
+"""Time to the first token on a terminal, for a one-shot reply.
+
+From process start to the first piece of the reply appearing on a pseudo-terminal, against
+the fake server (which answers at once), compared in the same run with a bare httpx client
+that prints raw text. Also: how long after the server sent the first piece it reached the
+terminal. Targets: at most 0.20 s and at most 1.4x the bare client; the first piece on screen
+within 20 ms of its arrival.
+
+    uv run python benchmarks/first_token.py
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pexpect
+from _common import PYTHON, WRITER_CHAT, FakeWriter, Script, env_for, median
+
+RUNS = 9
+CLIENTS = str(Path(__file__).with_name("clients.py"))
+
+
+def first_token(argv: list[str], env: dict[str, str], fake: FakeWriter) -> tuple[float, float]:
+    fake.queue(Script(pieces=["Firstpiece ", "and ", "the ", "rest."]))
+    start = time.monotonic()
+    child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(40, 100))
+    child.expect("Firstpiece", timeout=10)
+    seen = time.monotonic()
+    child.expect(pexpect.EOF, timeout=10)
+    sent = fake.chat_requests()[-1].first_content_at or seen
+    return seen - start, seen - sent
+
+
+def main() -> None:
+    with FakeWriter() as fake:
+        env = env_for(fake.url)
+        commands = {
+            "bare httpx (raw text)": [PYTHON, CLIENTS, "bare", "go"],
+            "writer-chat (Markdown)": [WRITER_CHAT, "go"],
+        }
+        for argv in commands.values():
+            first_token(argv, env, fake)  # warm caches
+        results = {}
+        for name, argv in commands.items():
+            runs = [first_token(argv, env, fake) for _ in range(RUNS)]
+            results[name] = (median([r[0] for r in runs]), median([r[1] for r in runs]))
+    for name, (total, lag) in results.items():
+        print(
+            f"{name:<24} start -> first token {1000 * total:6.1f} ms;"
+            f" server send -> screen {1000 * lag:5.1f} ms"
+        )
+    ours, bare = results["writer-chat (Markdown)"][0], results["bare httpx (raw text)"][0]
+    print(f"writer-chat / bare: {ours / bare:.2f}x (targets: <= 1.4x and <= 200 ms)")
+
+
+if __name__ == "__main__":
+    main()
