@@ -1,4 +1,4 @@
-"""Wire the parts together for one run: the client, the renderer, and the chosen mode.
+"""Wire the parts together for one run: the client, the session, the renderer, the mode.
 
 rich and prompt_toolkit are imported only by the paths that draw with them, so a piped
 one-shot run loads neither.
@@ -10,8 +10,11 @@ import sys
 import threading
 
 from chatbot.api import ChatParams, WriterClient
+from chatbot.commands import Session
+from chatbot.context import ContextBudget
 from chatbot.conversation import Conversation
-from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
+from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from chatbot.journal import Journal
 from chatbot.output import PlainRenderer, Renderer
 from chatbot.retry import RetryPolicy
 from chatbot.settings import Settings
@@ -29,8 +32,42 @@ def chat_params(settings: Settings) -> ChatParams:
     )
 
 
+def open_session(settings: Settings) -> Session:
+    """A fresh conversation, or a saved one for -c / --cid, with its journal."""
+    store = None
+    if settings.save:
+        from chatbot.store import default_store_path, open_store
+
+        store = open_store(default_store_path())
+    session = Session(
+        Conversation(system=settings.system),
+        chat_params(settings),
+        Journal(store),
+        ContextBudget(window_override=settings.context_window),
+    )
+    if not (settings.continue_latest or settings.conversation_id):
+        return session
+    if store is None:
+        raise UsageError("--continue and --cid need saved history: drop --no-save")
+    from chatbot.history import load_conversation
+
+    if settings.conversation_id:
+        conversation_id = store.resolve(settings.conversation_id)
+    else:
+        conversation_id = store.latest()
+        if conversation_id is None:
+            raise UsageError("no saved conversation to continue yet")
+    session.conversation, _ = load_conversation(store, conversation_id)
+    session.journal.conversation_id = conversation_id
+    if settings.system is not None:
+        session.conversation.system = settings.system
+        session.journal.system_changed(settings.system)
+    return session
+
+
 def run(settings: Settings, message: str | None) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
+    session = open_session(settings)
     client = WriterClient(
         settings.api_key,
         settings.base_url,
@@ -40,7 +77,7 @@ def run(settings: Settings, message: str | None) -> int:
     markdown = settings.markdown and sys.stdout.isatty()
     try:
         if message is None:
-            return _run_repl(client, settings, markdown)
+            return _run_repl(client, session, settings, markdown)
         if markdown:
             from rich.console import Console
 
@@ -49,16 +86,18 @@ def run(settings: Settings, message: str | None) -> int:
             renderer: Renderer = MarkdownRenderer(Console(highlight=False))
         else:
             renderer = _plain_renderer(settings)
-        return run_one_shot(client, settings, message, renderer)
+        return run_one_shot(client, session, message, renderer)
     finally:
         client.close()
+        if session.journal.store is not None:
+            session.journal.store.close()
 
 
 def _plain_renderer(settings: Settings) -> PlainRenderer:
     return PlainRenderer(sys.stdout, sys.stderr, terminal=sys.stdout.isatty(), raw=settings.raw)
 
 
-def _run_repl(client: WriterClient, settings: Settings, markdown: bool) -> int:
+def _run_repl(client: WriterClient, session: Session, settings: Settings, markdown: bool) -> int:
     from rich.console import Console
 
     from chatbot.repl import Repl
@@ -74,11 +113,9 @@ def _run_repl(client: WriterClient, settings: Settings, markdown: bool) -> int:
 
     if markdown:
         threading.Thread(target=_warm_up, name="writer-chat-warm-up", daemon=True).start()
-
     repl = Repl(
         client,
-        chat_params(settings),
-        settings.system,
+        session,
         new_renderer=new_renderer,
         console=console,
         err_console=Console(stderr=True, highlight=False),
@@ -99,11 +136,18 @@ def _warm_up() -> None:
     print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample)
 
 
-def run_one_shot(client: WriterClient, settings: Settings, message: str, renderer: Renderer) -> int:
-    conversation = Conversation(system=settings.system)
+def run_one_shot(client: WriterClient, session: Session, message: str, renderer: Renderer) -> int:
     try:
         with keys_not_echoed():
-            run_turn(client, chat_params(settings), conversation, message, renderer)
+            run_turn(
+                client,
+                session.params,
+                session.conversation,
+                message,
+                renderer,
+                journal=session.journal,
+                budget=session.budget,
+            )
     except TurnInterrupted:
         return EXIT_INTERRUPTED
     except TurnFailed as failure:

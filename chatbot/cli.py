@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,9 @@ from chatbot.settings import (
     Settings,
     read_dotenv,
 )
+
+if TYPE_CHECKING:
+    from chatbot.store import Store
 
 PROG = "writer-chat"
 
@@ -115,6 +118,22 @@ def chat(
             "--allow-insecure-http", help="Allow a plain http:// base URL that is not loopback."
         ),
     ] = False,
+    continue_latest: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue the latest saved conversation.")
+    ] = False,
+    cid: Annotated[
+        str | None,
+        typer.Option("--cid", metavar="ID", help="Continue a saved conversation (id prefix)."),
+    ] = None,
+    no_save: Annotated[
+        bool, typer.Option("--no-save", help="Do not save this conversation.")
+    ] = False,
+    context_window: Annotated[
+        int | None,
+        typer.Option(
+            min=64, metavar="TOKENS", help="Override the model's context window (for trimming)."
+        ),
+    ] = None,
     debug_trace: Annotated[
         bool,
         typer.Option(
@@ -151,6 +170,10 @@ def chat(
         retries=retries,
         markdown=not (no_markdown or raw) and "NO_COLOR" not in os.environ,
         raw=raw,
+        save=not no_save,
+        continue_latest=continue_latest,
+        conversation_id=cid,
+        context_window=context_window,
     )
     message = one_shot_message(
         " ".join(prompt or ()), sys.stdin, max_bytes=max_input, encoding=encoding
@@ -166,11 +189,85 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+history_app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Saved conversations: list, show, export, search, remove.",
+    invoke_without_command=True,
+)
+
+
+@history_app.callback()
+def history_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, metavar="N", help="How many to list.")] = 20,
+) -> None:
+    """List saved conversations, newest first."""
+    if ctx.invoked_subcommand is None:
+        from chatbot.history import listing
+
+        lines = listing(_store().conversations(limit=limit))
+        print("\n".join(lines) if lines else "no saved conversations yet")
+
+
+@history_app.command("show")
+def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Print a conversation as Markdown."""
+    from chatbot.history import print_markdown_or_text, show
+
+    print_markdown_or_text(show(_store(), conversation_id, "md"))
+
+
+@history_app.command("export")
+def history_export(
+    conversation_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: Annotated[str, typer.Option("--format", metavar="md|json", help="Output format.")] = "md",
+) -> None:
+    """Write a conversation to stdout as Markdown or JSON."""
+    from chatbot.history import show
+
+    sys.stdout.write(show(_store(), conversation_id, fmt))
+
+
+@history_app.command("search")
+def history_search(text: Annotated[list[str], typer.Argument(metavar="TEXT...")]) -> None:
+    """Find conversations whose prompts or replies contain TEXT."""
+    from chatbot.history import listing
+    from chatbot.sanitize import one_line
+
+    found = _store().search(" ".join(text))
+    for info, snippet in found:
+        print(listing([info])[0])
+        print(f"          {one_line(snippet, 100)}")
+    if not found:
+        print("no matches")
+
+
+@history_app.command("rm")
+def history_rm(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Delete a saved conversation."""
+    store = _store()
+    full = store.resolve(conversation_id)
+    store.delete_conversation(full)
+    print(f"removed {full[:8]}")
+
+
+def _store() -> Store:
+    from chatbot.store import default_store_path, open_store
+
+    return open_store(default_store_path())
+
+
 def run_cli(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit code; never lets a traceback escape."""
     args = sys.argv[1:] if argv is None else argv
+    command, rest, name = (app, args, PROG)
+    if args[:1] == ["history"]:
+        command, rest, name = history_app, args[1:], f"{PROG} history"
     try:
-        result = app(args=args, prog_name=PROG, standalone_mode=False)
+        result = command(args=rest, prog_name=name, standalone_mode=False)
     except typer.Abort:
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:

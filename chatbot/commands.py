@@ -1,11 +1,19 @@
-"""REPL slash commands: they act on the session and are never sent to the model."""
+"""REPL slash commands: they steer the session and are never sent to the model."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from chatbot.api import ChatParams
+from chatbot.context import ContextBudget, window_for
 from chatbot.conversation import Conversation
+from chatbot.errors import UsageError
+from chatbot.export import render, write_private
+from chatbot.journal import Journal
 
 
 @dataclass
@@ -13,16 +21,20 @@ class Session:
     """What the REPL remembers between turns."""
 
     conversation: Conversation
+    params: ChatParams
+    journal: Journal = field(default_factory=lambda: Journal(None))
+    budget: ContextBudget = field(default_factory=ContextBudget)
     failed_input: str | None = None  # a message whose turn failed before any reply arrived
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the REPL should do after a command: show ``message``, then send ``resend``."""
+    """What the REPL should do after a command: show ``message``, copy, then send ``resend``."""
 
     message: str = ""
     resend: str | None = None
     error: bool = False
+    clipboard: str | None = None
 
 
 Handler = Callable[[Session, str], Outcome]
@@ -31,6 +43,7 @@ Handler = Callable[[Session, str], Outcome]
 @dataclass
 class Command:
     name: str
+    usage: str
     summary: str
     handler: Handler
 
@@ -39,9 +52,10 @@ class Command:
 class Commands:
     table: dict[str, Command] = field(default_factory=dict)
 
-    def add(self, name: str, summary: str) -> Callable[[Handler], Handler]:
+    def add(self, usage: str, summary: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.table[name] = Command(name, summary, handler)
+            name = usage.split()[0]
+            self.table[name] = Command(name, usage, summary, handler)
             return handler
 
         return register
@@ -55,7 +69,10 @@ class Commands:
                 "that begins with /)",
                 error=True,
             )
-        return command.handler(session, argument.strip())
+        try:
+            return command.handler(session, argument.strip())
+        except UsageError as problem:
+            return Outcome(str(problem), error=True)
 
 
 COMMANDS = Commands()
@@ -63,9 +80,69 @@ COMMANDS = Commands()
 
 @COMMANDS.add("/help", "list the commands")
 def _help(session: Session, argument: str) -> Outcome:
-    rows = [f"{c.name:<10} {c.summary}" for c in COMMANDS.table.values()]
-    rows.append(f"{'exit':<10} leave (also quit, Ctrl-D, or Ctrl-C twice)")
+    rows = [f"{c.usage:<20} {c.summary}" for c in COMMANDS.table.values()]
+    rows.append(f"{'exit':<20} leave (also quit, Ctrl-D, or Ctrl-C twice)")
     return Outcome("\n".join(rows))
+
+
+@COMMANDS.add("/new", "start a new conversation (same model and system prompt)")
+def _new(session: Session, argument: str) -> Outcome:
+    session.conversation = Conversation(system=session.conversation.system)
+    session.journal.start_new()
+    session.budget = ContextBudget(window_override=session.budget.window_override)
+    session.failed_input = None
+    return Outcome("new conversation")
+
+
+@COMMANDS.add("/system [text|-]", "show or replace the system prompt (- removes it)")
+def _system(session: Session, argument: str) -> Outcome:
+    if not argument:
+        current = session.conversation.system
+        return Outcome(f"system prompt: {current}" if current else "no system prompt")
+    session.conversation.system = None if argument == "-" else argument
+    session.journal.system_changed(session.conversation.system)
+    return Outcome("system prompt removed" if argument == "-" else "system prompt replaced")
+
+
+def _set_param(session: Session, **changes: object) -> None:
+    session.params = dataclasses.replace(session.params, **changes)
+
+
+@COMMANDS.add("/model [id]", "show or change the model for the next messages")
+def _model(session: Session, argument: str) -> Outcome:
+    if not argument:
+        return Outcome(f"model: {session.params.model}")
+    _set_param(session, model=argument)
+    return Outcome(f"model: {argument}")
+
+
+def _number(text: str, kind: type, low: float, high: float | None, name: str) -> float | int:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise UsageError(f"{name} must be a number") from None
+    if value < low or (high is not None and value > high):
+        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise UsageError(f"{name} must be {bound}")
+    return value
+
+
+@COMMANDS.add("/temperature [x|-]", "show or set the sampling temperature (0 to 2)")
+def _temperature(session: Session, argument: str) -> Outcome:
+    if argument:
+        value = None if argument == "-" else _number(argument, float, 0, 2, "temperature")
+        _set_param(session, temperature=value)
+    shown = session.params.temperature
+    return Outcome(f"temperature: {'server default' if shown is None else shown}")
+
+
+@COMMANDS.add("/max-tokens [n|-]", "show or set the reply length limit")
+def _max_tokens(session: Session, argument: str) -> Outcome:
+    if argument:
+        value = None if argument == "-" else int(_number(argument, int, 1, None, "max tokens"))
+        _set_param(session, max_tokens=value)
+    shown = session.params.max_tokens
+    return Outcome(f"max tokens: {'server default' if shown is None else shown}")
 
 
 @COMMANDS.add("/retry", "send your last message again, dropping the reply it got")
@@ -73,18 +150,93 @@ def _retry(session: Session, argument: str) -> Outcome:
     if session.failed_input is not None:
         text, session.failed_input = session.failed_input, None
         return Outcome(resend=text)
-    text = session.conversation.pop_exchange()
-    if text is None:
+    removed = session.conversation.pop_exchange()
+    if not removed:
         return Outcome("nothing to retry yet", error=True)
-    return Outcome(resend=text)
+    session.journal.forget(removed)
+    return Outcome(resend=removed[0].content)
 
 
 @COMMANDS.add("/undo", "remove the last exchange from the conversation")
 def _undo(session: Session, argument: str) -> Outcome:
     session.failed_input = None
-    text = session.conversation.pop_exchange()
-    if text is None:
+    removed = session.conversation.pop_exchange()
+    if not removed:
         return Outcome("nothing to undo", error=True)
-    preview = " ".join(text.split())
+    session.journal.forget(removed)
+    preview = " ".join(removed[0].content.split())
     preview = preview if len(preview) <= 60 else preview[:59] + "…"
     return Outcome(f"removed: {preview}")
+
+
+@COMMANDS.add("/history", "list recent saved conversations")
+def _history(session: Session, argument: str) -> Outcome:
+    from chatbot.history import listing
+
+    store = session.journal.store
+    if store is None:
+        return Outcome("history is off (--no-save)", error=True)
+    lines = listing(store.conversations(limit=15))
+    return Outcome("\n".join(lines) if lines else "no saved conversations yet")
+
+
+@COMMANDS.add("/load ID", "continue a saved conversation (a unique id prefix is enough)")
+def _load(session: Session, argument: str) -> Outcome:
+    from chatbot.history import load_conversation
+
+    store = session.journal.store
+    if store is None:
+        return Outcome("history is off (--no-save)", error=True)
+    if not argument:
+        return Outcome("usage: /load ID (see /history)", error=True)
+    conversation, info = load_conversation(store, store.resolve(argument))
+    session.conversation = conversation
+    session.journal.conversation_id = info.id
+    session.budget = ContextBudget(window_override=session.budget.window_override)
+    if info.model:
+        _set_param(session, model=info.model)
+    return Outcome(f"loaded {info.id[:8]}: {info.turns} turns, {info.title}")
+
+
+@COMMANDS.add("/save FILE", "write the conversation to FILE (.md or .json)")
+def _save(session: Session, argument: str) -> Outcome:
+    if not argument:
+        return Outcome("usage: /save FILE.md or /save FILE.json", error=True)
+    path = Path(argument).expanduser()
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in ("md", "json"):
+        return Outcome("the file name must end in .md or .json", error=True)
+    text = render(fmt, session.journal.conversation_id, session.params.model, session.conversation)
+    try:
+        write_private(path, text)
+    except OSError as problem:
+        return Outcome(f"cannot write {path}: {problem.strerror}", error=True)
+    return Outcome(f"saved {len(session.conversation.turns)} messages to {path}")
+
+
+@COMMANDS.add("/usage", "tokens used this session and how full the context is")
+def _usage(session: Session, argument: str) -> Outcome:
+    budget, model = session.budget, session.params.model
+    window = window_for(model, budget.window_override)
+    full = budget.fullness(model)
+    context = f"{full:.0%} of {window:,}" if full is not None else f"? of {window:,}"
+    return Outcome(f"tokens used this session: {budget.tokens_used:,}; context: {context} tokens")
+
+
+_FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.DOTALL | re.MULTILINE)
+
+
+@COMMANDS.add("/copy [code]", "copy the last reply, or its last code block, to the clipboard")
+def _copy(session: Session, argument: str) -> Outcome:
+    replies = [t for t in session.conversation.turns if t.role == "assistant"]
+    if not replies:
+        return Outcome("no reply to copy yet", error=True)
+    text = replies[-1].content
+    if argument == "code":
+        blocks = _FENCE.findall(text)
+        if not blocks:
+            return Outcome("the last reply has no code block", error=True)
+        text = blocks[-1][1]
+    elif argument:
+        return Outcome("usage: /copy or /copy code", error=True)
+    return Outcome(f"copied {len(text)} characters", clipboard=text)

@@ -1,20 +1,24 @@
-"""The interactive loop: prompt_toolkit for input, one turn per message."""
+"""The interactive loop: prompt_toolkit for input, one turn per message, slash commands."""
 
 from __future__ import annotations
 
+import base64
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.text import Text
 
 from chatbot import __version__
-from chatbot.api import ChatParams, WriterClient
+from chatbot.api import WriterClient
 from chatbot.commands import COMMANDS, Session
-from chatbot.conversation import Conversation
+from chatbot.context import window_for
 from chatbot.output import Renderer
 from chatbot.paths import input_history_file
 from chatbot.tty import keys_not_echoed
@@ -35,44 +39,62 @@ def _key_bindings() -> KeyBindings:
     return bindings
 
 
-def make_prompt() -> PromptSession[str]:
-    return PromptSession(
-        history=FileHistory(str(input_history_file())),
-        key_bindings=_key_bindings(),
-        prompt_continuation="… ",
-        enable_open_in_editor=False,
-    )
+class CommandCompleter(Completer):
+    """Completes slash command names at the start of the line."""
+
+    def get_completions(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith("/") or " " in text:
+            return
+        for name, command in COMMANDS.table.items():
+            if name.startswith(text.lower()):
+                yield Completion(name, -len(text), display_meta=command.summary)
 
 
 class Repl:
     def __init__(
         self,
         client: WriterClient,
-        params: ChatParams,
-        system: str | None,
+        session: Session,
         *,
         new_renderer: Callable[[], Renderer],
         console: Console,
         err_console: Console,
     ) -> None:
         self.client = client
-        self.params = params
+        self.session = session
         self.new_renderer = new_renderer
         self.console = console
         self.err_console = err_console
-        self.session = Session(Conversation(system=system))
         self._last_ctrl_c = float("-inf")
 
+    def _toolbar(self) -> str:
+        model = self.session.params.model
+        budget = self.session.budget
+        window = window_for(model, budget.window_override)
+        full = budget.fullness(model)
+        used = f"{full:.0%}" if full is not None else "0%"
+        return f" {model} · context {used} of {window:,} tokens · /help"
+
     def run(self) -> int:
-        prompt = make_prompt()
+        prompt: PromptSession[str] = PromptSession(
+            history=FileHistory(str(input_history_file())),
+            key_bindings=_key_bindings(),
+            prompt_continuation="… ",
+            completer=CommandCompleter(),
+            complete_while_typing=False,
+            bottom_toolbar=self._toolbar,
+        )
         self.console.print(
             Text.assemble(
                 (f"writer-chat {__version__}", "bold"),
-                f" · {self.params.model} · exit or Ctrl-D to quit · Alt-Enter for a new line"
-                " · /help",
+                " · exit or Ctrl-D to quit · Alt-Enter for a new line · /help",
                 style="dim",
             )
         )
+        turns = len(self.session.conversation.turns)
+        if turns:
+            self.console.print(Text(f"continuing a conversation of {turns} messages", "dim"))
         while True:
             try:
                 line = prompt.prompt([("bold ansicyan", "> ")])
@@ -101,6 +123,8 @@ class Repl:
 
     def _command(self, text: str) -> None:
         outcome = COMMANDS.run(text, self.session)
+        if outcome.clipboard is not None:
+            _copy_to_clipboard(outcome.clipboard)
         if outcome.message:
             style = "yellow" if outcome.error else "dim"
             self.console.print(Text(outcome.message, style=style))
@@ -108,19 +132,34 @@ class Repl:
             self._turn(outcome.resend)
 
     def _turn(self, text: str) -> None:
-        conversation = self.session.conversation
-        before = len(conversation.turns)
+        session = self.session
+        before = len(session.conversation.turns)
         try:
             with keys_not_echoed():
-                run_turn(self.client, self.params, conversation, text, self.new_renderer())
-            self.session.failed_input = None
+                run_turn(
+                    self.client,
+                    session.params,
+                    session.conversation,
+                    text,
+                    self.new_renderer(),
+                    journal=session.journal,
+                    budget=session.budget,
+                )
+            session.failed_input = None
         except TurnInterrupted:
             pass  # the renderer has marked the partial reply; back to the prompt
         except TurnFailed as failure:
             self.err_console.print(Text(f"error: {failure.error}", style="red"))
-            if len(conversation.turns) == before:  # nothing arrived: /retry resends it
-                self.session.failed_input = text
+            if len(session.conversation.turns) == before:  # nothing arrived: /retry resends it
+                session.failed_input = text
             self.err_console.print(Text("/retry sends it again", style="dim"))
         except KeyboardInterrupt:
             pass  # Ctrl-C landed between two steps of the turn
         self.console.print()
+
+
+def _copy_to_clipboard(text: str) -> None:
+    """OSC 52: the terminal puts ``text`` on the system clipboard (works over ssh too)."""
+    encoded = base64.b64encode(text.encode()).decode()
+    sys.stdout.write(f"\x1b]52;c;{encoded}\x07")
+    sys.stdout.flush()

@@ -32,6 +32,10 @@ class Settings:
     retries: int = DEFAULT_RETRIES
     markdown: bool = True
     raw: bool = False
+    save: bool = True
+    continue_latest: bool = False
+    conversation_id: str | None = None
+    context_window: int | None = None
 
 
 def dotenv_warning(directory: Path) -> str | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from chatbot import conversation as conv
 from chatbot.api import ChatParams, WriterClient, build_chat_body
-from chatbot.conversation import Conversation
+from chatbot.context import ContextBudget
+from chatbot.conversation import Conversation, Message
 from chatbot.errors import ApiError
+from chatbot.journal import Journal, ReplyWriter
 from chatbot.output import Renderer
 from chatbot.stream import Reply, ReplyAccumulator
 
@@ -35,6 +37,9 @@ def run_turn(
     conversation: Conversation,
     user_text: str,
     renderer: Renderer,
+    *,
+    journal: Journal | None = None,
+    budget: ContextBudget | None = None,
 ) -> Reply:
     """Send ``user_text`` and stream the answer; the conversation is updated either way.
 
@@ -42,36 +47,55 @@ def run_turn(
     one that breaks later keeps the partial reply, marked as failed or interrupted, so the
     history never holds a cut reply that looks complete or two user messages in a row.
     """
-    conversation.add_user(user_text)
-    body = build_chat_body(params, conversation.api_messages())
+    journal = journal or Journal(None)
+    budget = budget or ContextBudget()
+    user = conversation.add_user(user_text)
+    journal.user_sent(conversation, user, params.model)
+    messages, left_out = budget.fit(conversation.api_messages(), params.model, params.max_tokens)
+    body = build_chat_body(params, messages)
+    writer = journal.reply(params.model)
     accumulator = ReplyAccumulator()
     reply = accumulator.reply
     status = conv.FAILED
     try:
         renderer.start()
+        if left_out:
+            renderer.notice(
+                f"context: left out the {left_out} oldest messages to fit {params.model}'s window"
+            )
         with client.stream_chat(body, on_retry=renderer.notice) as chunks:
             for chunk in chunks:
                 for delta in accumulator.feed(chunk):
                     renderer.feed(delta.kind, delta.text)
+                    writer.progress(reply.content or reply.refusal)
         if reply.finish_reason is None:
             raise ApiError("the reply stream ended before the reply was finished")
         status = _FINISH_STATUS.get(reply.finish_reason, conv.COMPLETE)
     except KeyboardInterrupt:
         status = conv.INTERRUPTED
-        _record(conversation, reply, status)
+        _record(conversation, user, reply, status, journal, writer)
         raise TurnInterrupted(reply) from None
     except ApiError as error:
-        _record(conversation, reply, status)
+        _record(conversation, user, reply, status, journal, writer)
         raise TurnFailed(error, reply) from None
     finally:
         renderer.finish(status)
-    _record(conversation, reply, status)
+    _record(conversation, user, reply, status, journal, writer)
+    budget.record(messages, reply.usage)
     return reply
 
 
-def _record(conversation: Conversation, reply: Reply, status: str) -> None:
+def _record(
+    conversation: Conversation,
+    user: Message,
+    reply: Reply,
+    status: str,
+    journal: Journal,
+    writer: ReplyWriter,
+) -> None:
     text = reply.content or reply.refusal
     if text:
-        conversation.add_assistant(text, status)
+        writer.finish(conversation.add_assistant(text, status), reply.usage)
     else:
         conversation.drop_last_user()
+        journal.forget([user])

@@ -1,0 +1,75 @@
+"""Keep a request inside the model's context window by leaving out the oldest turns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# PROTOCOL.md §1.1 (input limits where known; the rest are conservative guesses).
+CONTEXT_WINDOWS = {
+    "palmyra-x5": 1_040_000,
+    "palmyra-x4": 122_880,
+    "palmyra-x-004": 122_880,
+    "palmyra-fin": 32_768,
+    "palmyra-med": 32_768,
+}
+DEFAULT_WINDOW = 32_768
+DEFAULT_REPLY_ROOM = 1_024
+CHARS_PER_TOKEN = 4
+
+
+def window_for(model: str, override: int | None = None) -> int:
+    return override or CONTEXT_WINDOWS.get(model, DEFAULT_WINDOW)
+
+
+def rough_tokens(messages: list[dict[str, Any]]) -> int:
+    return sum(len(str(m.get("content") or "")) // CHARS_PER_TOKEN + 4 for m in messages)
+
+
+@dataclass
+class ContextBudget:
+    """Estimates prompt size from what the server last counted, plus ~4 characters a token."""
+
+    window_override: int | None = None
+    last_prompt_tokens: int | None = None
+    last_rough: int | None = None
+    tokens_used: int = 0
+
+    def record(self, sent: list[dict[str, Any]], usage: dict[str, Any] | None) -> None:
+        if not usage:
+            return
+        prompt = usage.get("prompt_tokens")
+        if isinstance(prompt, int) and prompt > 0:
+            self.last_prompt_tokens, self.last_rough = prompt, max(1, rough_tokens(sent))
+        total = usage.get("total_tokens")
+        if isinstance(total, int):
+            self.tokens_used += total
+
+    def estimate(self, messages: list[dict[str, Any]]) -> int:
+        rough = rough_tokens(messages)
+        if self.last_prompt_tokens and self.last_rough:
+            return round(rough * self.last_prompt_tokens / self.last_rough)
+        return rough
+
+    def fit(
+        self, messages: list[dict[str, Any]], model: str, max_tokens: int | None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The messages to send, and how many old ones were left out to make them fit.
+
+        The system prompt and the new message are always kept.
+        """
+        limit = window_for(model, self.window_override) - (max_tokens or DEFAULT_REPLY_ROOM)
+        system = [m for m in messages[:1] if m.get("role") == "system"]
+        rest = messages[len(system) :]
+        dropped = 0
+        while len(rest) > 1 and self.estimate(system + rest) > limit:
+            rest = rest[1:]
+            dropped += 1
+            while len(rest) > 1 and rest[0].get("role") != "user":
+                rest, dropped = rest[1:], dropped + 1  # start at a user turn
+        return system + rest, dropped
+
+    def fullness(self, model: str) -> float | None:
+        if self.last_prompt_tokens is None:
+            return None
+        return self.last_prompt_tokens / window_for(model, self.window_override)

@@ -1,0 +1,70 @@
+"""A conversation as Markdown or JSON, for `history show`, `history export` and `/save`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from chatbot.conversation import COMPLETE, Conversation, Message
+from chatbot.errors import UsageError
+
+FORMATS = ("md", "json")
+
+
+def when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def to_markdown(title: str, model: str | None, system: str | None, turns: list[Message]) -> str:
+    parts = [f"# {title or 'Conversation'}\n"]
+    if model:
+        parts.append(f"*Model: {model}*\n")
+    if system:
+        parts.append(f"**System:** {system}\n")
+    for turn in turns:
+        heading = "You" if turn.role == "user" else (model or "Assistant")
+        note = "" if turn.status == COMPLETE else f" *({turn.status})*"
+        parts.append(f"## {heading}{note}\n\n{turn.content.strip()}\n")
+    return "\n".join(parts)
+
+
+def to_json(
+    conversation_id: str | None,
+    model: str | None,
+    system: str | None,
+    turns: list[Message],
+    extra: dict[str, Any] | None = None,
+) -> str:
+    document = {
+        "id": conversation_id,
+        "model": model,
+        "system": system,
+        "messages": [{"role": t.role, "content": t.content, "status": t.status} for t in turns],
+        **(extra or {}),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(
+    fmt: str,
+    conversation_id: str | None,
+    model: str | None,
+    conversation: Conversation,
+    title: str = "",
+) -> str:
+    if fmt == "md":
+        return to_markdown(title, model, conversation.system, conversation.turns)
+    if fmt == "json":
+        return to_json(conversation_id, model, conversation.system, conversation.turns)
+    raise UsageError(f"unknown format '{fmt}': use md or json")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (exports can hold anything the user pasted)."""
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)

@@ -1,0 +1,43 @@
+"""Saved conversations: loading one to continue it, and the `writer-chat history` commands."""
+
+from __future__ import annotations
+
+import sys
+
+from chatbot.conversation import Conversation, Message
+from chatbot.export import render, when
+from chatbot.sanitize import one_line
+from chatbot.store import ConversationInfo, Store
+
+
+def load_conversation(store: Store, conversation_id: str) -> tuple[Conversation, ConversationInfo]:
+    info = store.info(conversation_id)
+    turns = [Message(m.role, m.content, m.status, m.id) for m in store.messages(info.id)]
+    return Conversation(system=info.system, turns=turns), info
+
+
+def listing(conversations: list[ConversationInfo]) -> list[str]:
+    """One line a conversation: short id, last used, model, turns, title."""
+    return [
+        f"{c.id[:8]}  {when(c.updated_at)}  {(c.model or '-'):<16} {c.turns:>3} turns  "
+        f"{one_line(c.title, 60)}"
+        for c in conversations
+    ]
+
+
+def show(store: Store, prefix: str, fmt: str = "md") -> str:
+    conversation, info = load_conversation(store, store.resolve(prefix))
+    return render(fmt, info.id, info.model, conversation, title=info.title)
+
+
+def print_markdown_or_text(text: str) -> None:
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        from chatbot.render import print_markdown
+
+        print_markdown(Console(highlight=False), text)
+    else:
+        from chatbot.sanitize import dropped
+
+        sys.stdout.write(dropped(text))

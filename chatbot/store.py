@@ -1,0 +1,313 @@
+"""Conversations on disk: one SQLite database, written as a reply streams.
+
+WAL mode and a busy timeout let two writer-chat processes write at once; each write is its own
+transaction, so a process killed mid-reply leaves every committed turn and the partial reply
+(still marked incomplete). The schema carries a version; migrations bring old files forward.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chatbot.errors import UsageError
+from chatbot.paths import private_file
+
+BUSY_TIMEOUT_MS = 10_000
+
+MIGRATIONS = [
+    # 1: conversations and their messages
+    """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        model TEXT,
+        system TEXT,
+        title TEXT
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
+    """,
+    # 2: reply metadata, and full-text search over prompts and replies
+    """
+    ALTER TABLE messages ADD COLUMN model TEXT;
+    ALTER TABLE messages ADD COLUMN usage TEXT;
+    ALTER TABLE messages ADD COLUMN first_token_ms REAL;
+    ALTER TABLE messages ADD COLUMN duration_ms REAL;
+    CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id');
+    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content)
+            VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content)
+            VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    role: str
+    content: str
+    status: str
+    created_at: float
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    id: str
+    created_at: float
+    updated_at: float
+    model: str | None
+    system: str | None
+    title: str
+    turns: int
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        private_file(path)
+        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self.migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, target):
+            # BEGIN IMMEDIATE: two processes starting at once do not both migrate.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._db.execute("PRAGMA user_version").fetchone()[0] != number:
+                    self._db.execute("ROLLBACK")
+                    continue
+                for statement in _statements(MIGRATIONS[number]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    # writing
+
+    def new_conversation(self, model: str, system: str | None) -> str:
+        cid = uuid.uuid4().hex
+        now = time.time()
+        self._db.execute(
+            "INSERT INTO conversations (id, created_at, updated_at, model, system, title)"
+            " VALUES (?, ?, ?, ?, ?, '')",
+            (cid, now, now, model, system),
+        )
+        return cid
+
+    def set_system(self, cid: str, system: str | None) -> None:
+        self._db.execute("UPDATE conversations SET system = ? WHERE id = ?", (system, cid))
+
+    def add_message(self, cid: str, role: str, content: str, status: str, model: str = "") -> int:
+        now = time.time()
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, created_at, model)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (cid, role, content, status, now, model or None),
+            )
+            self._db.execute(
+                "UPDATE conversations SET updated_at = ?, model = COALESCE(?, model),"
+                " title = CASE WHEN title = '' AND ? = 'user' THEN ? ELSE title END WHERE id = ?",
+                (now, model or None, role, _title(content), cid),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def update_message(
+        self,
+        message_id: int,
+        content: str,
+        status: str,
+        *,
+        usage: dict[str, Any] | None = None,
+        first_token_ms: float | None = None,
+        duration_ms: float | None = None,
+    ) -> None:
+        self._db.execute(
+            "UPDATE messages SET content = ?, status = ?, usage = COALESCE(?, usage),"
+            " first_token_ms = COALESCE(?, first_token_ms),"
+            " duration_ms = COALESCE(?, duration_ms) WHERE id = ?",
+            (
+                content,
+                status,
+                json.dumps(usage) if usage else None,
+                first_token_ms,
+                duration_ms,
+                message_id,
+            ),
+        )
+
+    def delete_messages(self, message_ids: list[int]) -> None:
+        with self._transaction():
+            self._db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in message_ids])
+
+    def delete_conversation(self, cid: str) -> None:
+        self._db.execute("DELETE FROM conversations WHERE id = ?", (cid,))
+
+    # reading
+
+    def resolve(self, prefix: str) -> str:
+        """The full id of the conversation whose id starts with ``prefix`` (must be unique)."""
+        if not prefix or not all(c in "0123456789abcdef" for c in prefix.lower()):
+            raise UsageError(f"not a conversation id: '{prefix}'")
+        rows = self._db.execute(
+            "SELECT id FROM conversations WHERE id LIKE ? ORDER BY updated_at DESC LIMIT 2",
+            (prefix.lower() + "%",),
+        ).fetchall()
+        if not rows:
+            raise UsageError(f"no conversation with id {prefix} (see writer-chat history)")
+        if len(rows) > 1:
+            raise UsageError(f"more than one conversation starts with {prefix}: give more of it")
+        return str(rows[0]["id"])
+
+    def latest(self) -> str | None:
+        row = self._db.execute(
+            "SELECT id FROM conversations WHERE EXISTS (SELECT 1 FROM messages"
+            " WHERE conversation_id = conversations.id) ORDER BY updated_at DESC LIMIT 1"
+        ).fetchone()
+        return str(row["id"]) if row else None
+
+    def info(self, cid: str) -> ConversationInfo:
+        rows = self.conversations(where="c.id = ?", args=(cid,))
+        if not rows:
+            raise UsageError(f"no conversation with id {cid}")
+        return rows[0]
+
+    def conversations(
+        self, limit: int = 1000, where: str = "1", args: tuple[Any, ...] = ()
+    ) -> list[ConversationInfo]:
+        rows = self._db.execute(
+            "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id"
+            f" AND m.role = 'user') AS turns FROM conversations c WHERE {where}"
+            " AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)"
+            " ORDER BY c.updated_at DESC LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        return [
+            ConversationInfo(
+                r["id"],
+                r["created_at"],
+                r["updated_at"],
+                r["model"],
+                r["system"],
+                r["title"],
+                r["turns"],
+            )
+            for r in rows
+        ]
+
+    def messages(self, cid: str) -> list[StoredMessage]:
+        rows = self._db.execute(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (cid,)
+        ).fetchall()
+        return [
+            StoredMessage(
+                r["id"],
+                r["role"],
+                r["content"],
+                r["status"],
+                r["created_at"],
+                r["model"],
+                json.loads(r["usage"]) if r["usage"] else None,
+            )
+            for r in rows
+        ]
+
+    def search(self, text: str, limit: int = 50) -> list[tuple[ConversationInfo, str]]:
+        """Conversations whose prompts or replies match ``text``, with a snippet of each."""
+        query = " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+        if not query:
+            return []
+        rows = self._db.execute(
+            "SELECT m.conversation_id AS cid,"
+            " snippet(messages_fts, 0, '', '', '…', 12) AS snippet"
+            " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+            " WHERE messages_fts MATCH ? ORDER BY m.created_at DESC LIMIT ?",
+            (query, limit),
+        ).fetchall()
+        found: dict[str, str] = {}
+        for row in rows:
+            found.setdefault(row["cid"], row["snippet"])
+        return [(self.info(cid), snippet) for cid, snippet in found.items()]
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self._db.execute("ROLLBACK" if kind else "COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (triggers contain semicolons of their own)."""
+    statements, current = [], ""
+    for line in script.strip().splitlines():
+        current += line + "\n"
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
+
+
+def _title(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 60 else flat[:59] + "…"
+
+
+def open_store(path: Path) -> Store:
+    """Open the history database, or say in one line why it cannot be."""
+    from chatbot.errors import WriterChatError
+
+    try:
+        return Store(path)
+    except (sqlite3.Error, OSError) as problem:
+        raise WriterChatError(f"cannot open the history database {path}: {problem}") from None
+
+
+def default_store_path() -> Path:
+    from chatbot.paths import data_dir
+
+    return data_dir() / "history.db"
