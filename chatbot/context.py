@@ -34,6 +34,7 @@ class ContextBudget:
     last_prompt_tokens: int | None = None
     last_rough: int | None = None
     tokens_used: int = 0
+    told_about_trimming: bool = False
 
     def record(self, sent: list[dict[str, Any]], usage: dict[str, Any] | None) -> None:
         if not usage:

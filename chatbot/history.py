@@ -18,11 +18,12 @@ def load_conversation(store: Store, conversation_id: str) -> tuple[Conversation,
 
 def listing(conversations: list[ConversationInfo]) -> list[str]:
     """One line a conversation: short id, last used, model, turns, title."""
-    return [
-        f"{c.id[:8]}  {when(c.updated_at)}  {(c.model or '-'):<16} {c.turns:>3} turns  "
-        f"{one_line(c.title, 60)}"
-        for c in conversations
-    ]
+    lines = []
+    for c in conversations:
+        turns = f"{c.turns:>3} {'turn ' if c.turns == 1 else 'turns'}"
+        model = f"{(c.model or '-'):<16}"
+        lines.append(f"{c.id[:8]}  {when(c.updated_at)}  {model} {turns}  {one_line(c.title, 60)}")
+    return lines
 
 
 def show(store: Store, prefix: str, fmt: str = "md") -> str:

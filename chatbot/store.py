@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,9 @@ class Store:
         self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA foreign_keys = ON")
-        self.migrate()
+        _retry_while_locked(lambda: self._db.execute("PRAGMA journal_mode = WAL"))
+        _retry_while_locked(self.migrate)
 
     def close(self) -> None:
         self._db.close()
@@ -279,6 +280,23 @@ class _Transaction:
 
     def __exit__(self, kind: object, *rest: object) -> None:
         self._db.execute("ROLLBACK" if kind else "COMMIT")
+
+
+def _retry_while_locked(action: Callable[[], object]) -> None:
+    """Run ``action``, waiting out another process that holds the lock.
+
+    Switching to WAL, and a migration racing another process's, can fail with "database is
+    locked" without sqlite's busy handler ever waiting, so wait here instead.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as problem:
+            if "locked" not in str(problem) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _statements(script: str) -> list[str]:

@@ -59,9 +59,11 @@ def run_turn(
     status = conv.FAILED
     try:
         renderer.start()
-        if left_out:
+        if left_out and not budget.told_about_trimming:
+            budget.told_about_trimming = True  # once a session: it stays true from here on
             renderer.notice(
-                f"context: left out the {left_out} oldest messages to fit {params.model}'s window"
+                f"context full: leaving out the oldest messages ({left_out} now) to fit"
+                f" {params.model}'s window"
             )
         with client.stream_chat(body, on_retry=renderer.notice) as chunks:
             for chunk in chunks:

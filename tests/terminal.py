@@ -15,17 +15,34 @@ import pyte
 COLS, ROWS = 100, 30
 
 
+class _AnsweringScreen(pyte.HistoryScreen):
+    """A screen that answers the terminal's reports (cursor position) back to the program,
+    as a real terminal does; prompt_toolkit needs that to lay out its bottom toolbar."""
+
+    reply_to: pexpect.spawn | None = None
+
+    def write_process_input(self, data: str) -> None:
+        if self.reply_to is not None:
+            self.reply_to.send(data)
+
+
 class Terminal:
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
-        env = {**env, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    def __init__(
+        self, argv: list[str], env: dict[str, str], cwd: str, *, answer_reports: bool = True
+    ) -> None:
+        env = {**env, "TERM": "xterm-256color"}
+        if not answer_reports:
+            env["PROMPT_TOOLKIT_NO_CPR"] = "1"
         env.pop("PYTHONUNBUFFERED", None)
-        self.screen = pyte.HistoryScreen(COLS, ROWS, history=5000)
+        self.screen = _AnsweringScreen(COLS, ROWS, history=5000)
         self.screen.set_mode(pyte.modes.LNM)
         self._stream = pyte.ByteStream(self.screen)
         self.raw = b""
         self.child = pexpect.spawn(
             argv[0], argv[1:], env=env, cwd=cwd, dimensions=(ROWS, COLS), timeout=10
         )
+        if answer_reports:
+            self.screen.reply_to = self.child
 
     def pump(self, wait: float = 0.05) -> None:
         """Read whatever the process printed (waiting up to ``wait`` seconds for the first byte)."""

@@ -43,7 +43,10 @@ def dangerous(raw: bytes) -> list[str]:
 
 def test_a_malicious_reply_reaches_the_terminal_inert(fake, home):
     fake.queue(Script(pieces=MALICIOUS))
-    term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"))
+    # prompt_toolkit's own cursor-position request must not be mistaken for the model's
+    term = Terminal(
+        [WRITER_CHAT], cli_env(home, fake.url), str(home / "work"), answer_reports=False
+    )
     try:
         term.wait_for_prompt(1)
         reply_start = len(term.raw)

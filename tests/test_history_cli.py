@@ -1,0 +1,86 @@
+"""Saved conversations through the real binary: -c, --cid, history, --no-save."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fake_server import Script
+
+
+def test_continue_sends_the_earlier_turns(run_cli, fake):
+    assert run_cli("-s", "Be brief.", "first").code == 0
+    result = run_cli("-c", "second")
+    assert result.code == 0, result.stderr
+    second = fake.chat_requests()[1]
+    assert second.messages == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "You said: first"},
+        {"role": "user", "content": "second"},
+    ]
+
+
+def test_cid_prefix_picks_a_conversation(run_cli, fake):
+    run_cli("alpha")
+    run_cli("beta")
+    listing = run_cli("history").text.splitlines()
+    alpha = next(line for line in listing if line.endswith("alpha"))
+    assert run_cli("--cid", alpha[:6], "more").code == 0
+    assert next(m["content"] for m in fake.chat_requests()[-1].messages) == "alpha"
+    assert run_cli("--cid", "ffffffffffff", "x").code == 2
+
+
+def test_history_list_show_export_search_rm(run_cli, fake):
+    fake.queue(Script(pieces=["Cats purr ", "at **25 Hz**."]))
+    run_cli("why do cats purr")
+    run_cli("tell me about dogs")
+    lines = run_cli("history").text.splitlines()
+    assert len(lines) == 2 and lines[0].endswith("tell me about dogs")
+    assert "palmyra-x5" in lines[0] and "1 turn" in lines[0]
+    cat_id = lines[1].split()[0]
+
+    shown = run_cli("history", "show", cat_id).text
+    assert "why do cats purr" in shown and "Cats purr at **25 Hz**." in shown
+
+    exported = json.loads(run_cli("history", "export", cat_id, "--format", "json").text)
+    assert [m["role"] for m in exported["messages"]] == ["user", "assistant"]
+    assert exported["id"].startswith(cat_id)
+    assert run_cli("history", "export", cat_id, "--format", "md").text.startswith("# why do cats")
+
+    found = run_cli("history", "search", "purr").text
+    assert cat_id in found and "dogs" not in found
+    assert run_cli("history", "search", "zebras").text.strip() == "no matches"
+
+    assert run_cli("history", "rm", cat_id).code == 0
+    remaining = run_cli("history").text.splitlines()
+    assert len(remaining) == 1 and "dogs" in remaining[0]
+    assert run_cli("history", "show", cat_id).code == 2
+
+
+def test_a_prompt_that_is_a_command_word_is_still_sendable(run_cli, fake):
+    result = run_cli("--", "history")
+    assert result.code == 0 and result.text == "You said: history\n"
+
+
+def test_no_save_writes_nothing(run_cli, fake, home):
+    assert run_cli("--no-save", "secret plans").code == 0
+    assert not (home / "data" / "writer-chat" / "history.db").exists()
+    assert run_cli("--no-save", "-c", "x").code == 2
+
+
+def test_continue_with_nothing_saved_is_a_clear_error(run_cli, fake):
+    result = run_cli("-c", "hello")
+    assert result.code == 2 and "no saved conversation" in result.stderr
+
+
+def test_failed_turn_is_not_saved_but_a_broken_one_is_marked(run_cli, fake):
+    fake.queue(Script(status=400, error="nope"))
+    run_cli("rejected")
+    fake.queue(Script(pieces=["half", "never"], fault="reset", fault_after=1))
+    run_cli("broken")
+    lines = run_cli("history").text.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("broken")
+    exported = json.loads(
+        run_cli("history", "export", lines[0].split()[0], "--format", "json").text
+    )
+    assert exported["messages"][1] == {"role": "assistant", "content": "half", "status": "failed"}

@@ -1,0 +1,143 @@
+"""REPL slash commands and context trimming, typed into the real program in a PTY."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WRITER_CHAT, cli_env
+from tests.fake_server import FakeWriter
+from tests.terminal import Terminal
+
+
+@pytest.fixture
+def repl(fake: FakeWriter, home: Path) -> Iterator[Callable[..., Terminal]]:
+    opened: list[Terminal] = []
+
+    def start(*args: str) -> Terminal:
+        term = Terminal([WRITER_CHAT, *args], cli_env(home, fake.url), str(home / "work"))
+        opened.append(term)
+        term.wait_for_prompt(1)
+        return term
+
+    yield start
+    for term in opened:
+        term.close()
+
+
+def say(term: Terminal, text: str) -> None:
+    prompts = term.prompts()
+    term.type(text + "\r")
+    term.wait_for_prompt(prompts + 1)
+
+
+def test_model_changes_the_next_request(repl, fake):
+    term = repl()
+    say(term, "one")
+    say(term, "/model palmyra-x4")
+    term.wait_for("model: palmyra-x4")
+    say(term, "two")
+    assert [r.body["model"] for r in fake.chat_requests()] == ["palmyra-x5", "palmyra-x4"]
+    assert "palmyra-x4 · context" in term.text()  # the toolbar follows
+
+
+def test_system_replaces_the_system_prompt(repl, fake):
+    term = repl("-s", "old rules")
+    say(term, "one")
+    say(term, "/system new rules")
+    say(term, "two")
+    say(term, "/system -")
+    say(term, "three")
+    first, second, third = fake.chat_requests()
+    assert first.messages[0] == {"role": "system", "content": "old rules"}
+    assert second.messages[0] == {"role": "system", "content": "new rules"}
+    assert third.messages[0]["role"] == "user"
+
+
+def test_temperature_and_max_tokens(repl, fake):
+    term = repl()
+    say(term, "/temperature 0.3")
+    say(term, "/max-tokens 77")
+    say(term, "/temperature 9")
+    term.wait_for("temperature must be from 0 to 2")
+    say(term, "go")
+    body = fake.chat_requests()[0].body
+    assert (body["temperature"], body["max_tokens"]) == (0.3, 77)
+
+
+def test_new_starts_over_and_history_load_brings_it_back(repl, fake):
+    term = repl()
+    say(term, "remember the alamo")
+    say(term, "/new")
+    say(term, "fresh start")
+    assert fake.chat_requests()[1].messages == [{"role": "user", "content": "fresh start"}]
+    say(term, "/history")
+    line = next(row for row in term.lines() if re.match(r"[0-9a-f]{8}  .*the alamo$", row))
+    say(term, f"/load {line.split()[0]}")
+    term.wait_for("loaded ")
+    say(term, "and then?")
+    contents = [m["content"] for m in fake.chat_requests()[2].messages]
+    assert contents == ["remember the alamo", "You said: remember the alamo", "and then?"]
+
+
+def test_save_writes_markdown_and_json(repl, fake, home):
+    term = repl()
+    say(term, "save me")
+    say(term, "/save talk.md")
+    say(term, "/save talk.json")
+    term.wait_for("saved 2 messages to talk.json")
+    work = home / "work"
+    assert "## You\n\nsave me" in (work / "talk.md").read_text()
+    assert json.loads((work / "talk.json").read_text())["messages"][1]["content"] == (
+        "You said: save me"
+    )
+    assert oct((work / "talk.md").stat().st_mode & 0o777) == "0o600"
+
+
+def test_copy_puts_the_reply_on_the_clipboard_with_osc_52(repl, fake):
+    from tests.fake_server import Script
+
+    fake.queue(Script(pieces=["Try this:\n\n", "```sh\nls -la\n```\n"]))
+    term = repl()
+    say(term, "how to list")
+    start = len(term.raw)
+    say(term, "/copy code")
+    term.wait_for("copied")
+    assert b"\x1b]52;c;" + base64.b64encode(b"ls -la\n") + b"\x07" in term.raw[start:]
+
+
+def test_usage_and_unknown_commands(repl, fake):
+    term = repl()
+    say(term, "hello there")
+    say(term, "/usage")
+    term.wait_for("tokens used this session:")
+    assert "of 1,040,000 tokens" in term.text()
+    say(term, "/nope")
+    term.wait_for("unknown command /nope")
+    assert len(fake.chat_requests()) == 1
+
+
+def test_tab_completes_commands(repl, fake):
+    term = repl()
+    term.type("/mod\t")
+    term.wait_for("/model")
+    term.type(" palmyra-x4\r")
+    term.wait_for("model: palmyra-x4")
+
+
+def test_a_tiny_context_window_trims_the_oldest_turns(repl, fake):
+    term = repl("--context-window", "200", "--max-tokens", "50", "-s", "keep me")
+    long = "x" * 200
+    for n in range(4):
+        say(term, f"message {n} {long}")
+    requests = fake.chat_requests()
+    last = requests[-1].messages
+    assert last[0] == {"role": "system", "content": "keep me"}  # never trimmed
+    assert last[-1]["content"].startswith("message 3")  # the new message is always sent
+    assert not any(m["content"].startswith("message 0") for m in last)
+    assert term.text().count("context full: leaving out the oldest messages") == 1
