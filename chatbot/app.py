@@ -83,7 +83,7 @@ def run(settings: Settings, message: str | None) -> int:
 
             from chatbot.render import MarkdownRenderer
 
-            renderer: Renderer = MarkdownRenderer(Console(highlight=False))
+            renderer: Renderer = MarkdownRenderer(Console(highlight=False), settings.code_theme)
         else:
             renderer = _plain_renderer(settings)
         return run_one_shot(client, session, message, renderer)
@@ -109,7 +109,7 @@ def _run_repl(client: WriterClient, session: Session, settings: Settings, markdo
             return _plain_renderer(settings)
         from chatbot.render import MarkdownRenderer
 
-        return MarkdownRenderer(console)
+        return MarkdownRenderer(console, settings.code_theme)
 
     if markdown:
         threading.Thread(target=_warm_up, name="writer-chat-warm-up", daemon=True).start()

@@ -1,7 +1,7 @@
 """Command line entry point: parse flags, resolve settings, pick REPL or one-shot mode.
 
 Heavy modules (httpx, rich, prompt_toolkit) are imported only once a mode needs them, so
-``--version`` and usage errors stay fast.
+usage errors stay fast (``--version`` and ``--help`` never get here: see chatbot.entry).
 """
 
 from __future__ import annotations
@@ -9,30 +9,30 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from chatbot import __version__, debug
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, WriterChatError
 from chatbot.inputs import DEFAULT_MAX_INPUT, one_shot_message
-from chatbot.settings import (
-    DEFAULT_MODEL,
-    DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT,
-    Settings,
-    read_dotenv,
-)
 
 if TYPE_CHECKING:
-    from chatbot.store import Store
+    from chatbot.settings import Settings
 
 PROG = "writer-chat"
+CONNECTION, MODEL, CONVERSATION, INPUT, OUTPUT = (
+    "Connection",
+    "Model",
+    "Conversation",
+    "Input",
+    "Output",
+)
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -43,131 +43,250 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+EPILOG = """\
+[b]Examples[/b]
+
+  writer-chat                                  [dim]# chat (/help lists the commands)[/dim]
+  writer-chat "explain TCP slow start"         [dim]# one reply, then exit[/dim]
+  cat notes.md | writer-chat "summarise this"  [dim]# prompt, blank line, stdin[/dim]
+  writer-chat -f main.py "find the bug"        [dim]# add files to the prompt[/dim]
+  writer-chat -c "and in Rust?"                [dim]# continue the latest chat[/dim]
+  writer-chat --role reviewer -f diff.patch    [dim]# a system prompt from config[/dim]
+  writer-chat history                          [dim]# show, export, search, rm[/dim]
+  writer-chat config init                      [dim]# create the config file[/dim]
+
+Exit codes: 0 success, 1 API or network failure, 2 usage or config error,
+130 interrupted.
+"""
+
+
 @app.command(
     help=(
         "Chat with Writer's Palmyra models. With no PROMPT and a terminal on stdin, opens an "
-        "interactive chat; with a PROMPT, piped stdin, or both (PROMPT, a blank line, then "
-        "stdin), prints one reply and exits."
+        "interactive chat; with a PROMPT, piped stdin or --file, prints one reply and exits."
     ),
-    epilog=(
-        "Examples: writer-chat | writer-chat 'explain TCP slow start' | "
-        "cat notes.md | writer-chat 'summarise this' > summary.md"
-    ),
+    epilog=EPILOG,
 )
 def chat(
     prompt: Annotated[
         list[str] | None,
         typer.Argument(metavar="[PROMPT]...", help="The message to send (words are joined)."),
     ] = None,
-    model: Annotated[
-        str, typer.Option("--model", "-m", metavar="ID", help="Model id.")
-    ] = DEFAULT_MODEL,
-    system: Annotated[
-        str | None,
-        typer.Option("--system", "-s", metavar="TEXT", help="System prompt for the conversation."),
-    ] = None,
-    temperature: Annotated[
-        float | None,
-        typer.Option(min=0.0, max=2.0, metavar="X", help="Sampling temperature, 0 to 2."),
-    ] = None,
-    max_tokens: Annotated[
-        int | None, typer.Option(min=1, metavar="N", help="Reply length limit in tokens.")
-    ] = None,
-    top_p: Annotated[
-        float | None, typer.Option(min=0.0, max=1.0, metavar="P", help="Nucleus sampling, 0 to 1.")
-    ] = None,
-    stop: Annotated[
-        list[str] | None, typer.Option("--stop", metavar="TEXT", help="Stop sequence (repeatable).")
-    ] = None,
+    # connection
     base_url: Annotated[
         str | None,
         typer.Option(
             metavar="URL",
-            help="API base URL [env WRITER_BASE_URL; default https://api.writer.com].",
+            help="API base URL \\[env WRITER_BASE_URL; default https://api.writer.com].",
+            rich_help_panel=CONNECTION,
         ),
     ] = None,
     timeout: Annotated[
-        float,
+        float | None,
         typer.Option(
-            min=0.1, metavar="SECONDS", help="Wait this long to connect and between bytes."
+            min=0.1,
+            metavar="SECONDS",
+            rich_help_panel=CONNECTION,
+            help="Wait this long to connect and between bytes \\[default 60].",
         ),
-    ] = DEFAULT_TIMEOUT,
+    ] = None,
     retries: Annotated[
-        int,
+        int | None,
         typer.Option(
-            min=0, max=10, metavar="N", help="Retries before the reply starts (429, 5xx, network)."
+            min=0,
+            max=10,
+            metavar="N",
+            rich_help_panel=CONNECTION,
+            help="Retries before the reply starts: 429, 5xx, network \\[default 2].",
         ),
-    ] = DEFAULT_RETRIES,
-    no_markdown: Annotated[
-        bool, typer.Option("--no-markdown", help="Print replies as plain text.")
-    ] = False,
-    raw: Annotated[
-        bool,
-        typer.Option("--raw", help="Write the model's text unchanged, control characters too."),
-    ] = False,
-    max_input: Annotated[
-        int,
-        typer.Option(min=1, metavar="BYTES", help="Refuse piped input larger than this."),
-    ] = DEFAULT_MAX_INPUT,
-    encoding: Annotated[
-        str, typer.Option(metavar="NAME", help="Encoding of piped input.")
-    ] = "utf-8",
+    ] = None,
     allow_insecure_http: Annotated[
         bool,
         typer.Option(
-            "--allow-insecure-http", help="Allow a plain http:// base URL that is not loopback."
+            "--allow-insecure-http",
+            rich_help_panel=CONNECTION,
+            help="Allow a plain http:// base URL that is not loopback.",
         ),
     ] = False,
-    continue_latest: Annotated[
-        bool, typer.Option("--continue", "-c", help="Continue the latest saved conversation.")
-    ] = False,
-    cid: Annotated[
+    # model
+    model: Annotated[
         str | None,
-        typer.Option("--cid", metavar="ID", help="Continue a saved conversation (id prefix)."),
+        typer.Option(
+            "--model",
+            "-m",
+            metavar="ID",
+            rich_help_panel=MODEL,
+            help="Model id \\[default palmyra-x5].",
+        ),
     ] = None,
-    no_save: Annotated[
-        bool, typer.Option("--no-save", help="Do not save this conversation.")
-    ] = False,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=2.0,
+            metavar="X",
+            rich_help_panel=MODEL,
+            help="Sampling temperature, 0 to 2.",
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            min=1, metavar="N", rich_help_panel=MODEL, help="Reply length limit in tokens."
+        ),
+    ] = None,
+    top_p: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, metavar="P", rich_help_panel=MODEL, help="Nucleus sampling, 0 to 1."
+        ),
+    ] = None,
+    stop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stop", metavar="TEXT", rich_help_panel=MODEL, help="Stop sequence (repeatable)."
+        ),
+    ] = None,
     context_window: Annotated[
         int | None,
         typer.Option(
-            min=64, metavar="TOKENS", help="Override the model's context window (for trimming)."
+            min=64,
+            metavar="TOKENS",
+            rich_help_panel=MODEL,
+            help="Override the model's context window (for trimming).",
+        ),
+    ] = None,
+    # conversation
+    system: Annotated[
+        str | None,
+        typer.Option(
+            "--system",
+            "-s",
+            metavar="TEXT",
+            rich_help_panel=CONVERSATION,
+            help="System prompt for the conversation.",
+        ),
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            "-r",
+            metavar="NAME",
+            rich_help_panel=CONVERSATION,
+            help="Use a named system prompt from the config file.",
+        ),
+    ] = None,
+    continue_latest: Annotated[
+        bool,
+        typer.Option(
+            "--continue",
+            "-c",
+            rich_help_panel=CONVERSATION,
+            help="Continue the latest saved conversation.",
+        ),
+    ] = False,
+    cid: Annotated[
+        str | None,
+        typer.Option(
+            "--cid",
+            metavar="ID",
+            rich_help_panel=CONVERSATION,
+            help="Continue a saved conversation (a unique id prefix).",
+        ),
+    ] = None,
+    no_save: Annotated[
+        bool,
+        typer.Option(
+            "--no-save", rich_help_panel=CONVERSATION, help="Do not save this conversation."
+        ),
+    ] = False,
+    # input
+    files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="PATH",
+            rich_help_panel=INPUT,
+            help="Add a file's contents to the prompt (repeatable).",
+        ),
+    ] = None,
+    max_input: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            metavar="BYTES",
+            rich_help_panel=INPUT,
+            help="Refuse piped input larger than this \\[default 8 MB].",
+        ),
+    ] = DEFAULT_MAX_INPUT,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            rich_help_panel=INPUT,
+            help="Encoding of piped input and files \\[default utf-8].",
+        ),
+    ] = "utf-8",
+    # output
+    no_markdown: Annotated[
+        bool,
+        typer.Option(
+            "--no-markdown",
+            rich_help_panel=OUTPUT,
+            help="Print replies as plain text (also when NO_COLOR is set).",
+        ),
+    ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            rich_help_panel=OUTPUT,
+            help="Write the model's text unchanged, control characters too.",
+        ),
+    ] = False,
+    code_theme: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            rich_help_panel=OUTPUT,
+            help="Pygments style for code blocks \\[default monokai].",
         ),
     ] = None,
     debug_trace: Annotated[
         bool,
         typer.Option(
             "--debug",
-            help="Trace requests and responses on stderr (key redacted) [env WRITER_LOG].",
+            rich_help_panel=OUTPUT,
+            help="Trace requests and responses on stderr, key redacted \\[env WRITER_LOG].",
         ),
     ] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> int:
-    from chatbot.settings import dotenv_warning, resolve_connection
-
     if debug_trace or os.environ.get("WRITER_LOG", "").lower() == "debug":
         debug.enable()
-    warning = dotenv_warning(Path.cwd())
-    if warning:
-        sys.stderr.write(f"{PROG}: warning: {warning}\n")
-    api_key, resolved_url = resolve_connection(
-        base_url, os.environ, read_dotenv(Path.cwd()), allow_insecure_http=allow_insecure_http
-    )
-    debug.remember_secret(api_key)
-    settings = Settings(
-        api_key=api_key,
-        base_url=resolved_url,
-        model=model,
-        system=system,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        top_p=top_p,
+    flags = {
+        "base_url": base_url,
+        "timeout": timeout,
+        "retries": retries,
+        "model": model,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "top_p": top_p,
+        "system": system,
+        "role": role,
+        "code_theme": code_theme,
+    }
+    settings, _ = resolve_from_sources(
+        flags,
+        allow_insecure_http=allow_insecure_http,
         stop=tuple(stop or ()),
-        timeout=timeout,
-        retries=retries,
         markdown=not (no_markdown or raw) and "NO_COLOR" not in os.environ,
         raw=raw,
         save=not no_save,
@@ -175,12 +294,37 @@ def chat(
         conversation_id=cid,
         context_window=context_window,
     )
+    debug.remember_secret(settings.api_key)
     message = one_shot_message(
-        " ".join(prompt or ()), sys.stdin, max_bytes=max_input, encoding=encoding
+        " ".join(prompt or ()),
+        sys.stdin,
+        max_bytes=max_input,
+        encoding=encoding,
+        files=files or [],
     )
     from chatbot.app import run
 
     return run(settings, message)
+
+
+def resolve_from_sources(
+    flags: dict[str, Any], *, allow_insecure_http: bool = False, **fixed: Any
+) -> tuple[Settings, dict[str, str]]:
+    """Settings from flags, the environment, the working directory's .env and the config."""
+    from chatbot.config import config_path, load_config
+    from chatbot.settings import dotenv_warning, read_dotenv, resolve_settings
+
+    warning = dotenv_warning(Path.cwd())
+    if warning:
+        sys.stderr.write(f"{PROG}: warning: {warning}\n")
+    return resolve_settings(
+        flags,
+        os.environ,
+        read_dotenv(Path.cwd()),
+        load_config(config_path()),
+        allow_insecure_http=allow_insecure_http,
+        **fixed,
+    )
 
 
 def _fail(message: str, code: int) -> int:
@@ -189,83 +333,16 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-history_app = typer.Typer(
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    help="Saved conversations: list, show, export, search, remove.",
-    invoke_without_command=True,
-)
-
-
-@history_app.callback()
-def history_list(
-    ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, metavar="N", help="How many to list.")] = 20,
-) -> None:
-    """List saved conversations, newest first."""
-    if ctx.invoked_subcommand is None:
-        from chatbot.history import listing
-
-        lines = listing(_store().conversations(limit=limit))
-        print("\n".join(lines) if lines else "no saved conversations yet")
-
-
-@history_app.command("show")
-def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Print a conversation as Markdown."""
-    from chatbot.history import print_markdown_or_text, show
-
-    print_markdown_or_text(show(_store(), conversation_id, "md"))
-
-
-@history_app.command("export")
-def history_export(
-    conversation_id: Annotated[str, typer.Argument(metavar="ID")],
-    fmt: Annotated[str, typer.Option("--format", metavar="md|json", help="Output format.")] = "md",
-) -> None:
-    """Write a conversation to stdout as Markdown or JSON."""
-    from chatbot.history import show
-
-    sys.stdout.write(show(_store(), conversation_id, fmt))
-
-
-@history_app.command("search")
-def history_search(text: Annotated[list[str], typer.Argument(metavar="TEXT...")]) -> None:
-    """Find conversations whose prompts or replies contain TEXT."""
-    from chatbot.history import listing
-    from chatbot.sanitize import one_line
-
-    found = _store().search(" ".join(text))
-    for info, snippet in found:
-        print(listing([info])[0])
-        print(f"          {one_line(snippet, 100)}")
-    if not found:
-        print("no matches")
-
-
-@history_app.command("rm")
-def history_rm(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Delete a saved conversation."""
-    store = _store()
-    full = store.resolve(conversation_id)
-    store.delete_conversation(full)
-    print(f"removed {full[:8]}")
-
-
-def _store() -> Store:
-    from chatbot.store import default_store_path, open_store
-
-    return open_store(default_store_path())
-
-
 def run_cli(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit code; never lets a traceback escape."""
     args = sys.argv[1:] if argv is None else argv
-    command, rest, name = (app, args, PROG)
-    if args[:1] == ["history"]:
-        command, rest, name = history_app, args[1:], f"{PROG} history"
+    command: typer.Typer = app
+    name, rest = PROG, args
+    if args[:1] in (["history"], ["config"]):
+        from chatbot import subcommands
+
+        command = subcommands.history_app if args[0] == "history" else subcommands.config_app
+        name, rest = f"{PROG} {args[0]}", args[1:]
     try:
         result = command(args=rest, prog_name=name, standalone_mode=False)
     except typer.Abort:
@@ -276,7 +353,7 @@ def run_cli(argv: list[str] | None = None) -> int:
         return _fail(f"error: {debug.redact(str(error))}", error.exit_code)
     except typer.TyperException as error:  # bad flags or arguments, from the parser
         message = error.format_message().replace("\n", " ")
-        return _fail(f"{message} (see {PROG} --help)", EXIT_USAGE)
+        return _fail(f"{message} (see {name} --help)", EXIT_USAGE)
     except Exception as error:
         if debug.enabled():
             sys.stderr.write(debug.redacted_traceback())

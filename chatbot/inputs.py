@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Sequence
+from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from chatbot.errors import UsageError
@@ -11,23 +13,42 @@ DEFAULT_MAX_INPUT = 8 * 1024 * 1024
 
 
 def one_shot_message(
-    argument: str, stdin: TextIO | None, *, max_bytes: int, encoding: str
+    argument: str,
+    stdin: TextIO | None,
+    *,
+    max_bytes: int,
+    encoding: str,
+    files: Sequence[Path] = (),
 ) -> str | None:
-    """The message for one-shot mode, or None for the REPL (a terminal and no prompt).
+    """The message for one-shot mode, or None for the REPL (a terminal, no prompt, no files).
 
-    Piped text follows the argument after a blank line, the way ``cat notes.md | writer-chat
-    "summarise this"`` reads.
+    Piped text and files follow the argument, each after a blank line, the way
+    ``cat notes.md | writer-chat "summarise this"`` reads; a file comes under its name.
     """
-    if stdin is None or stdin.isatty():
-        return argument or None
-    piped = read_limited(stdin.buffer, max_bytes=max_bytes, encoding=encoding)
-    message = f"{argument}\n\n{piped}" if argument and piped.strip() else argument or piped
-    if not message.strip():
-        raise UsageError("nothing to send: give a prompt or pipe some text on stdin")
-    return message
+    parts = [argument] if argument.strip() else []
+    parts += [_file_part(path, max_bytes=max_bytes, encoding=encoding) for path in files]
+    if stdin is not None and not stdin.isatty():
+        piped = read_limited(stdin.buffer, max_bytes=max_bytes, encoding=encoding)
+        if piped.strip():
+            parts.append(piped)
+        elif not parts:
+            raise UsageError("nothing to send: give a prompt or pipe some text on stdin")
+    return "\n\n".join(parts) if parts else None
 
 
-def read_limited(stream: BinaryIO, *, max_bytes: int, encoding: str) -> str:
+def _file_part(path: Path, *, max_bytes: int, encoding: str) -> str:
+    try:
+        with path.open("rb") as stream:
+            text = read_limited(stream, max_bytes=max_bytes, encoding=encoding, what=str(path))
+    except OSError as problem:
+        raise UsageError(f"cannot read {path}: {problem.strerror}") from None
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{path.name}:\n{fence}\n{text.rstrip()}\n{fence}"
+
+
+def read_limited(stream: BinaryIO, *, max_bytes: int, encoding: str, what: str = "stdin") -> str:
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -35,13 +56,13 @@ def read_limited(stream: BinaryIO, *, max_bytes: int, encoding: str) -> str:
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise UsageError(
-            f"stdin is larger than {_size(max_bytes)}; nothing was sent (see --max-input)"
+            f"{what} is larger than {_size(max_bytes)}; nothing was sent (see --max-input)"
         )
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
         raise UsageError(
-            f"stdin is not {encoding} text (invalid byte at offset {error.start}); "
+            f"{what} is not {encoding} text (invalid byte at offset {error.start}); "
             "use --encoding to name its encoding"
         ) from None
 

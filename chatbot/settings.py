@@ -6,14 +6,27 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from chatbot.config import Config
 from chatbot.errors import UsageError
 
 DEFAULT_MODEL = "palmyra-x5"
 DEFAULT_BASE_URL = "https://api.writer.com"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 2
+DEFAULT_CODE_THEME = "monokai"
+DEFAULTS: dict[str, Any] = {
+    "model": DEFAULT_MODEL,
+    "system": None,
+    "temperature": None,
+    "max_tokens": None,
+    "top_p": None,
+    "code_theme": DEFAULT_CODE_THEME,
+    "retries": DEFAULT_RETRIES,
+    "timeout": DEFAULT_TIMEOUT,
+}
 KEY_VARIABLE = "WRITER_API_KEY"
 BASE_URL_VARIABLE = "WRITER_BASE_URL"
 
@@ -36,6 +49,7 @@ class Settings:
     continue_latest: bool = False
     conversation_id: str | None = None
     context_window: int | None = None
+    code_theme: str = DEFAULT_CODE_THEME
 
 
 def dotenv_warning(directory: Path) -> str | None:
@@ -83,6 +97,47 @@ def resolve_connection(
     if not base_url and not key_from_env:
         base_url = dotenv.get(BASE_URL_VARIABLE, "").strip()
     return api_key, check_base_url(base_url or DEFAULT_BASE_URL, allow_insecure_http)
+
+
+def resolve_settings(
+    flags: dict[str, Any],
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    config: Config,
+    **fixed: Any,
+) -> tuple[Settings, dict[str, str]]:
+    """Every setting from the first source that has it: flag, environment, ``.env``, config
+    file, default. Returns the settings and, for ``config show``, where each came from."""
+    sources: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    config_source = f"config file ({config.path})"
+    for name, default in DEFAULTS.items():
+        if flags.get(name) is not None:
+            values[name], sources[name] = flags[name], "flag"
+        elif name in config.values:
+            values[name], sources[name] = config.values[name], config_source
+        else:
+            values[name], sources[name] = default, "default"
+    role = flags.get("role")
+    if role is not None and flags.get("system") is None:
+        if role not in config.roles:
+            known = ", ".join(sorted(config.roles)) or "none defined"
+            raise UsageError(f"unknown role '{role}' (roles in the config file: {known})")
+        values["system"], sources["system"] = config.roles[role], f"role '{role}'"
+    api_key, base_url = resolve_connection(
+        flags.get("base_url"), environ, dotenv, allow_insecure_http=fixed.pop("allow_insecure_http")
+    )
+    sources["api_key"] = "environment" if environ.get(KEY_VARIABLE, "").strip() else ".env"
+    if flags.get("base_url"):
+        sources["base_url"] = "flag"
+    elif environ.get(BASE_URL_VARIABLE, "").strip():
+        sources["base_url"] = "environment"
+    elif base_url != DEFAULT_BASE_URL:
+        sources["base_url"] = ".env"
+    else:
+        sources["base_url"] = "default"
+    settings = Settings(api_key=api_key, base_url=base_url, **values, **fixed)
+    return settings, sources
 
 
 def check_base_url(url: str, allow_insecure_http: bool = False) -> str:

@@ -1,0 +1,136 @@
+"""`writer-chat history …` and `writer-chat config …`: the commands beside chatting."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from chatbot.store import Store
+
+PROG = "writer-chat"
+
+
+def _sub_app(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        help=help_text,
+        invoke_without_command=True,
+    )
+
+
+history_app = _sub_app("Saved conversations: list, show, export, search, remove.")
+config_app = _sub_app("The config file: create it, or show every setting and where it came from.")
+
+
+def _store() -> Store:
+    from chatbot.store import default_store_path, open_store
+
+    return open_store(default_store_path())
+
+
+@history_app.callback()
+def history_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, metavar="N", help="How many to list.")] = 20,
+) -> None:
+    """List saved conversations, newest first."""
+    if ctx.invoked_subcommand is None:
+        from chatbot.history import listing
+
+        lines = listing(_store().conversations(limit=limit))
+        print("\n".join(lines) if lines else "no saved conversations yet")
+
+
+@history_app.command("show")
+def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Print a conversation as Markdown."""
+    from chatbot.history import print_markdown_or_text, show
+
+    print_markdown_or_text(show(_store(), conversation_id, "md"))
+
+
+@history_app.command("export")
+def history_export(
+    conversation_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: Annotated[str, typer.Option("--format", metavar="md|json", help="Output format.")] = "md",
+) -> None:
+    """Write a conversation to stdout as Markdown or JSON."""
+    from chatbot.history import show
+
+    sys.stdout.write(show(_store(), conversation_id, fmt))
+
+
+@history_app.command("search")
+def history_search(text: Annotated[list[str], typer.Argument(metavar="TEXT...")]) -> None:
+    """Find conversations whose prompts or replies contain TEXT."""
+    from chatbot.history import listing
+    from chatbot.sanitize import one_line
+
+    found = _store().search(" ".join(text))
+    for info, snippet in found:
+        print(listing([info])[0])
+        print(f"          {one_line(snippet, 100)}")
+    if not found:
+        print("no matches")
+
+
+@history_app.command("rm")
+def history_rm(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Delete a saved conversation."""
+    store = _store()
+    full = store.resolve(conversation_id)
+    store.delete_conversation(full)
+    print(f"removed {full[:8]}")
+
+
+@config_app.callback()
+def config_main(ctx: typer.Context) -> None:
+    """Show where the config file is."""
+    if ctx.invoked_subcommand is None:
+        from chatbot.config import config_path
+
+        path = config_path()
+        state = "exists" if path.exists() else "not created yet: writer-chat config init"
+        print(f"{path} ({state})")
+
+
+@config_app.command("init")
+def config_init(
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Create the config file, every setting explained and commented out."""
+    from chatbot.config import config_path, write_template
+
+    path = config_path()
+    write_template(path, force=force)
+    print(f"wrote {path}")
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Every setting as it would be used now, and where it came from."""
+    from chatbot.cli import resolve_from_sources
+
+    settings, sources = resolve_from_sources({})
+    key = settings.api_key
+    shown = {
+        "api_key": "****" + key[-4:] if len(key) > 8 else "****",
+        "base_url": settings.base_url,
+        "model": settings.model,
+        "system": settings.system,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "top_p": settings.top_p,
+        "code_theme": settings.code_theme,
+        "retries": settings.retries,
+        "timeout": settings.timeout,
+    }
+    for name, value in shown.items():
+        text = "(not set)" if value is None else str(value)
+        print(f"{name:<12} {text:<40} {sources[name]}")
