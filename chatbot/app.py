@@ -44,6 +44,7 @@ def open_session(settings: Settings) -> Session:
         chat_params(settings),
         Journal(store),
         ContextBudget(window_override=settings.context_window),
+        roles=dict(settings.roles),
     )
     if not (settings.continue_latest or settings.conversation_id):
         return session

@@ -25,6 +25,7 @@ class Session:
     journal: Journal = field(default_factory=lambda: Journal(None))
     budget: ContextBudget = field(default_factory=ContextBudget)
     failed_input: str | None = None  # a message whose turn failed before any reply arrived
+    roles: dict[str, str] = field(default_factory=dict)  # named system prompts (config file)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,29 @@ def _undo(session: Session, argument: str) -> Outcome:
     preview = " ".join(removed[0].content.split())
     preview = preview if len(preview) <= 60 else preview[:59] + "…"
     return Outcome(f"removed: {preview}")
+
+
+@COMMANDS.add("/edit", "write a message in $VISUAL or $EDITOR, then send it")
+def _edit(session: Session, argument: str) -> Outcome:
+    from chatbot.editor import edit_text
+
+    text = edit_text(argument)
+    if not text.strip():
+        return Outcome("nothing saved: nothing sent")
+    return Outcome(resend=text.rstrip("\n"))
+
+
+@COMMANDS.add("/role [name]", "use a named system prompt from the config file")
+def _role(session: Session, argument: str) -> Outcome:
+    roles = session.roles
+    if not argument:
+        names = ", ".join(sorted(roles)) or "none (add [roles] to the config file)"
+        return Outcome(f"roles: {names}")
+    if argument not in roles:
+        return Outcome(f"unknown role '{argument}': /role lists them", error=True)
+    session.conversation.system = roles[argument]
+    session.journal.system_changed(roles[argument])
+    return Outcome(f"system prompt: role '{argument}'")
 
 
 @COMMANDS.add("/history", "list recent saved conversations")

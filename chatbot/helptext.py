@@ -1,4 +1,4 @@
-"""Render ``writer-chat --help`` with typer, and save it for the fast path in chatbot.entry.
+"""Render ``writer-chat --help`` with typer; save it for chatbot.entry's fast path and the README.
 
 uv run python -m chatbot.helptext
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from pathlib import Path
 
 from chatbot.entry import HELP_FILE, HELP_WIDTH
 
@@ -29,6 +30,21 @@ def render_help() -> str:
     return out.getvalue()
 
 
+README_START, README_END = "<!-- help -->\n```text\n", "```\n<!-- /help -->"
+
+
+def update_readme(readme: Path, help_text: str) -> None:
+    """Replace the README's usage section with ``help_text`` (between the markers)."""
+    text = readme.read_text(encoding="utf-8")
+    start = text.index(README_START) + len(README_START)
+    end = text.index(README_END, start)
+    readme.write_text(text[:start] + help_text + text[end:], encoding="utf-8")
+
+
 if __name__ == "__main__":
-    HELP_FILE.write_text(render_help(), encoding="utf-8")
-    print(f"wrote {HELP_FILE}")
+    rendered = render_help()
+    HELP_FILE.write_text(rendered, encoding="utf-8")
+    readme = HELP_FILE.parents[1] / "README.md"
+    if readme.exists():
+        update_readme(readme, rendered)
+    print(f"wrote {HELP_FILE} and the usage section of {readme.name}")

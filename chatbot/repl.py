@@ -83,6 +83,7 @@ class Repl:
             prompt_continuation="… ",
             completer=CommandCompleter(),
             complete_while_typing=False,
+            enable_open_in_editor=True,  # Ctrl-X Ctrl-E: edit in $VISUAL/$EDITOR, then send
             bottom_toolbar=self._toolbar,
         )
         self.console.print(

@@ -50,6 +50,7 @@ class Settings:
     conversation_id: str | None = None
     context_window: int | None = None
     code_theme: str = DEFAULT_CODE_THEME
+    roles: tuple[tuple[str, str], ...] = ()  # named system prompts from the config file
 
 
 def dotenv_warning(directory: Path) -> str | None:
@@ -136,7 +137,8 @@ def resolve_settings(
         sources["base_url"] = ".env"
     else:
         sources["base_url"] = "default"
-    settings = Settings(api_key=api_key, base_url=base_url, **values, **fixed)
+    roles = tuple(config.roles.items())
+    settings = Settings(api_key=api_key, base_url=base_url, roles=roles, **values, **fixed)
     return settings, sources
 
 

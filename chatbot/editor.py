@@ -1,0 +1,34 @@
+"""Write a long message in the user's own editor ($VISUAL, then $EDITOR, then vi)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+
+from chatbot.errors import UsageError
+
+
+def editor_command() -> list[str]:
+    return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+
+
+def edit_text(initial: str = "") -> str:
+    """Open the editor on ``initial``; return what was saved (the file is removed after)."""
+    fd, name = tempfile.mkstemp(prefix="writer-chat-", suffix=".md")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(initial)
+        command = editor_command()
+        try:
+            subprocess.run([*command, str(path)], check=True)
+        except FileNotFoundError:
+            raise UsageError(f"editor not found: {command[0]} (set VISUAL or EDITOR)") from None
+        except subprocess.CalledProcessError as problem:
+            raise UsageError(f"the editor exited with status {problem.returncode}") from None
+        return path.read_text(encoding="utf-8")
+    finally:
+        path.unlink(missing_ok=True)
