@@ -36,6 +36,8 @@ class ChatParams:
     max_tokens: int | None = None
     top_p: float | None = None
     stop: tuple[str, ...] = ()
+    tools: tuple[dict[str, Any], ...] = ()
+    response_format: dict[str, Any] | None = None
 
 
 def build_chat_body(params: ChatParams, messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -50,6 +52,8 @@ def build_chat_body(params: ChatParams, messages: list[dict[str, Any]]) -> dict[
         "max_tokens": params.max_tokens,
         "top_p": params.top_p,
         "stop": list(params.stop) or None,
+        "tools": list(params.tools) or None,
+        "response_format": params.response_format,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
     return body
@@ -89,6 +93,22 @@ class WriterClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def list_models(self) -> list[tuple[str, str]]:
+        """``GET /v1/models`` as (id, name) pairs."""
+        try:
+            response = self._http.get("/v1/models", headers={"Accept": "application/json"})
+        except httpx.HTTPError as error:
+            raise self._translate(error, opening=True) from None
+        if response.status_code >= 400:
+            raise status_error(response, "")
+        try:
+            models = response.json().get("models") or []
+        except (ValueError, AttributeError):
+            raise ApiError("the model list from the server is not valid JSON") from None
+        return [
+            (str(m.get("id", "")), str(m.get("name", ""))) for m in models if isinstance(m, dict)
+        ]
 
     @contextlib.contextmanager
     def stream_chat(

@@ -6,20 +6,28 @@ one-shot run loads neither.
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
+from chatbot import sanitize
 from chatbot.api import ChatParams, WriterClient
 from chatbot.commands import Session
 from chatbot.context import ContextBudget
 from chatbot.conversation import Conversation
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from chatbot.exchange import Toolset, run_exchange
 from chatbot.journal import Journal
 from chatbot.output import PlainRenderer, Renderer
 from chatbot.retry import RetryPolicy
 from chatbot.settings import Settings
-from chatbot.tty import keys_not_echoed
-from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
+from chatbot.stream import Reply, ToolCall
+from chatbot.tools import source_lines
+from chatbot.turn import TurnFailed, TurnInterrupted
 
 
 def chat_params(settings: Settings) -> ChatParams:
@@ -29,6 +37,8 @@ def chat_params(settings: Settings) -> ChatParams:
         max_tokens=settings.max_tokens,
         top_p=settings.top_p,
         stop=settings.stop,
+        tools=settings.tools,
+        response_format=settings.response_format,
     )
 
 
@@ -66,8 +76,23 @@ def open_session(settings: Settings) -> Session:
     return session
 
 
+def _toolset(
+    settings: Settings, session: Session, confirm: Callable[[ToolCall], bool]
+) -> Toolset | None:
+    if settings.functions is None:
+        return None
+    from chatbot.tools import FunctionBox
+
+    box = FunctionBox.load(settings.functions)
+    tools = (*session.params.tools, *box.schemas())
+    session.params = dataclasses.replace(session.params, tools=tools)
+    return Toolset(box, confirm, settings.tool_rounds)
+
+
 def run(settings: Settings, message: str | None) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
+    if message is None and (settings.json_output or settings.schema is not None):
+        raise UsageError("--json and --json-schema print one reply: give a prompt")
     session = open_session(settings)
     client = WriterClient(
         settings.api_key,
@@ -75,19 +100,10 @@ def run(settings: Settings, message: str | None) -> int:
         settings.timeout,
         retry=RetryPolicy(retries=settings.retries),
     )
-    markdown = settings.markdown and sys.stdout.isatty()
     try:
         if message is None:
-            return _run_repl(client, session, settings, markdown)
-        if markdown:
-            from rich.console import Console
-
-            from chatbot.render import MarkdownRenderer
-
-            renderer: Renderer = MarkdownRenderer(Console(highlight=False), settings.code_theme)
-        else:
-            renderer = _plain_renderer(settings)
-        return run_one_shot(client, session, message, renderer)
+            return _run_repl(client, session, settings)
+        return run_one_shot(client, session, settings, message)
     finally:
         client.close()
         if session.journal.store is not None:
@@ -98,12 +114,17 @@ def _plain_renderer(settings: Settings) -> PlainRenderer:
     return PlainRenderer(sys.stdout, sys.stderr, terminal=sys.stdout.isatty(), raw=settings.raw)
 
 
-def _run_repl(client: WriterClient, session: Session, settings: Settings, markdown: bool) -> int:
+def _markdown_wanted(settings: Settings) -> bool:
+    return settings.markdown and sys.stdout.isatty()
+
+
+def _run_repl(client: WriterClient, session: Session, settings: Settings) -> int:
     from rich.console import Console
 
-    from chatbot.repl import Repl
+    from chatbot.repl import Repl, ask_to_run
 
     console = Console(highlight=False)
+    markdown = _markdown_wanted(settings)
 
     def new_renderer() -> Renderer:
         if not markdown:
@@ -114,12 +135,15 @@ def _run_repl(client: WriterClient, session: Session, settings: Settings, markdo
 
     if markdown:
         threading.Thread(target=_warm_up, name="writer-chat-warm-up", daemon=True).start()
+    confirm = _always if settings.yes else ask_to_run
     repl = Repl(
         client,
         session,
         new_renderer=new_renderer,
         console=console,
         err_console=Console(stderr=True, highlight=False),
+        toolset=_toolset(settings, session, confirm),
+        image_parts=list(settings.image_parts),
     )
     return repl.run()
 
@@ -127,8 +151,6 @@ def _run_repl(client: WriterClient, session: Session, settings: Settings, markdo
 def _warm_up() -> None:
     """Load and prime the Markdown renderer while the user types the first message, so the
     first reply does not pay for it (the prompt is drawn without waiting for this)."""
-    import io
-
     from rich.console import Console
 
     from chatbot.render import print_markdown
@@ -137,21 +159,89 @@ def _warm_up() -> None:
     print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample)
 
 
-def run_one_shot(client: WriterClient, session: Session, message: str, renderer: Renderer) -> int:
+def _always(call: ToolCall) -> bool:
+    return True
+
+
+def _ask_on_stdin(call: ToolCall) -> bool:
+    if not sys.stdin.isatty():
+        sys.stderr.write(
+            f"writer-chat: not running {call.name}: no terminal to ask on (use --yes to allow)\n"
+        )
+        return False
+    sys.stderr.write("run it? [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(f"writer-chat: {sanitize.dropped(text)}\n")
+    sys.stderr.flush()
+
+
+def run_one_shot(client: WriterClient, session: Session, settings: Settings, message: str) -> int:
+    structured = settings.json_output or settings.schema is not None
+    if structured:  # the reply is printed whole at the end, as JSON
+        renderer: Renderer = PlainRenderer(io.StringIO(), sys.stderr)
+    elif _markdown_wanted(settings):
+        from rich.console import Console
+
+        from chatbot.render import MarkdownRenderer
+
+        renderer = MarkdownRenderer(Console(highlight=False), settings.code_theme)
+    else:
+        renderer = _plain_renderer(settings)
+    confirm = _always if settings.yes else _ask_on_stdin
     try:
-        with keys_not_echoed():
-            run_turn(
-                client,
-                session.params,
-                session.conversation,
-                message,
-                renderer,
-                journal=session.journal,
-                budget=session.budget,
-            )
+        reply = run_exchange(
+            client,
+            session,
+            message,
+            lambda: renderer,
+            _say,
+            toolset=_toolset(settings, session, confirm),
+            parts=_parts(message, settings),
+        )
     except TurnInterrupted:
         return EXIT_INTERRUPTED
     except TurnFailed as failure:
         sys.stderr.write(f"writer-chat: error: {failure.error}\n")
         return EXIT_FAILURE
+    if settings.json_output:
+        _print_json(reply.completion())
+        return EXIT_OK
+    if settings.schema is not None:
+        return _print_checked_json(reply, settings.schema)
+    print_sources(reply, sys.stdout)
+    return EXIT_OK
+
+
+def _parts(message: str, settings: Settings) -> list[dict[str, Any]] | None:
+    if not settings.image_parts:
+        return None
+    return [{"type": "text", "text": message}, *settings.image_parts]
+
+
+def print_sources(reply: Reply, out: Any) -> None:
+    """The reply's Knowledge Graph or web sources, numbered, after the reply."""
+    lines = source_lines(reply.graph_data, reply.web_search_data)
+    if lines:
+        clean = sanitize.visible if out.isatty() else sanitize.dropped
+        out.write("\nSources\n" + "".join(clean(line) + "\n" for line in lines))
+        out.flush()
+
+
+def _print_json(document: Any) -> None:
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(document, indent=indent, ensure_ascii=False) + "\n")
+
+
+def _print_checked_json(reply: Reply, schema: dict[str, Any]) -> int:
+    from chatbot.schema import check_reply
+
+    problem, value = check_reply(reply.content, schema)
+    if problem:
+        sys.stderr.write(f"writer-chat: error: {problem}\n")
+        return EXIT_FAILURE
+    _print_json(value)
     return EXIT_OK

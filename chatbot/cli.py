@@ -14,20 +14,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from chatbot import __version__, debug
-from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, WriterChatError
+from chatbot.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    UsageError,
+    WriterChatError,
+)
 from chatbot.inputs import DEFAULT_MAX_INPUT, one_shot_message
 
 if TYPE_CHECKING:
     from chatbot.settings import Settings
 
 PROG = "writer-chat"
-CONNECTION, MODEL, CONVERSATION, INPUT, OUTPUT = (
-    "Connection",
-    "Model",
-    "Conversation",
-    "Input",
-    "Output",
-)
+CONNECTION, MODEL, CONVERSATION = "Connection", "Model", "Conversation"
+INPUT, TOOLS, OUTPUT = "Input", "Tools", "Output"
 
 app = typer.Typer(
     add_completion=True,
@@ -54,6 +55,9 @@ EPILOG = """\
   writer-chat --role reviewer -f diff.patch    [dim]# a system prompt from config[/dim]
   writer-chat history                          [dim]# show, export, search, rm[/dim]
   writer-chat config init                      [dim]# create the config file[/dim]
+  writer-chat models                           [dim]# the models you can use[/dim]
+  writer-chat --graph ID "what is our policy?" [dim]# answer from a Knowledge Graph[/dim]
+  writer-chat --functions tools.py "weather?"  [dim]# let it call your functions[/dim]
 
 Exit codes: 0 success, 1 API or network failure, 2 usage or config error,
 130 interrupted.
@@ -254,6 +258,110 @@ def chat(
             help="Pygments style for code blocks \\[default monokai].",
         ),
     ] = None,
+    n: Annotated[
+        int,
+        typer.Option(
+            "--n",
+            metavar="N",
+            rich_help_panel=MODEL,
+            help="Number of choices: only 1 is supported (one reply is shown).",
+        ),
+    ] = 1,
+    images: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--image",
+            metavar="PATH|URL",
+            rich_help_panel=INPUT,
+            help="Attach an image (palmyra-x5 only; repeatable).",
+        ),
+    ] = None,
+    graph: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--graph",
+            metavar="ID",
+            rich_help_panel=TOOLS,
+            help="Answer from a Knowledge Graph (repeatable); sources are listed.",
+        ),
+    ] = None,
+    graph_subqueries: Annotated[
+        bool,
+        typer.Option(
+            "--graph-subqueries",
+            rich_help_panel=TOOLS,
+            help="Let the Knowledge Graph tool ask subqueries.",
+        ),
+    ] = False,
+    web_search: Annotated[
+        bool,
+        typer.Option(
+            "--web-search",
+            rich_help_panel=TOOLS,
+            help="Let the model search the web; sources are listed.",
+        ),
+    ] = False,
+    include_domains: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--include-domain",
+            metavar="DOMAIN",
+            rich_help_panel=TOOLS,
+            help="Web search only these domains (repeatable).",
+        ),
+    ] = None,
+    exclude_domains: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-domain",
+            metavar="DOMAIN",
+            rich_help_panel=TOOLS,
+            help="Web search never these domains (repeatable).",
+        ),
+    ] = None,
+    functions: Annotated[
+        Path | None,
+        typer.Option(
+            "--functions",
+            metavar="FILE",
+            rich_help_panel=TOOLS,
+            help="Python file whose functions the model may call (asks first).",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", rich_help_panel=TOOLS, help="Run function calls without asking."
+        ),
+    ] = False,
+    tool_rounds: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=50,
+            metavar="N",
+            rich_help_panel=TOOLS,
+            help="At most this many rounds of function calls \\[default 8].",
+            show_default=False,
+        ),
+    ] = 8,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            rich_help_panel=OUTPUT,
+            help="Print the final completion object as JSON (for scripts).",
+        ),
+    ] = False,
+    json_schema: Annotated[
+        str | None,
+        typer.Option(
+            "--json-schema",
+            metavar="FILE|JSON",
+            rich_help_panel=OUTPUT,
+            help="Ask for JSON matching this schema; the reply is checked.",
+        ),
+    ] = None,
     debug_trace: Annotated[
         bool,
         typer.Option(
@@ -295,6 +403,21 @@ def chat(
         context_window=context_window,
     )
     debug.remember_secret(settings.api_key)
+    settings = _with_tools_and_output(
+        settings,
+        n=n,
+        images=images or [],
+        graph=graph or [],
+        graph_subqueries=graph_subqueries,
+        web_search=web_search,
+        include_domains=include_domains or [],
+        exclude_domains=exclude_domains or [],
+        functions=functions,
+        yes=yes,
+        tool_rounds=tool_rounds,
+        json_output=json_output,
+        json_schema=json_schema,
+    )
     message = one_shot_message(
         " ".join(prompt or ()),
         sys.stdin,
@@ -305,6 +428,44 @@ def chat(
     from chatbot.app import run
 
     return run(settings, message)
+
+
+def _with_tools_and_output(settings: Settings, **given: Any) -> Settings:
+    """Check the tool and output flags together, before anything is sent."""
+    import dataclasses
+
+    from chatbot.images import image_part
+    from chatbot.tools import check_one_built_in, graph_tool, web_search_tool
+
+    if given["n"] != 1:
+        raise UsageError("--n: only 1 is supported (writer-chat shows one reply per request)")
+    if (given["include_domains"] or given["exclude_domains"]) and not given["web_search"]:
+        raise UsageError("--include-domain and --exclude-domain go with --web-search")
+    tools = []
+    if given["graph"]:
+        tools.append(graph_tool(given["graph"], given["graph_subqueries"]))
+    if given["web_search"]:
+        tools.append(web_search_tool(given["include_domains"], given["exclude_domains"]))
+    check_one_built_in(tools)
+    changes: dict[str, Any] = {
+        "tools": tuple(tools),
+        "functions": given["functions"],
+        "yes": given["yes"],
+        "tool_rounds": given["tool_rounds"],
+        "json_output": given["json_output"],
+    }
+    if given["json_schema"] is not None:
+        from chatbot.schema import STRUCTURED_MODELS, load_schema, response_format
+
+        if settings.model not in STRUCTURED_MODELS:
+            raise UsageError(f"--json-schema needs {' or '.join(STRUCTURED_MODELS)}")
+        schema = load_schema(given["json_schema"])
+        changes.update(schema=schema, response_format=response_format(schema))
+    if given["images"]:
+        if settings.model != "palmyra-x5":
+            raise UsageError(f"--image needs palmyra-x5, not {settings.model}")
+        changes["image_parts"] = tuple(image_part(source) for source in given["images"])
+    return dataclasses.replace(settings, **changes)
 
 
 def resolve_from_sources(
@@ -338,10 +499,10 @@ def run_cli(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     command: typer.Typer = app
     name, rest = PROG, args
-    if args[:1] in (["history"], ["config"]):
+    if args[:1] in (["history"], ["config"], ["models"]):
         from chatbot import subcommands
 
-        command = subcommands.history_app if args[0] == "history" else subcommands.config_app
+        command = subcommands.APPS[args[0]]
         name, rest = f"{PROG} {args[0]}", args[1:]
     try:
         result = command(args=rest, prog_name=name, standalone_mode=False)

@@ -22,9 +22,29 @@ class Message:
     content: str
     status: str = COMPLETE
     stored_id: int | None = None  # its row in the history database, when saved
+    tool_calls: list[dict[str, Any]] | None = None  # an assistant's calls of our functions
+    tool_call_id: str | None = None  # a tool message answers this call
+    name: str | None = None  # the function a tool message comes from
+    parts: list[dict[str, Any]] | None = None  # content parts (text and images) for the API
 
     def to_api(self) -> dict[str, Any]:
-        return {"role": self.role, "content": self.content}
+        message: dict[str, Any] = {"role": self.role, "content": self.parts or self.content}
+        if self.tool_calls:
+            message["tool_calls"] = self.tool_calls
+        if self.tool_call_id:
+            message["tool_call_id"] = self.tool_call_id
+        if self.name:
+            message["name"] = self.name
+        return message
+
+    def extra(self) -> dict[str, Any]:
+        """What the history database keeps beside the text (tool calls and answers)."""
+        fields = {
+            "tool_calls": self.tool_calls,
+            "tool_call_id": self.tool_call_id,
+            "name": self.name,
+        }
+        return {key: value for key, value in fields.items() if value}
 
 
 @dataclass
@@ -32,13 +52,20 @@ class Conversation:
     system: str | None = None
     turns: list[Message] = field(default_factory=list)
 
-    def add_user(self, text: str) -> Message:
-        message = Message("user", text)
+    def add_user(self, text: str, parts: list[dict[str, Any]] | None = None) -> Message:
+        message = Message("user", text, parts=parts)
         self.turns.append(message)
         return message
 
-    def add_assistant(self, text: str, status: str = COMPLETE) -> Message:
-        message = Message("assistant", text, status)
+    def add_assistant(
+        self, text: str, status: str = COMPLETE, tool_calls: list[dict[str, Any]] | None = None
+    ) -> Message:
+        message = Message("assistant", text, status, tool_calls=tool_calls)
+        self.turns.append(message)
+        return message
+
+    def add_tool_result(self, call_id: str, name: str, result: str) -> Message:
+        message = Message("tool", result, tool_call_id=call_id, name=name)
         self.turns.append(message)
         return message
 

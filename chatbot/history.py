@@ -12,7 +12,10 @@ from chatbot.store import ConversationInfo, Store
 
 def load_conversation(store: Store, conversation_id: str) -> tuple[Conversation, ConversationInfo]:
     info = store.info(conversation_id)
-    turns = [Message(m.role, m.content, m.status, m.id) for m in store.messages(info.id)]
+    turns = [
+        Message(m.role, m.content, m.status, m.id, **(m.extra or {}))
+        for m in store.messages(info.id)
+    ]
     return Conversation(system=info.system, turns=turns), info
 
 

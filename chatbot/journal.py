@@ -34,6 +34,16 @@ class Journal:
             self.conversation_id, "user", message.content, message.status
         )
 
+    def tool_result(self, message: Message) -> None:
+        if self.store is not None and self.conversation_id is not None:
+            message.stored_id = self.store.add_message(
+                self.conversation_id,
+                "tool",
+                message.content,
+                message.status,
+                extra=message.extra(),
+            )
+
     def reply(self, model: str) -> ReplyWriter:
         return ReplyWriter(self.store, self.conversation_id, model)
 
@@ -90,5 +100,6 @@ class ReplyWriter:
             usage=usage,
             first_token_ms=self._first_token_ms,
             duration_ms=duration_ms,
+            extra=message.extra(),
         )
         message.stored_id = self._row

@@ -6,6 +6,7 @@ import base64
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -15,14 +16,17 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.text import Text
 
-from chatbot import __version__
+from chatbot import __version__, sanitize
 from chatbot.api import WriterClient
 from chatbot.commands import COMMANDS, Session
-from chatbot.context import window_for
+from chatbot.context import CONTEXT_WINDOWS, window_for
+from chatbot.errors import ApiError
+from chatbot.exchange import Toolset, run_exchange
 from chatbot.output import Renderer
 from chatbot.paths import input_history_file
-from chatbot.tty import keys_not_echoed
-from chatbot.turn import TurnFailed, TurnInterrupted, run_turn
+from chatbot.stream import ToolCall
+from chatbot.tools import source_lines
+from chatbot.turn import TurnFailed, TurnInterrupted
 
 QUIT_WORDS = frozenset({"exit", "quit"})
 DOUBLE_CTRL_C_SECONDS = 2.0
@@ -39,16 +43,27 @@ def _key_bindings() -> KeyBindings:
     return bindings
 
 
+MODEL_NAMES: list[str] = []  # filled by /models, offered after "/model "
+
+
 class CommandCompleter(Completer):
-    """Completes slash command names at the start of the line."""
+    """Completes slash command names, and model ids after ``/model``."""
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
         text = document.text_before_cursor
+        if text.startswith("/model "):
+            typed = text[len("/model ") :]
+            for name in MODEL_NAMES or list(CONTEXT_WINDOWS):
+                if name.startswith(typed):
+                    yield Completion(name, -len(typed))
+            return
         if not text.startswith("/") or " " in text:
             return
-        for name, command in COMMANDS.table.items():
+        names = {**COMMANDS.table, "/models": None}
+        for name, command in names.items():
             if name.startswith(text.lower()):
-                yield Completion(name, -len(text), display_meta=command.summary)
+                meta = command.summary if command else "list the models"
+                yield Completion(name, -len(text), display_meta=meta)
 
 
 class Repl:
@@ -60,12 +75,16 @@ class Repl:
         new_renderer: Callable[[], Renderer],
         console: Console,
         err_console: Console,
+        toolset: Toolset | None = None,
+        image_parts: list[dict[str, Any]] | None = None,
     ) -> None:
         self.client = client
         self.session = session
         self.new_renderer = new_renderer
         self.console = console
         self.err_console = err_console
+        self.toolset = toolset
+        self._image_parts = image_parts or []  # --image: sent with the first message
         self._last_ctrl_c = float("-inf")
 
     def _toolbar(self) -> str:
@@ -123,6 +142,9 @@ class Repl:
         return second
 
     def _command(self, text: str) -> None:
+        if text.split()[0].lower() == "/models":
+            self._list_models()
+            return
         outcome = COMMANDS.run(text, self.session)
         if outcome.clipboard is not None:
             _copy_to_clipboard(outcome.clipboard)
@@ -132,21 +154,38 @@ class Repl:
         if outcome.resend is not None:
             self._turn(outcome.resend)
 
+    def _list_models(self) -> None:
+        try:
+            models = self.client.list_models()
+        except ApiError as problem:
+            self.err_console.print(Text(f"error: {problem}", style="red"))
+            return
+        MODEL_NAMES[:] = [model_id for model_id, _ in models]
+        for model_id, name in models:
+            self.console.print(Text(f"{model_id:<28} {name}"))
+
+    def _say(self, text: str) -> None:
+        self.console.print(Text(sanitize.visible(text), style="dim"))
+
     def _turn(self, text: str) -> None:
         session = self.session
         before = len(session.conversation.turns)
+        parts = None
+        if self._image_parts:
+            parts, self._image_parts = [{"type": "text", "text": text}, *self._image_parts], []
         try:
-            with keys_not_echoed():
-                run_turn(
-                    self.client,
-                    session.params,
-                    session.conversation,
-                    text,
-                    self.new_renderer(),
-                    journal=session.journal,
-                    budget=session.budget,
-                )
+            reply = run_exchange(
+                self.client,
+                session,
+                text,
+                self.new_renderer,
+                self._say,
+                toolset=self.toolset,
+                parts=parts,
+            )
             session.failed_input = None
+            for line in source_lines(reply.graph_data, reply.web_search_data):
+                self.console.print(Text(sanitize.visible(line), style="dim"))
         except TurnInterrupted:
             pass  # the renderer has marked the partial reply; back to the prompt
         except TurnFailed as failure:
@@ -157,6 +196,15 @@ class Repl:
         except KeyboardInterrupt:
             pass  # Ctrl-C landed between two steps of the turn
         self.console.print()
+
+
+def ask_to_run(call: ToolCall) -> bool:
+    """Ask on the terminal before running one of the user's functions (default: no)."""
+    try:
+        answer = PromptSession[str]().prompt(f"run {call.name}? [y/N] ")
+    except (EOFError, KeyboardInterrupt):
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _copy_to_clipboard(text: str) -> None:

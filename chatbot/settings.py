@@ -51,6 +51,14 @@ class Settings:
     context_window: int | None = None
     code_theme: str = DEFAULT_CODE_THEME
     roles: tuple[tuple[str, str], ...] = ()  # named system prompts from the config file
+    tools: tuple[dict[str, Any], ...] = ()  # built-in tools (graph, web search) to send
+    functions: Path | None = None  # a Python file of functions the model may call
+    yes: bool = False  # run function calls without asking
+    tool_rounds: int = 8
+    response_format: dict[str, Any] | None = None
+    schema: dict[str, Any] | None = None  # check the reply against it (--json-schema)
+    json_output: bool = False  # print the final completion object (--json)
+    image_parts: tuple[dict[str, Any], ...] = ()
 
 
 def dotenv_warning(directory: Path) -> str | None:

@@ -63,6 +63,10 @@ MIGRATIONS = [
     END;
     INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
     """,
+    # 3: tool calls and tool answers (JSON beside the text)
+    """
+    ALTER TABLE messages ADD COLUMN extra TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -76,6 +80,7 @@ class StoredMessage:
     created_at: float
     model: str | None = None
     usage: dict[str, Any] | None = None
+    extra: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,13 +140,21 @@ class Store:
     def set_system(self, cid: str, system: str | None) -> None:
         self._db.execute("UPDATE conversations SET system = ? WHERE id = ?", (system, cid))
 
-    def add_message(self, cid: str, role: str, content: str, status: str, model: str = "") -> int:
+    def add_message(
+        self,
+        cid: str,
+        role: str,
+        content: str,
+        status: str,
+        model: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> int:
         now = time.time()
         with self._transaction():
             cursor = self._db.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, created_at, model)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (cid, role, content, status, now, model or None),
+                "INSERT INTO messages (conversation_id, role, content, status, created_at, model,"
+                " extra) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (cid, role, content, status, now, model or None, _json(extra)),
             )
             self._db.execute(
                 "UPDATE conversations SET updated_at = ?, model = COALESCE(?, model),"
@@ -159,19 +172,13 @@ class Store:
         usage: dict[str, Any] | None = None,
         first_token_ms: float | None = None,
         duration_ms: float | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self._db.execute(
             "UPDATE messages SET content = ?, status = ?, usage = COALESCE(?, usage),"
             " first_token_ms = COALESCE(?, first_token_ms),"
-            " duration_ms = COALESCE(?, duration_ms) WHERE id = ?",
-            (
-                content,
-                status,
-                json.dumps(usage) if usage else None,
-                first_token_ms,
-                duration_ms,
-                message_id,
-            ),
+            " duration_ms = COALESCE(?, duration_ms), extra = COALESCE(?, extra) WHERE id = ?",
+            (content, status, _json(usage), first_token_ms, duration_ms, _json(extra), message_id),
         )
 
     def delete_messages(self, message_ids: list[int]) -> None:
@@ -246,6 +253,7 @@ class Store:
                 r["created_at"],
                 r["model"],
                 json.loads(r["usage"]) if r["usage"] else None,
+                json.loads(r["extra"]) if r["extra"] else None,
             )
             for r in rows
         ]
@@ -308,6 +316,10 @@ def _statements(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return statements
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return json.dumps(value) if value else None
 
 
 def _title(text: str) -> str:

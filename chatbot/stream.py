@@ -109,6 +109,37 @@ class Reply:
     usage: dict[str, Any] | None = None
     model: str | None = None
     reply_id: str | None = None
+    graph_data: dict[str, Any] | None = None
+    web_search_data: dict[str, Any] | None = None
+
+    def calls(self) -> list[ToolCall]:
+        return [self.tool_calls[index] for index in sorted(self.tool_calls)]
+
+    def completion(self) -> dict[str, Any]:
+        """The reply as one non-streaming completion object (what ``--json`` prints)."""
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": self.content or None,
+            "refusal": self.refusal or None,
+            "tool_calls": [
+                {
+                    "id": c.id,
+                    "type": c.type or "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in self.calls()
+            ]
+            or None,
+            "graph_data": self.graph_data,
+            "web_search_data": self.web_search_data,
+        }
+        return {
+            "id": self.reply_id,
+            "object": "chat.completion",
+            "model": self.model,
+            "choices": [{"index": 0, "finish_reason": self.finish_reason, "message": message}],
+            "usage": self.usage,
+        }
 
 
 @dataclass(frozen=True)
@@ -165,6 +196,10 @@ class ReplyAccumulator:
                 out.append(Delta(kind, text))
         for fragment in _list(delta.get("tool_calls")):
             self._merge_tool_call(_dict(fragment))
+        for key in ("graph_data", "web_search_data"):
+            data = _dict(delta.get(key))
+            if any(value is not None for value in data.values()):
+                setattr(self.reply, key, data)  # where it arrives is undocumented: keep the latest
         return out
 
     def _merge_tool_call(self, fragment: dict[str, Any]) -> None:

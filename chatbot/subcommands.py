@@ -25,6 +25,7 @@ def _sub_app(help_text: str) -> typer.Typer:
 
 
 history_app = _sub_app("Saved conversations: list, show, export, search, remove.")
+models_app = _sub_app("List the models the API offers (GET /v1/models).")
 config_app = _sub_app("The config file: create it, or show every setting and where it came from.")
 
 
@@ -134,3 +135,25 @@ def config_show() -> None:
     for name, value in shown.items():
         text = "(not set)" if value is None else str(value)
         print(f"{name:<12} {text:<40} {sources[name]}")
+
+
+@models_app.callback()
+def models_list(ctx: typer.Context) -> None:
+    """List the models the API offers (GET /v1/models)."""
+    from chatbot.api import WriterClient
+    from chatbot.cli import resolve_from_sources
+    from chatbot.sanitize import one_line
+
+    settings, _ = resolve_from_sources({})
+    client = WriterClient(settings.api_key, settings.base_url, settings.timeout)
+    try:
+        models = client.list_models()
+    finally:
+        client.close()
+    width = max((len(model_id) for model_id, _ in models), default=2)
+    print(f"{'id':<{width}}  name")
+    for model_id, name in models:
+        print(f"{one_line(model_id, 60):<{width}}  {one_line(name, 60)}")
+
+
+APPS = {"history": history_app, "config": config_app, "models": models_app}

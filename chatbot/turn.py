@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chatbot import conversation as conv
 from chatbot.api import ChatParams, WriterClient, build_chat_body
 from chatbot.context import ContextBudget
@@ -35,13 +37,15 @@ def run_turn(
     client: WriterClient,
     params: ChatParams,
     conversation: Conversation,
-    user_text: str,
+    user_text: str | None,
     renderer: Renderer,
     *,
     journal: Journal | None = None,
     budget: ContextBudget | None = None,
+    parts: list[dict[str, Any]] | None = None,
 ) -> Reply:
-    """Send ``user_text`` and stream the answer; the conversation is updated either way.
+    """Send ``user_text`` (None: continue after tool results) and stream the answer; the
+    conversation is updated either way.
 
     A turn that fails before any reply text arrived leaves the conversation exactly as it was;
     one that breaks later keeps the partial reply, marked as failed or interrupted, so the
@@ -49,8 +53,10 @@ def run_turn(
     """
     journal = journal or Journal(None)
     budget = budget or ContextBudget()
-    user = conversation.add_user(user_text)
-    journal.user_sent(conversation, user, params.model)
+    user = None
+    if user_text is not None:
+        user = conversation.add_user(user_text, parts)
+        journal.user_sent(conversation, user, params.model)
     messages, left_out = budget.fit(conversation.api_messages(), params.model, params.max_tokens)
     body = build_chat_body(params, messages)
     writer = journal.reply(params.model)
@@ -89,15 +95,20 @@ def run_turn(
 
 def _record(
     conversation: Conversation,
-    user: Message,
+    user: Message | None,
     reply: Reply,
     status: str,
     journal: Journal,
     writer: ReplyWriter,
 ) -> None:
     text = reply.content or reply.refusal
-    if text:
-        writer.finish(conversation.add_assistant(text, status), reply.usage)
-    else:
+    calls = [
+        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+        for c in reply.calls()
+    ]
+    if text or calls:
+        message = conversation.add_assistant(text, status, tool_calls=calls or None)
+        writer.finish(message, reply.usage)
+    elif user is not None:
         conversation.drop_last_user()
         journal.forget([user])

@@ -57,6 +57,9 @@ class Script:
     send_usage: bool = True
     raw_sse: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    tool_calls: list[tuple[str, str]] | None = None  # (name, arguments JSON), streamed in pieces
+    graph_data: dict[str, Any] | None = None  # sent whole in one late delta
+    web_search_data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -180,6 +183,42 @@ def validate(body: Any) -> str:
     options = body.get("stream_options")
     if options is not None and "include_usage" not in options:
         return "stream_options.include_usage is required"
+    return _validate_tools(body) or _validate_parts(body)
+
+
+BUILT_IN_TOOLS = {"graph", "llm", "translation", "vision", "web_search"}
+
+
+def _validate_tools(body: dict[str, Any]) -> str:
+    tools = body.get("tools") or []
+    built_in = [t.get("type") for t in tools if t.get("type") in BUILT_IN_TOOLS]
+    if len(built_in) > 1:
+        return "only one built-in tool may be used per request"
+    for tool in tools:
+        kind, function = tool.get("type"), tool.get("function")
+        if not isinstance(function, dict):
+            return "each tool needs a function object"
+        if kind == "function" and not isinstance(function.get("name"), str):
+            return "function tools need a name"
+        if kind == "graph" and not (function.get("graph_ids") and "subqueries" in function):
+            return "graph tools need graph_ids and subqueries"
+        if kind not in BUILT_IN_TOOLS | {"function"}:
+            return f"unknown tool type {kind}"
+    for message in body["messages"]:
+        if message["role"] == "tool" and not message.get("tool_call_id"):
+            return "tool messages need a tool_call_id"
+    if body.get("response_format") and body["model"] not in ("palmyra-x4", "palmyra-x5"):
+        return "response_format needs palmyra-x4 or palmyra-x5"
+    return ""
+
+
+def _validate_parts(body: dict[str, Any]) -> str:
+    for message in body["messages"]:
+        for part in message.get("content") if isinstance(message.get("content"), list) else []:
+            if part.get("type") == "image_url" and body["model"] != "palmyra-x5":
+                return "images need palmyra-x5"
+            if part.get("type") not in ("text", "image_url"):
+                return "unknown content part"
     return ""
 
 
@@ -299,6 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
         model = body["model"]
         created = int(time.time())
         pieces = script.pieces if script.pieces is not None else echo_pieces(body["messages"])
+        more = script.refusal or script.tool_calls or script.graph_data or script.web_search_data
         self._event(_chunk(model, created, {"content": ""}))
         for number, piece in enumerate(pieces):
             if script.fault and number == script.fault_after:
@@ -306,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if script.delay and not self.fake.sleep(script.delay):
                 return
-            last = number == len(pieces) - 1 and not script.refusal
+            last = number == len(pieces) - 1 and not more
             finish = script.finish_reason if last else None
             self._event(_chunk(model, created, {"content": piece}, finish))
             if request.first_content_at is None:
@@ -315,6 +355,14 @@ class _Handler(BaseHTTPRequestHandler):
             last = number == len(script.refusal or []) - 1
             delta = {"content": None, "refusal": piece}
             self._event(_chunk(model, created, delta, script.finish_reason if last else None))
+        if script.tool_calls:
+            self._stream_tool_calls(model, created, script.tool_calls)
+        for key in ("graph_data", "web_search_data"):
+            data = getattr(script, key)
+            if data is not None:
+                self._event(_chunk(model, created, {"content": None, key: data}))
+        if script.graph_data is not None or script.web_search_data is not None:
+            self._event(_chunk(model, created, {"content": None}, script.finish_reason))
         if script.fault and script.fault_after >= len(pieces):
             self._fault(script.fault)
             return
@@ -332,6 +380,32 @@ class _Handler(BaseHTTPRequestHandler):
         if script.send_done:
             self._event("[DONE]")
         self._write_chunk(b"")
+
+    def _stream_tool_calls(self, model: str, created: int, calls: list[tuple[str, str]]) -> None:
+        """As in the recorded Writer stream: the first fragment carries id, type and name with
+        null arguments; later ones only the index and a piece of the arguments; a stray newline
+        of content comes between two calls; the finish shares the last arguments chunk."""
+        for index, (name, arguments) in enumerate(calls):
+            if index:
+                self._event(_chunk(model, created, {"content": "\n"}))
+            first = {
+                "index": index,
+                "id": f"chatcmpl-tool-{uuid.uuid4().hex}",
+                "type": "function",
+                "function": {"name": name, "arguments": None},
+            }
+            self._event(_chunk(model, created, {"content": None, "tool_calls": [first]}))
+            pieces = [arguments[i : i + 4] for i in range(0, len(arguments), 4)] or [""]
+            for number, piece in enumerate(pieces):
+                fragment = {
+                    "index": index,
+                    "id": None,
+                    "type": None,
+                    "function": {"name": None, "arguments": piece},
+                }
+                last = index == len(calls) - 1 and number == len(pieces) - 1
+                delta = {"content": None, "tool_calls": [fragment]}
+                self._event(_chunk(model, created, delta, "tool_calls" if last else None))
 
     def _fault(self, fault: str) -> None:
         if fault == "reset":

@@ -1,0 +1,29 @@
+"""``--image``: a local file becomes a ``data:`` URL content part; a URL is passed as is."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from chatbot.errors import UsageError
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+def image_part(source: str) -> dict[str, Any]:
+    if source.startswith(("https://", "http://", "data:")):
+        return {"type": "image_url", "image_url": {"url": source}}
+    path = Path(source).expanduser()
+    kind, _ = mimetypes.guess_type(path.name)
+    if kind is None or not kind.startswith("image/"):
+        raise UsageError(f"--image {source}: not an image file (png, jpeg, gif, webp)")
+    try:
+        data = path.read_bytes()
+    except OSError as problem:
+        raise UsageError(f"--image {source}: {problem.strerror}") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise UsageError(f"--image {source}: larger than 20 MB")
+    encoded = base64.b64encode(data).decode()
+    return {"type": "image_url", "image_url": {"url": f"data:{kind};base64,{encoded}"}}

@@ -1,0 +1,165 @@
+"""Writer's tools from the terminal: built-in tools (Knowledge Graph, web search) and the user's
+own Python functions, whose type hints and docstrings become the JSON schema."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chatbot.errors import UsageError
+
+_JSON_TYPES: dict[Any, str] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    dict: "object",
+}
+
+
+def graph_tool(graph_ids: list[str], subqueries: bool) -> dict[str, Any]:
+    return {"type": "graph", "function": {"graph_ids": graph_ids, "subqueries": subqueries}}
+
+
+def web_search_tool(include: list[str], exclude: list[str]) -> dict[str, Any]:
+    return {
+        "type": "web_search",
+        "function": {"include_domains": include, "exclude_domains": exclude},
+    }
+
+
+def check_one_built_in(tools: list[dict[str, Any]]) -> None:
+    built_in = [t["type"] for t in tools if t["type"] != "function"]
+    if len(built_in) > 1:
+        raise UsageError(
+            f"Writer allows one built-in tool per request, not {' and '.join(built_in)}: "
+            "pick one of --graph and --web-search"
+        )
+
+
+def _json_type(annotation: Any) -> dict[str, Any]:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _json_type(options[0]) if len(options) == 1 else {}
+    if origin is list:
+        (item,) = typing.get_args(annotation) or (str,)
+        return {"type": "array", "items": _json_type(item)}
+    if origin is typing.Literal:
+        return {"enum": list(typing.get_args(annotation))}
+    kind = _JSON_TYPES.get(origin or annotation)
+    return {"type": kind} if kind else {}
+
+
+def function_schema(function: Callable[..., Any]) -> dict[str, Any]:
+    """The tool definition of one Python function (name, docstring, typed parameters)."""
+    signature = inspect.signature(function)
+    hints = typing.get_type_hints(function)
+    properties: dict[str, Any] = {}
+    required = []
+    for name, parameter in signature.parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        properties[name] = _json_type(hints.get(name, str))
+        if parameter.default is parameter.empty:
+            required.append(name)
+    description = inspect.getdoc(function) or ""
+    return {
+        "type": "function",
+        "function": {
+            "name": function.__name__,
+            "description": description.split("\n\n")[0].strip(),
+            "parameters": {"type": "object", "properties": properties, "required": required},
+        },
+    }
+
+
+@dataclass
+class FunctionBox:
+    """The functions a ``--functions`` file defines, ready to describe and to call."""
+
+    functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> FunctionBox:
+        if not path.is_file():
+            raise UsageError(f"no such functions file: {path}")
+        spec = importlib.util.spec_from_file_location(f"writer_chat_tools_{path.stem}", path)
+        if spec is None or spec.loader is None:
+            raise UsageError(f"cannot load functions from {path}")
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as problem:
+            raise UsageError(
+                f"{path} failed to load: {type(problem).__name__}: {problem}"
+            ) from None
+        functions = {
+            name: value
+            for name, value in vars(module).items()
+            if inspect.isfunction(value)
+            and value.__module__ == module.__name__
+            and not name.startswith("_")
+        }
+        if not functions:
+            raise UsageError(f"{path} defines no public functions")
+        return cls(functions)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        return [function_schema(f) for f in self.functions.values()]
+
+    def run(self, name: str, arguments: str) -> str:
+        """Call a function with the model's arguments; an error becomes the text sent back."""
+        function = self.functions.get(name)
+        if function is None:
+            return f"Error: there is no function named {name}"
+        try:
+            parsed = json.loads(arguments) if arguments.strip() else {}
+        except json.JSONDecodeError as problem:
+            return f"Error: the arguments are not valid JSON ({problem.msg})"
+        if not isinstance(parsed, dict):
+            return "Error: the arguments must be a JSON object"
+        try:
+            result = function(**parsed)
+        except Exception as problem:  # the model sees the failure and can recover
+            return f"Error: {type(problem).__name__}: {problem}"
+        return result if isinstance(result, str) else json.dumps(result, default=str)
+
+
+def source_lines(graph_data: dict[str, Any] | None, web_data: dict[str, Any] | None) -> list[str]:
+    """Numbered sources of a reply (Knowledge Graph files and web pages), subqueries last."""
+    items: list[str] = []
+    graph = graph_data or {}
+    references = graph.get("references") or {}
+    for ref in references.get("files") or []:
+        if isinstance(ref, dict):
+            page = f", page {ref['page']}" if ref.get("page") else ""
+            items.append(f"file {ref.get('fileId', '?')}{page}: {_short(ref.get('text'))}")
+    for ref in references.get("web") or []:
+        if isinstance(ref, dict):
+            items.append(f"{ref.get('url', '?')} {_short(ref.get('title'))}".rstrip())
+    if not references:
+        for source in graph.get("sources") or []:
+            if isinstance(source, dict):
+                items.append(f"file {source.get('file_id', '?')}: {_short(source.get('snippet'))}")
+    for source in (web_data or {}).get("sources") or []:
+        if isinstance(source, dict) and source.get("url"):
+            items.append(str(source["url"]))
+    lines = [f"{number}. {item}" for number, item in enumerate(items, start=1)]
+    queries = [q.get("query") for q in graph.get("subqueries") or [] if isinstance(q, dict)]
+    if queries:
+        lines.append("Subqueries: " + " · ".join(str(q) for q in queries if q))
+    return lines
+
+
+def _short(text: Any, limit: int = 80) -> str:
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
