@@ -55,6 +55,8 @@ class PlainRenderer:
 
     def feed(self, kind: str, text: str) -> None:
         text = self._clean(text)
+        if not self._wrote and kind == "content":
+            text = text.lstrip("\n")  # leading blank lines (a stray "\n" before tool calls)
         if not text:
             return
         if kind == "refusal":
