@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.fake_server import TEST_KEY, FakeWriter
+from tests.terminal import Terminal
 
 WRITER_CHAT = str(Path(sys.executable).with_name("writer-chat"))
 
@@ -75,3 +76,19 @@ def run_cli(fake: FakeWriter, home: Path):
         return Result(done.returncode, done.stdout, done.stderr.decode())
 
     return run
+
+
+@pytest.fixture
+def terminal(fake: FakeWriter, home: Path) -> Iterator[Callable[..., Terminal]]:
+    """Start ``writer-chat ARGS`` in a pseudo-terminal and wait for its first prompt."""
+    opened: list[Terminal] = []
+
+    def start(*args: str) -> Terminal:
+        term = Terminal([WRITER_CHAT, *args], cli_env(home, fake.url), str(home / "work"))
+        opened.append(term)
+        term.wait_for_prompt(1)
+        return term
+
+    yield start
+    for term in opened:
+        term.close()

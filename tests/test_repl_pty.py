@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import WRITER_CHAT, cli_env
-from tests.fake_server import FakeWriter, Script
+from tests.fake_server import Script
 from tests.terminal import Terminal
 
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 UP = "\x1b[A"
-
-
-@pytest.fixture
-def terminal(fake: FakeWriter, home: Path) -> Iterator[Callable[..., Terminal]]:
-    opened: list[Terminal] = []
-
-    def start(*args: str) -> Terminal:
-        term = Terminal([WRITER_CHAT, *args], cli_env(home, fake.url), str(home / "work"))
-        opened.append(term)
-        term.wait_for_prompt(1)
-        return term
-
-    yield start
-    for term in opened:
-        term.close()
 
 
 def user_turns(messages: list[dict]) -> list[str]:

@@ -5,29 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.conftest import WRITER_CHAT, cli_env
-from tests.fake_server import FakeWriter
 from tests.terminal import Terminal
-
-
-@pytest.fixture
-def repl(fake: FakeWriter, home: Path) -> Iterator[Callable[..., Terminal]]:
-    opened: list[Terminal] = []
-
-    def start(*args: str) -> Terminal:
-        term = Terminal([WRITER_CHAT, *args], cli_env(home, fake.url), str(home / "work"))
-        opened.append(term)
-        term.wait_for_prompt(1)
-        return term
-
-    yield start
-    for term in opened:
-        term.close()
 
 
 def say(term: Terminal, text: str) -> None:
@@ -36,8 +15,8 @@ def say(term: Terminal, text: str) -> None:
     term.wait_for_prompt(prompts + 1)
 
 
-def test_model_changes_the_next_request(repl, fake):
-    term = repl()
+def test_model_changes_the_next_request(terminal, fake):
+    term = terminal()
     say(term, "one")
     say(term, "/model palmyra-x4")
     term.wait_for("model: palmyra-x4")
@@ -46,8 +25,8 @@ def test_model_changes_the_next_request(repl, fake):
     assert "palmyra-x4 · context" in term.text()  # the toolbar follows
 
 
-def test_system_replaces_the_system_prompt(repl, fake):
-    term = repl("-s", "old rules")
+def test_system_replaces_the_system_prompt(terminal, fake):
+    term = terminal("-s", "old rules")
     say(term, "one")
     say(term, "/system new rules")
     say(term, "two")
@@ -59,8 +38,8 @@ def test_system_replaces_the_system_prompt(repl, fake):
     assert third.messages[0]["role"] == "user"
 
 
-def test_temperature_and_max_tokens(repl, fake):
-    term = repl()
+def test_temperature_and_max_tokens(terminal, fake):
+    term = terminal()
     say(term, "/temperature 0.3")
     say(term, "/max-tokens 77")
     say(term, "/temperature 9")
@@ -70,8 +49,8 @@ def test_temperature_and_max_tokens(repl, fake):
     assert (body["temperature"], body["max_tokens"]) == (0.3, 77)
 
 
-def test_new_starts_over_and_history_load_brings_it_back(repl, fake):
-    term = repl()
+def test_new_starts_over_and_history_load_brings_it_back(terminal, fake):
+    term = terminal()
     say(term, "remember the alamo")
     say(term, "/new")
     say(term, "fresh start")
@@ -85,8 +64,8 @@ def test_new_starts_over_and_history_load_brings_it_back(repl, fake):
     assert contents == ["remember the alamo", "You said: remember the alamo", "and then?"]
 
 
-def test_save_writes_markdown_and_json(repl, fake, home):
-    term = repl()
+def test_save_writes_markdown_and_json(terminal, fake, home):
+    term = terminal()
     say(term, "save me")
     say(term, "/save talk.md")
     say(term, "/save talk.json")
@@ -99,11 +78,11 @@ def test_save_writes_markdown_and_json(repl, fake, home):
     assert oct((work / "talk.md").stat().st_mode & 0o777) == "0o600"
 
 
-def test_copy_puts_the_reply_on_the_clipboard_with_osc_52(repl, fake):
+def test_copy_puts_the_reply_on_the_clipboard_with_osc_52(terminal, fake):
     from tests.fake_server import Script
 
     fake.queue(Script(pieces=["Try this:\n\n", "```sh\nls -la\n```\n"]))
-    term = repl()
+    term = terminal()
     say(term, "how to list")
     start = len(term.raw)
     say(term, "/copy code")
@@ -111,8 +90,8 @@ def test_copy_puts_the_reply_on_the_clipboard_with_osc_52(repl, fake):
     assert b"\x1b]52;c;" + base64.b64encode(b"ls -la\n") + b"\x07" in term.raw[start:]
 
 
-def test_usage_and_unknown_commands(repl, fake):
-    term = repl()
+def test_usage_and_unknown_commands(terminal, fake):
+    term = terminal()
     say(term, "hello there")
     say(term, "/usage")
     term.wait_for("tokens used this session:")
@@ -122,16 +101,16 @@ def test_usage_and_unknown_commands(repl, fake):
     assert len(fake.chat_requests()) == 1
 
 
-def test_tab_completes_commands(repl, fake):
-    term = repl()
+def test_tab_completes_commands(terminal, fake):
+    term = terminal()
     term.type("/mod\t")
     term.wait_for("/model")
     term.type(" palmyra-x4\r")
     term.wait_for("model: palmyra-x4")
 
 
-def test_a_tiny_context_window_trims_the_oldest_turns(repl, fake):
-    term = repl("--context-window", "200", "--max-tokens", "50", "-s", "keep me")
+def test_a_tiny_context_window_trims_the_oldest_turns(terminal, fake):
+    term = terminal("--context-window", "200", "--max-tokens", "50", "-s", "keep me")
     long = "x" * 200
     for n in range(4):
         say(term, f"message {n} {long}")
