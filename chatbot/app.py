@@ -21,6 +21,7 @@ from chatbot.context import ContextBudget
 from chatbot.conversation import Conversation
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from chatbot.exchange import Toolset, run_exchange
+from chatbot.images import with_images
 from chatbot.journal import Journal
 from chatbot.output import PlainRenderer, Renderer
 from chatbot.retry import RetryPolicy
@@ -200,7 +201,7 @@ def run_one_shot(client: WriterClient, session: Session, settings: Settings, mes
             lambda: renderer,
             _say,
             toolset=_toolset(settings, session, confirm),
-            parts=_parts(message, settings),
+            parts=with_images(message, settings.image_parts),
         )
     except TurnInterrupted:
         return EXIT_INTERRUPTED
@@ -214,12 +215,6 @@ def run_one_shot(client: WriterClient, session: Session, settings: Settings, mes
         return _print_checked_json(reply, settings.schema)
     print_sources(reply, sys.stdout)
     return EXIT_OK
-
-
-def _parts(message: str, settings: Settings) -> list[dict[str, Any]] | None:
-    if not settings.image_parts:
-        return None
-    return [{"type": "text", "text": message}, *settings.image_parts]
 
 
 def print_sources(reply: Reply, out: Any) -> None:

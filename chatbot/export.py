@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 from chatbot.conversation import COMPLETE, Conversation, Message
 from chatbot.errors import UsageError
@@ -35,14 +34,12 @@ def to_json(
     model: str | None,
     system: str | None,
     turns: list[Message],
-    extra: dict[str, Any] | None = None,
 ) -> str:
     document = {
         "id": conversation_id,
         "model": model,
         "system": system,
         "messages": [{"role": t.role, "content": t.content, "status": t.status} for t in turns],
-        **(extra or {}),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

@@ -22,6 +22,7 @@ from chatbot.commands import COMMANDS, Session
 from chatbot.context import CONTEXT_WINDOWS, window_for
 from chatbot.errors import ApiError
 from chatbot.exchange import Toolset, run_exchange
+from chatbot.images import with_images
 from chatbot.output import Renderer
 from chatbot.paths import input_history_file
 from chatbot.stream import ToolCall
@@ -170,9 +171,7 @@ class Repl:
     def _turn(self, text: str) -> None:
         session = self.session
         before = len(session.conversation.turns)
-        parts = None
-        if self._image_parts:
-            parts, self._image_parts = [{"type": "text", "text": text}, *self._image_parts], []
+        parts, self._image_parts = with_images(text, self._image_parts), []
         try:
             reply = run_exchange(
                 self.client,
