@@ -8,6 +8,7 @@ A Journal without a store (``--no-save``) does nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chatbot.conversation import INCOMPLETE, Conversation, Message
@@ -70,7 +71,8 @@ class ReplyWriter:
         self._first_token_ms: float | None = None
         self._last_write = 0.0
 
-    def progress(self, text: str) -> None:
+    def progress(self, text: Callable[[], str]) -> None:
+        """A piece arrived; ``text()`` gives the reply so far (only called when writing)."""
         if self._first_token_ms is None:
             self._first_token_ms = (time.monotonic() - self._started) * 1000
         if self._store is None or self._conversation_id is None:
@@ -78,11 +80,11 @@ class ReplyWriter:
         now = time.monotonic()
         if self._row is None:
             self._row = self._store.add_message(
-                self._conversation_id, "assistant", text, INCOMPLETE, self._model
+                self._conversation_id, "assistant", text(), INCOMPLETE, self._model
             )
             self._last_write = now
         elif now - self._last_write >= PROGRESS_INTERVAL:
-            self._store.update_message(self._row, text, INCOMPLETE)
+            self._store.update_message(self._row, text(), INCOMPLETE)
             self._last_write = now
 
     def finish(self, message: Message, usage: dict[str, Any] | None) -> None:

@@ -102,8 +102,10 @@ class ToolCall:
 class Reply:
     """Everything one streamed reply carried, for the choice shown (index 0)."""
 
-    content: str = ""
-    refusal: str = ""
+    # Pieces are kept in lists and joined on demand: appending to a growing string would copy
+    # the whole reply on every delta.
+    content_pieces: list[str] = field(default_factory=list)
+    refusal_pieces: list[str] = field(default_factory=list)
     tool_calls: dict[int, ToolCall] = field(default_factory=dict)
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
@@ -111,6 +113,14 @@ class Reply:
     reply_id: str | None = None
     graph_data: dict[str, Any] | None = None
     web_search_data: dict[str, Any] | None = None
+
+    @property
+    def content(self) -> str:
+        return "".join(self.content_pieces)
+
+    @property
+    def refusal(self) -> str:
+        return "".join(self.refusal_pieces)
 
     def calls(self) -> list[ToolCall]:
         return [self.tool_calls[index] for index in sorted(self.tool_calls)]
@@ -189,10 +199,13 @@ class ReplyAccumulator:
 
     def _merge(self, delta: dict[str, Any]) -> list[Delta]:
         out = []
-        for kind in ("content", "refusal"):
+        for kind, pieces in (
+            ("content", self.reply.content_pieces),
+            ("refusal", self.reply.refusal_pieces),
+        ):
             text = _str(delta.get(kind))
             if text:
-                setattr(self.reply, kind, getattr(self.reply, kind) + text)
+                pieces.append(text)
                 out.append(Delta(kind, text))
         for fragment in _list(delta.get("tool_calls")):
             self._merge_tool_call(_dict(fragment))

@@ -75,7 +75,7 @@ def run_turn(
             for chunk in chunks:
                 for delta in accumulator.feed(chunk):
                     renderer.feed(delta.kind, delta.text)
-                    writer.progress(reply.content or reply.refusal)
+                    writer.progress(lambda: reply.content or reply.refusal)
         if reply.finish_reason is None:
             raise ApiError("the reply stream ended before the reply was finished")
         status = _FINISH_STATUS.get(reply.finish_reason, conv.COMPLETE)
