@@ -35,7 +35,7 @@ def rss_kb(pid: int, field: str) -> int:
 
 def main() -> None:
     with FakeWriter() as fake:
-        term = Terminal([WRITER_CHAT], env_for(fake.url), str(ROOT))
+        term = Terminal([WRITER_CHAT, *sys.argv[1:]], env_for(fake.url), str(ROOT))
         term.wait_for_prompt(1)
         samples = {}
         for turn in range(1, TURNS + 1):
