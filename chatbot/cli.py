@@ -6,27 +6,17 @@ usage errors stay fast (``--version`` and ``--help`` never get here: see chatbot
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from chatbot import __version__, debug
-from chatbot.errors import (
-    EXIT_FAILURE,
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    UsageError,
-    WriterChatError,
-)
-from chatbot.inputs import DEFAULT_MAX_INPUT, one_shot_message
+from chatbot import __version__
+from chatbot.errors import CommandLineError
+from chatbot.inputs import DEFAULT_MAX_INPUT
+from chatbot.launch import DEFAULT_TOOL_ROUNDS, PROG, Options, run_guarded, start
 
-if TYPE_CHECKING:
-    from chatbot.settings import Settings
-
-PROG = "writer-chat"
 CONNECTION, MODEL, CONVERSATION = "Connection", "Model", "Conversation"
 INPUT, TOOLS, OUTPUT = "Input", "Tools", "Output"
 
@@ -344,7 +334,7 @@ def chat(
             help="At most this many rounds of function calls \\[default 8].",
             show_default=False,
         ),
-    ] = 8,
+    ] = DEFAULT_TOOL_ROUNDS,
     json_output: Annotated[
         bool,
         typer.Option(
@@ -377,121 +367,45 @@ def chat(
         ),
     ] = False,
 ) -> int:
-    if debug_trace or os.environ.get("WRITER_LOG", "").lower() == "debug":
-        debug.enable()
-    flags = {
-        "base_url": base_url,
-        "timeout": timeout,
-        "retries": retries,
-        "model": model,
-        "temperature": temperature,
-        "max_tokens": max_tokens,
-        "top_p": top_p,
-        "system": system,
-        "role": role,
-        "code_theme": code_theme,
-    }
-    settings, _ = resolve_from_sources(
-        flags,
-        allow_insecure_http=allow_insecure_http,
-        stop=tuple(stop or ()),
-        markdown=not (no_markdown or raw) and "NO_COLOR" not in os.environ,
-        raw=raw,
-        save=not no_save,
-        continue_latest=continue_latest,
-        conversation_id=cid,
-        context_window=context_window,
+    return start(
+        Options(
+            prompt=tuple(prompt or ()),
+            base_url=base_url,
+            timeout=timeout,
+            retries=retries,
+            allow_insecure_http=allow_insecure_http,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            top_p=top_p,
+            stop=tuple(stop or ()),
+            context_window=context_window,
+            n=n,
+            system=system,
+            role=role,
+            continue_latest=continue_latest,
+            cid=cid,
+            no_save=no_save,
+            files=tuple(files or ()),
+            max_input=max_input,
+            encoding=encoding,
+            images=tuple(images or ()),
+            graph=tuple(graph or ()),
+            graph_subqueries=graph_subqueries,
+            web_search=web_search,
+            include_domains=tuple(include_domains or ()),
+            exclude_domains=tuple(exclude_domains or ()),
+            functions=functions,
+            yes=yes,
+            tool_rounds=tool_rounds,
+            no_markdown=no_markdown,
+            raw=raw,
+            code_theme=code_theme,
+            debug_trace=debug_trace,
+            json_output=json_output,
+            json_schema=json_schema,
+        )
     )
-    debug.remember_secret(settings.api_key)
-    settings = _with_tools_and_output(
-        settings,
-        n=n,
-        images=images or [],
-        graph=graph or [],
-        graph_subqueries=graph_subqueries,
-        web_search=web_search,
-        include_domains=include_domains or [],
-        exclude_domains=exclude_domains or [],
-        functions=functions,
-        yes=yes,
-        tool_rounds=tool_rounds,
-        json_output=json_output,
-        json_schema=json_schema,
-    )
-    message = one_shot_message(
-        " ".join(prompt or ()),
-        sys.stdin,
-        max_bytes=max_input,
-        encoding=encoding,
-        files=files or [],
-    )
-    from chatbot.app import run
-
-    return run(settings, message)
-
-
-def _with_tools_and_output(settings: Settings, **given: Any) -> Settings:
-    """Check the tool and output flags together, before anything is sent."""
-    import dataclasses
-
-    from chatbot.images import image_part
-    from chatbot.tools import check_one_built_in, graph_tool, web_search_tool
-
-    if given["n"] != 1:
-        raise UsageError("--n: only 1 is supported (writer-chat shows one reply per request)")
-    if (given["include_domains"] or given["exclude_domains"]) and not given["web_search"]:
-        raise UsageError("--include-domain and --exclude-domain go with --web-search")
-    tools = []
-    if given["graph"]:
-        tools.append(graph_tool(given["graph"], given["graph_subqueries"]))
-    if given["web_search"]:
-        tools.append(web_search_tool(given["include_domains"], given["exclude_domains"]))
-    check_one_built_in(tools)
-    changes: dict[str, Any] = {
-        "tools": tuple(tools),
-        "functions": given["functions"],
-        "yes": given["yes"],
-        "tool_rounds": given["tool_rounds"],
-        "json_output": given["json_output"],
-    }
-    if given["json_schema"] is not None:
-        from chatbot.schema import STRUCTURED_MODELS, load_schema, response_format
-
-        if settings.model not in STRUCTURED_MODELS:
-            raise UsageError(f"--json-schema needs {' or '.join(STRUCTURED_MODELS)}")
-        schema = load_schema(given["json_schema"])
-        changes.update(schema=schema, response_format=response_format(schema))
-    if given["images"]:
-        if settings.model != "palmyra-x5":
-            raise UsageError(f"--image needs palmyra-x5, not {settings.model}")
-        changes["image_parts"] = tuple(image_part(source) for source in given["images"])
-    return dataclasses.replace(settings, **changes)
-
-
-def resolve_from_sources(
-    flags: dict[str, Any], *, allow_insecure_http: bool = False, **fixed: Any
-) -> tuple[Settings, dict[str, str]]:
-    """Settings from flags, the environment, the working directory's .env and the config."""
-    from chatbot.config import config_path, load_config
-    from chatbot.settings import dotenv_warning, read_dotenv, resolve_settings
-
-    warning = dotenv_warning(Path.cwd())
-    if warning:
-        sys.stderr.write(f"{PROG}: warning: {warning}\n")
-    return resolve_settings(
-        flags,
-        os.environ,
-        read_dotenv(Path.cwd()),
-        load_config(config_path()),
-        allow_insecure_http=allow_insecure_http,
-        **fixed,
-    )
-
-
-def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"{PROG}: {message}\n")
-    sys.stderr.flush()
-    return code
 
 
 def run_cli(argv: list[str] | None = None) -> int:
@@ -504,24 +418,18 @@ def run_cli(argv: list[str] | None = None) -> int:
 
         command = subcommands.APPS[args[0]]
         name, rest = f"{PROG} {args[0]}", args[1:]
-    try:
-        result = command(args=rest, prog_name=name, standalone_mode=False)
-    except typer.Abort:
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    except WriterChatError as error:
-        return _fail(f"error: {debug.redact(str(error))}", error.exit_code)
-    except typer.TyperException as error:  # bad flags or arguments, from the parser
-        message = error.format_message().replace("\n", " ")
-        return _fail(f"{message} (see {name} --help)", EXIT_USAGE)
-    except Exception as error:
-        if debug.enabled():
-            sys.stderr.write(debug.redacted_traceback())
-        return _fail(
-            f"unexpected error: {type(error).__name__}: {debug.redact(str(error))}", EXIT_FAILURE
-        )
-    return result if isinstance(result, int) else 0
+
+    def invoke() -> int:
+        try:
+            result = command(args=rest, prog_name=name, standalone_mode=False)
+        except typer.Abort:
+            raise KeyboardInterrupt from None
+        except typer.TyperException as error:  # bad flags or arguments, from the parser
+            message = error.format_message().replace("\n", " ")
+            raise CommandLineError(f"{message} (see {name} --help)") from None
+        return result if isinstance(result, int) else 0
+
+    return run_guarded(invoke)
 
 
 def main() -> None:

@@ -23,6 +23,22 @@ def _wide_enough() -> bool:
     return shutil.get_terminal_size().columns >= HELP_WIDTH + 2
 
 
+SUBCOMMANDS = ("history", "config", "models")
+
+
+def _plain_prompt(args: list[str]) -> bool:
+    """Just prompt words (or nothing): no flag for typer to parse, no subcommand, no completion.
+
+    The commonest calls, ``writer-chat`` and ``writer-chat "question"``, then skip importing
+    typer and building the command (about 40 ms); they mean exactly what typer would make of them.
+    """
+    import os
+
+    if os.environ.get("_WRITER_CHAT_COMPLETE") or any(arg.startswith("-") for arg in args):
+        return False
+    return not args or args[0] not in SUBCOMMANDS
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args == ["--version"]:
@@ -31,6 +47,10 @@ def main() -> None:
     if args in (["--help"], ["-h"]) and _wide_enough() and HELP_FILE.is_file():
         sys.stdout.write(HELP_FILE.read_text(encoding="utf-8"))
         return
+    if _plain_prompt(args):
+        from chatbot.launch import Options, run_guarded, start
+
+        sys.exit(run_guarded(lambda: start(Options(prompt=tuple(args)))))
     from chatbot.cli import main as cli_main
 
     cli_main()

@@ -51,3 +51,7 @@ class ApiTimeoutError(ApiError):
 
 class StreamError(ApiError):
     """The reply stream broke after it started (error event, malformed data, cut connection)."""
+
+
+class CommandLineError(UsageError):
+    """The parser rejected the flags or arguments (its message already says which)."""

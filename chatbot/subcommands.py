@@ -116,7 +116,7 @@ def config_init(
 @config_app.command("show")
 def config_show() -> None:
     """Every setting as it would be used now, and where it came from."""
-    from chatbot.cli import resolve_from_sources
+    from chatbot.launch import resolve_from_sources
 
     settings, sources = resolve_from_sources({})
     key = settings.api_key
@@ -141,7 +141,7 @@ def config_show() -> None:
 def models_list(ctx: typer.Context) -> None:
     """List the models the API offers (GET /v1/models)."""
     from chatbot.api import WriterClient
-    from chatbot.cli import resolve_from_sources
+    from chatbot.launch import resolve_from_sources
     from chatbot.sanitize import one_line
 
     settings, _ = resolve_from_sources({})

@@ -133,6 +133,7 @@ def test_version_and_help_import_nothing_heavy():
     heavy = {"httpx", "prompt_toolkit", "rich.markdown", "rich", "typer"}
     assert imported_modules("--version") & heavy == set()
     assert imported_modules("--help") & heavy == set()
+    assert "typer" not in imported_modules("just", "words")  # a plain prompt skips the parser
     bad_flag = imported_modules("--bogus-flag")
     assert "typer" in bad_flag  # the check does see imports
     assert bad_flag & {"httpx", "prompt_toolkit", "rich.markdown"} == set()  # usage errors: fast
