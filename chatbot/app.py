@@ -39,8 +39,16 @@ def chat_params(settings: Settings) -> ChatParams:
         top_p=settings.top_p,
         stop=settings.stop,
         tools=settings.tools,
-        response_format=settings.response_format,
+        response_format=_response_format(settings),
     )
+
+
+def _response_format(settings: Settings) -> dict[str, Any] | None:
+    if settings.schema is None:
+        return None
+    from chatbot.schema import response_format
+
+    return response_format(settings.schema)
 
 
 def open_session(settings: Settings) -> Session:

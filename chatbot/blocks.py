@@ -51,8 +51,3 @@ def all_blocks(text: str) -> list[str]:
     """Every top-level block of a text that is complete (the reply has ended)."""
     offsets = _line_offsets(text, _block_start_lines(text))
     return [text[start:end] for start, end in zip(offsets, [*offsets[1:], len(text)], strict=True)]
-
-
-def finished_length(text: str) -> int:
-    """Length of the longest prefix of ``text`` made only of finished top-level blocks."""
-    return finished_blocks(text)[1]

@@ -15,7 +15,8 @@ import typer
 from chatbot import __version__
 from chatbot.errors import CommandLineError
 from chatbot.inputs import DEFAULT_MAX_INPUT
-from chatbot.launch import DEFAULT_TOOL_ROUNDS, PROG, Options, run_guarded, start
+from chatbot.launch import PROG, Options, run_guarded, start
+from chatbot.settings import DEFAULT_TOOL_ROUNDS
 
 CONNECTION, MODEL, CONVERSATION = "Connection", "Model", "Conversation"
 INPUT, TOOLS, OUTPUT = "Input", "Tools", "Output"

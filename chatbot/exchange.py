@@ -24,7 +24,7 @@ DECLINED = "Not run: the user did not allow this call."
 class Toolset:
     box: FunctionBox
     confirm: Confirm
-    max_rounds: int = 8
+    max_rounds: int
 
 
 def run_exchange(

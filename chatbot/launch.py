@@ -20,12 +20,12 @@ from chatbot.errors import (
     WriterChatError,
 )
 from chatbot.inputs import DEFAULT_MAX_INPUT, one_shot_message
+from chatbot.settings import DEFAULT_TOOL_ROUNDS
 
 if TYPE_CHECKING:
     from chatbot.settings import Settings
 
 PROG = "writer-chat"
-DEFAULT_TOOL_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -135,12 +135,11 @@ def _with_tools_and_output(settings: Settings, options: Options) -> Settings:
         "json_output": options.json_output,
     }
     if options.json_schema is not None:
-        from chatbot.schema import STRUCTURED_MODELS, load_schema, response_format
+        from chatbot.schema import STRUCTURED_MODELS, load_schema
 
         if settings.model not in STRUCTURED_MODELS:
             raise UsageError(f"--json-schema needs {' or '.join(STRUCTURED_MODELS)}")
-        schema = load_schema(options.json_schema)
-        changes.update(schema=schema, response_format=response_format(schema))
+        changes["schema"] = load_schema(options.json_schema)
     if options.images:
         if settings.model != "palmyra-x5":
             raise UsageError(f"--image needs palmyra-x5, not {settings.model}")

@@ -17,11 +17,11 @@ from rich.text import Text
 
 from chatbot import conversation, sanitize
 from chatbot.output import STATUS_NOTES
+from chatbot.settings import DEFAULT_CODE_THEME
 
 if TYPE_CHECKING:
     from chatbot.markdown import Line
 
-DEFAULT_CODE_THEME = "monokai"
 LIVE_REFRESH_HZ = 15
 REFUSAL_STYLE = "italic red"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ DEFAULT_BASE_URL = "https://api.writer.com"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 2
 DEFAULT_CODE_THEME = "monokai"
+DEFAULT_TOOL_ROUNDS = 8
 DEFAULTS: dict[str, Any] = {
     "model": DEFAULT_MODEL,
     "system": None,
@@ -54,9 +54,8 @@ class Settings:
     tools: tuple[dict[str, Any], ...] = ()  # built-in tools (graph, web search) to send
     functions: Path | None = None  # a Python file of functions the model may call
     yes: bool = False  # run function calls without asking
-    tool_rounds: int = 8
-    response_format: dict[str, Any] | None = None
-    schema: dict[str, Any] | None = None  # check the reply against it (--json-schema)
+    tool_rounds: int = DEFAULT_TOOL_ROUNDS
+    schema: dict[str, Any] | None = None  # ask for and check JSON of this shape (--json-schema)
     json_output: bool = False  # print the final completion object (--json)
     image_parts: tuple[dict[str, Any], ...] = ()
 
@@ -166,6 +165,8 @@ def check_base_url(url: str, allow_insecure_http: bool = False) -> str:
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress  # only plain-http URLs get here
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.blocks import finished_length
+from chatbot.blocks import finished_blocks
 
 
 @pytest.mark.parametrize(
@@ -24,4 +24,5 @@ from chatbot.blocks import finished_length
     ],
 )
 def test_finished_prefix(text, final):
-    assert text[: finished_length(text)] == final
+    blocks, length = finished_blocks(text)
+    assert text[:length] == final == "".join(blocks)

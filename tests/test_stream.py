@@ -95,7 +95,7 @@ def test_refusal_deltas_are_kept_apart_from_content():
     assert accumulator.reply.content == ""
 
 
-def test_a_server_ignoring_stream_true_still_works(fake, monkeypatch):
+def test_a_server_ignoring_stream_true_still_works(fake):
     client = WriterClient(TEST_KEY, fake.url, timeout=5)
     body = build_chat_body(ChatParams("palmyra-x5"), [{"role": "user", "content": "plain"}])
     body["stream"] = False  # the fake then answers with one JSON completion
