@@ -12,14 +12,14 @@ import json
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot import sanitize
 from chatbot.api import ChatParams, WriterClient
 from chatbot.commands import Session
 from chatbot.context import ContextBudget
 from chatbot.conversation import Conversation
-from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from chatbot.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError, WriterChatError
 from chatbot.exchange import Toolset, run_exchange
 from chatbot.images import with_images
 from chatbot.journal import Journal
@@ -29,6 +29,9 @@ from chatbot.settings import Settings
 from chatbot.stream import Reply, ToolCall
 from chatbot.tools import source_lines
 from chatbot.turn import TurnFailed, TurnInterrupted
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def chat_params(settings: Settings) -> ChatParams:
@@ -127,28 +130,35 @@ def _markdown_wanted(settings: Settings) -> bool:
     return settings.markdown and sys.stdout.isatty()
 
 
+def renderer_factory(settings: Settings, console: Console | None) -> Callable[[], Renderer]:
+    """A new renderer for each request: nothing shown when the reply is printed whole as JSON,
+    live Markdown on a terminal (rich is imported on first use), plain text otherwise."""
+    if settings.json_output or settings.schema is not None:
+        return lambda: PlainRenderer(io.StringIO(), sys.stderr)
+    if console is None or not _markdown_wanted(settings):
+        return lambda: _plain_renderer(settings)
+
+    def markdown() -> Renderer:
+        from chatbot.render import MarkdownRenderer
+
+        return MarkdownRenderer(console, settings.code_theme)
+
+    return markdown
+
+
 def _run_repl(client: WriterClient, session: Session, settings: Settings) -> int:
     from rich.console import Console
 
     from chatbot.repl import Repl, ask_to_run
 
     console = Console(highlight=False)
-    markdown = _markdown_wanted(settings)
-
-    def new_renderer() -> Renderer:
-        if not markdown:
-            return _plain_renderer(settings)
-        from chatbot.render import MarkdownRenderer
-
-        return MarkdownRenderer(console, settings.code_theme)
-
-    if markdown:
+    if _markdown_wanted(settings):
         threading.Thread(target=_warm_up, name="writer-chat-warm-up", daemon=True).start()
     confirm = _always if settings.yes else ask_to_run
     repl = Repl(
         client,
         session,
-        new_renderer=new_renderer,
+        new_renderer=renderer_factory(settings, console),
         console=console,
         err_console=Console(stderr=True, highlight=False),
         toolset=_toolset(settings, session, confirm),
@@ -158,14 +168,9 @@ def _run_repl(client: WriterClient, session: Session, settings: Settings) -> int
 
 
 def _warm_up() -> None:
-    """Load and prime the Markdown renderer while the user types the first message, so the
-    first reply does not pay for it (the prompt is drawn without waiting for this)."""
-    from rich.console import Console
+    from chatbot.render import warm_up
 
-    from chatbot.render import print_markdown
-
-    sample = "# h\n\n- *a* `b`\n\n| x |\n|---|\n| 1 |\n\n```python\nx = 1\n```\n"
-    print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample)
+    warm_up()
 
 
 def _always(call: ToolCall) -> bool:
@@ -189,24 +194,19 @@ def _say(text: str) -> None:
 
 
 def run_one_shot(client: WriterClient, session: Session, settings: Settings, message: str) -> int:
-    structured = settings.json_output or settings.schema is not None
-    if structured:  # the reply is printed whole at the end, as JSON
-        renderer: Renderer = PlainRenderer(io.StringIO(), sys.stderr)
-    elif _markdown_wanted(settings):
+    """One exchange; a failure is raised as the ApiError it was (the caller prints it)."""
+    console = None
+    if _markdown_wanted(settings):
         from rich.console import Console
 
-        from chatbot.render import MarkdownRenderer
-
-        renderer = MarkdownRenderer(Console(highlight=False), settings.code_theme)
-    else:
-        renderer = _plain_renderer(settings)
+        console = Console(highlight=False)
     confirm = _always if settings.yes else _ask_on_stdin
     try:
         reply = run_exchange(
             client,
             session,
             message,
-            lambda: renderer,
+            renderer_factory(settings, console),
             _say,
             toolset=_toolset(settings, session, confirm),
             parts=with_images(message, settings.image_parts),
@@ -214,8 +214,7 @@ def run_one_shot(client: WriterClient, session: Session, settings: Settings, mes
     except TurnInterrupted:
         return EXIT_INTERRUPTED
     except TurnFailed as failure:
-        sys.stderr.write(f"writer-chat: error: {failure.error}\n")
-        return EXIT_FAILURE
+        raise failure.error from None
     if settings.json_output:
         _print_json(reply.completion())
         return EXIT_OK
@@ -244,7 +243,6 @@ def _print_checked_json(reply: Reply, schema: dict[str, Any]) -> int:
 
     problem, value = check_reply(reply.content, schema)
     if problem:
-        sys.stderr.write(f"writer-chat: error: {problem}\n")
-        return EXIT_FAILURE
+        raise WriterChatError(problem)
     _print_json(value)
     return EXIT_OK

@@ -12,8 +12,9 @@ from chatbot.api import ChatParams
 from chatbot.context import ContextBudget, window_for
 from chatbot.conversation import Conversation
 from chatbot.errors import UsageError
-from chatbot.export import render, write_private
+from chatbot.export import render
 from chatbot.journal import Journal
+from chatbot.paths import write_private
 
 
 @dataclass

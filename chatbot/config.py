@@ -112,11 +112,9 @@ def _line_of(text: str, key: str) -> int:
 
 
 def write_template(path: Path, force: bool = False) -> None:
-    import os
+    from chatbot.paths import write_private
 
     if path.exists() and not force:
         raise UsageError(f"{path} exists already (use --force to overwrite it)")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(TEMPLATE)
+    write_private(path, TEMPLATE)

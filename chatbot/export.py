@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 from chatbot.conversation import COMPLETE, Conversation, Message
 from chatbot.errors import UsageError
@@ -56,12 +55,3 @@ def render(
     if fmt == "json":
         return to_json(conversation_id, model, conversation.system, conversation.turns)
     raise UsageError(f"unknown format '{fmt}': use md or json")
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (exports can hold anything the user pasted)."""
-    import os
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text)

@@ -24,5 +24,13 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write ``path`` (replacing it) so only its owner can read it: exports and the config can
+    hold anything the user pasted."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 def input_history_file() -> Path:
     return private_file(data_dir() / "input_history")

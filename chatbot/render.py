@@ -38,6 +38,16 @@ def _load_markdown_engine() -> None:
     _markdown_ready.set()
 
 
+def warm_up() -> None:
+    """Load the Markdown engine and prime its caches (run it on a thread while the user types,
+    so the first reply does not pay for it)."""
+    import io
+
+    _load_markdown_engine()
+    sample = "# h\n\n- *a* `b`\n\n| x |\n|---|\n| 1 |\n\n```python\nx = 1\n```\n"
+    print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample)
+
+
 def _start_loading_markdown_engine() -> None:
     if not _markdown_ready.is_set():
         threading.Thread(
