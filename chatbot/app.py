@@ -152,6 +152,7 @@ def _run_repl(client: WriterClient, session: Session, settings: Settings) -> int
     from chatbot.repl import Repl, ask_to_run
 
     console = Console(highlight=False)
+    session.list_models = client.list_models
     if _markdown_wanted(settings):
         threading.Thread(target=_warm_up, name="writer-chat-warm-up", daemon=True).start()
     confirm = _always if settings.yes else ask_to_run

@@ -11,10 +11,11 @@ from pathlib import Path
 from chatbot.api import ChatParams
 from chatbot.context import ContextBudget, window_for
 from chatbot.conversation import Conversation
-from chatbot.errors import UsageError
+from chatbot.errors import ApiError, UsageError
 from chatbot.export import render
 from chatbot.journal import Journal
 from chatbot.paths import write_private
+from chatbot.sanitize import one_line
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Session:
     budget: ContextBudget = field(default_factory=ContextBudget)
     failed_input: str | None = None  # a message whose turn failed before any reply arrived
     roles: dict[str, str] = field(default_factory=dict)  # named system prompts (config file)
+    list_models: Callable[[], list[tuple[str, str]]] | None = None  # GET /v1/models
+    model_names: list[str] = field(default_factory=list)  # from the last /models, for completion
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,18 @@ def _number(text: str, kind: type, low: float, high: float | None, name: str) ->
         bound = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise UsageError(f"{name} must be {bound}")
     return value
+
+
+@COMMANDS.add("/models", "list the models the API offers")
+def _models(session: Session, argument: str) -> Outcome:
+    if session.list_models is None:
+        return Outcome("the model list is not available here", error=True)
+    try:
+        models = session.list_models()
+    except ApiError as problem:
+        return Outcome(f"error: {problem}", error=True)
+    session.model_names = [model_id for model_id, _ in models]
+    return Outcome("\n".join(f"{one_line(i, 60):<28} {one_line(n, 60)}" for i, n in models))
 
 
 @COMMANDS.add("/temperature [x|-]", "show or set the sampling temperature (0 to 2)")

@@ -20,7 +20,6 @@ from chatbot import __version__, sanitize
 from chatbot.api import WriterClient
 from chatbot.commands import COMMANDS, Session
 from chatbot.context import CONTEXT_WINDOWS, window_for
-from chatbot.errors import ApiError
 from chatbot.exchange import Toolset, run_exchange
 from chatbot.images import with_images
 from chatbot.output import Renderer
@@ -44,27 +43,26 @@ def _key_bindings() -> KeyBindings:
     return bindings
 
 
-MODEL_NAMES: list[str] = []  # filled by /models, offered after "/model "
-
-
 class CommandCompleter(Completer):
-    """Completes slash command names, and model ids after ``/model``."""
+    """Completes slash command names, and model ids after ``/model`` (from the last
+    ``/models``, or the models writer-chat knows the context windows of)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
         text = document.text_before_cursor
         if text.startswith("/model "):
             typed = text[len("/model ") :]
-            for name in MODEL_NAMES or list(CONTEXT_WINDOWS):
+            for name in self.session.model_names or list(CONTEXT_WINDOWS):
                 if name.startswith(typed):
                     yield Completion(name, -len(typed))
             return
         if not text.startswith("/") or " " in text:
             return
-        names = {**COMMANDS.table, "/models": None}
-        for name, command in names.items():
+        for name, command in COMMANDS.table.items():
             if name.startswith(text.lower()):
-                meta = command.summary if command else "list the models"
-                yield Completion(name, -len(text), display_meta=meta)
+                yield Completion(name, -len(text), display_meta=command.summary)
 
 
 class Repl:
@@ -101,7 +99,7 @@ class Repl:
             history=FileHistory(str(input_history_file())),
             key_bindings=_key_bindings(),
             prompt_continuation="… ",
-            completer=CommandCompleter(),
+            completer=CommandCompleter(self.session),
             complete_while_typing=False,
             enable_open_in_editor=True,  # Ctrl-X Ctrl-E: edit in $VISUAL/$EDITOR, then send
             bottom_toolbar=self._toolbar,
@@ -143,9 +141,6 @@ class Repl:
         return second
 
     def _command(self, text: str) -> None:
-        if text.split()[0].lower() == "/models":
-            self._list_models()
-            return
         outcome = COMMANDS.run(text, self.session)
         if outcome.clipboard is not None:
             _copy_to_clipboard(outcome.clipboard)
@@ -154,16 +149,6 @@ class Repl:
             self.console.print(Text(outcome.message, style=style))
         if outcome.resend is not None:
             self._turn(outcome.resend)
-
-    def _list_models(self) -> None:
-        try:
-            models = self.client.list_models()
-        except ApiError as problem:
-            self.err_console.print(Text(f"error: {problem}", style="red"))
-            return
-        MODEL_NAMES[:] = [model_id for model_id, _ in models]
-        for model_id, name in models:
-            self.console.print(Text(f"{model_id:<28} {name}"))
 
     def _say(self, text: str) -> None:
         self.console.print(Text(sanitize.visible(text), style="dim"))
