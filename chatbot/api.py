@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from chatbot import __version__, debug
+from chatbot import __version__, debug, tls
 from chatbot.errors import (
     ApiConnectionError,
     ApiError,
@@ -88,6 +89,7 @@ class WriterClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=False,
+            verify=tls.verify(),
             event_hooks={"request": [_trace_request], "response": [_trace_response]},
         )
 
@@ -149,6 +151,8 @@ class WriterClient:
         try:
             response = self._http.send(request, stream=True)
         except (httpx.NetworkError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as error:
+            if _untrusted_certificate(error):  # asking again gets the same certificate
+                raise self._translate(error, opening=True) from None
             raise RetryableError(self._translate(error, opening=True), "cannot connect") from None
         except httpx.HTTPError as error:
             raise self._translate(error, opening=True) from None
@@ -188,10 +192,27 @@ class WriterClient:
             return ApiTimeoutError(
                 f"timed out after {self.timeout:g} s {what} {self.base_url} (see --timeout)"
             )
+        refusal = _untrusted_certificate(error)
+        if opening and refusal is not None:
+            return ApiConnectionError(
+                f"cannot connect to {self.base_url}: its TLS certificate is not trusted"
+                f" ({one_line(refusal.verify_message or str(refusal))}); a private CA bundle"
+                " can be given in SSL_CERT_FILE"
+            )
         reason = one_line(str(error)) or type(error).__name__
         if opening:
             return ApiConnectionError(f"cannot connect to {self.base_url}: {reason}")
         return StreamError(f"the connection broke mid-reply: {reason}")
+
+
+def _untrusted_certificate(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate check that failed under httpx's and httpcore's wrappers, if one did."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _trace_request(request: httpx.Request) -> None:

@@ -24,6 +24,7 @@ def _wide_enough() -> bool:
 
 
 SUBCOMMANDS = ("history", "config", "models")
+OFFLINE_SUBCOMMANDS = ("history", "config")
 
 
 def _plain_prompt(args: list[str]) -> bool:
@@ -47,6 +48,10 @@ def main() -> None:
     if args in (["--help"], ["-h"]) and _wide_enough() and HELP_FILE.is_file():
         sys.stdout.write(HELP_FILE.read_text(encoding="utf-8"))
         return
+    if not args or args[0] not in OFFLINE_SUBCOMMANDS:
+        from chatbot import tls
+
+        tls.prepare()  # the CA certificates load on another core while the rest imports
     if _plain_prompt(args):
         from chatbot.launch import Options, run_guarded, start
 

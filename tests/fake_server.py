@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
 import threading
 import time
@@ -97,14 +98,19 @@ def _error_kind(status: int) -> str:
 class FakeWriter:
     """The server; use as a context manager or call :meth:`start` and :meth:`stop`."""
 
-    def __init__(self, api_key: str = TEST_KEY, port: int = 0) -> None:
+    def __init__(
+        self, api_key: str = TEST_KEY, port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.api_key = api_key
+        self.scheme = "https" if tls else "http"
         self.requests: list[RecordedRequest] = []
         self._scripts: deque[Script] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _QuietServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
+        if tls is not None:  # a failed handshake ends in accept() and is dropped quietly there
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._server.fake = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -113,7 +119,7 @@ class FakeWriter:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def queue(self, *scripts: Script) -> None:
         with self._lock:

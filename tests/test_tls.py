@@ -1,0 +1,129 @@
+"""The TLS context writer-chat builds ahead on a thread (chatbot/tls.py) verifies like httpx's.
+
+The fake server speaks HTTPS here with a certificate made for the test by the openssl command,
+so the real ``writer-chat`` process has to trust it through ``SSL_CERT_FILE``, and has to
+refuse it when it only has certifi's bundle.
+"""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chatbot import tls
+from chatbot.api import WriterClient
+from tests.conftest import WRITER_CHAT, cli_env
+from tests.fake_server import TEST_KEY, FakeWriter, Script
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def https_fake(certificate: tuple[Path, Path]) -> Iterator[FakeWriter]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    with FakeWriter(tls=context) as server:
+        yield server
+
+
+def _build(monkeypatch: pytest.MonkeyPatch, **env: str) -> ssl.SSLContext:
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(tls, "_context", None)
+    tls._build(tls._locations())
+    assert tls._context is not None
+    return tls._context
+
+
+@pytest.mark.parametrize("source", ["certifi", "SSL_CERT_FILE"])
+def test_prepared_context_loads_what_httpx_would(
+    source: str, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {"SSL_CERT_FILE": str(certificate[0])} if source == "SSL_CERT_FILE" else {}
+    ours = _build(monkeypatch, **env)
+    theirs = httpx.create_ssl_context()
+    assert ours.cert_store_stats() == theirs.cert_store_stats()
+    assert ours.cert_store_stats()["x509_ca"] >= 1
+    assert ours.verify_mode == theirs.verify_mode == ssl.CERT_REQUIRED
+    assert ours.check_hostname and theirs.check_hostname
+
+
+def _one_shot(server: FakeWriter, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = cli_env(home, server.url)
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        environment.pop(variable, None)
+    environment.update(env)
+    return subprocess.run(
+        [WRITER_CHAT, "hello there"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=home / "work",
+        timeout=30,
+    )
+
+
+def test_one_shot_over_https_trusts_the_certificate_in_ssl_cert_file(
+    https_fake: FakeWriter, certificate: tuple[Path, Path], home: Path
+) -> None:
+    https_fake.queue(Script(pieces=["Secure ", "hello."]))
+    done = _one_shot(https_fake, home, SSL_CERT_FILE=str(certificate[0]))
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == "Secure hello.\n"
+    assert https_fake.url.startswith("https://")
+
+
+def test_one_shot_over_https_refuses_a_certificate_it_does_not_trust(
+    https_fake: FakeWriter, home: Path
+) -> None:
+    done = _one_shot(https_fake, home)
+    assert done.returncode == 1
+    # One line, at once: a certificate that failed the check is not retried.
+    assert done.stderr == (
+        f"writer-chat: error: cannot connect to {https_fake.url}: its TLS certificate is not"
+        " trusted (self-signed certificate); a private CA bundle can be given in SSL_CERT_FILE\n"
+    )
+    assert https_fake.chat_requests() == []  # nothing was sent to a server it cannot verify
+
+
+def test_the_client_uses_the_prepared_context(
+    https_fake: FakeWriter, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the prepared context trusts the test certificate: httpx's own would use certifi.
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(tls, "_started", True)
+    monkeypatch.setattr(tls, "_context", ssl.create_default_context(cafile=certificate[0]))
+    monkeypatch.setattr(tls, "_ready", threading.Event())
+    tls._ready.set()
+    client = WriterClient(TEST_KEY, https_fake.url, 10)
+    try:
+        assert client.list_models()
+    finally:
+        client.close()
