@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +62,8 @@ def load_config(path: Path) -> Config:
         return Config()
     except OSError as problem:
         raise UsageError(f"cannot read {path}: {problem.strerror}") from None
+    import tomllib  # here: most runs have no config file
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as problem:

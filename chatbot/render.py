@@ -6,13 +6,13 @@ Text arrives unsanitised; this is where it is made safe for the screen. Nothing 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.live import Live
 from rich.segment import Segment, Segments
-from rich.spinner import Spinner
 from rich.text import Text
 
 from chatbot import conversation, sanitize
@@ -145,6 +145,24 @@ def _preview_source(source: str, room: int) -> str:
     return "\n".join([lines[0], *lines[-room:]])
 
 
+class Waiting:
+    """ "waiting for the reply…" after a spinner in rich's "dots" frames, until the first piece.
+
+    Drawn here rather than with rich.spinner, which imports rich.table (and with it fractions and
+    decimal): 3 ms more before the first token, for one line of text.
+    """
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+    SECONDS_PER_FRAME = 0.08
+
+    def __init__(self) -> None:
+        self._since = time.monotonic()
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        frame = int((time.monotonic() - self._since) / self.SECONDS_PER_FRAME) % len(self.FRAMES)
+        yield Text.assemble((self.FRAMES[frame], "cyan"), " ", ("waiting for the reply…", "dim"))
+
+
 class _Ticker(threading.Thread):
     """Redraws the live area at a bounded rate while a reply streams.
 
@@ -185,9 +203,8 @@ class MarkdownRenderer:
 
     def start(self) -> None:
         _start_loading_markdown_engine()
-        spinner = Spinner("dots", Text("waiting for the reply…", style="dim"), style="cyan")
         self._live = Live(
-            spinner,
+            Waiting(),
             console=self.console,
             transient=True,
             auto_refresh=False,
@@ -203,7 +220,7 @@ class MarkdownRenderer:
         with self._lock:
             if self._live is not None and self._dirty:
                 self._live.refresh()
-                self._dirty = isinstance(self._live.renderable, Spinner)
+                self._dirty = isinstance(self._live.renderable, Waiting)
 
     def feed(self, kind: str, text: str) -> None:
         text = sanitize.visible(text)
@@ -221,7 +238,7 @@ class MarkdownRenderer:
             if blocks:
                 self._printer.print_blocks(blocks)
             if self._live is not None:
-                first = isinstance(self._live.renderable, Spinner)
+                first = isinstance(self._live.renderable, Waiting)
                 self._live.update(_Tail(self._printer, self._pending, self._refusal))
                 if first:  # the first piece is drawn at once, later ones at the next tick
                     self._live.refresh()
