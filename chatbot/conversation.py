@@ -16,7 +16,7 @@ FAILED = "failed"
 INCOMPLETE = "incomplete"
 
 
-@dataclass
+@dataclass(slots=True)  # one per turn for the whole session: no per-instance __dict__
 class Message:
     role: str
     content: str

@@ -16,7 +16,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.text import Text
 
-from chatbot import __version__, sanitize
+from chatbot import __version__, heap, sanitize
 from chatbot.api import WriterClient
 from chatbot.commands import COMMANDS, Session
 from chatbot.context import CONTEXT_WINDOWS, window_for
@@ -180,6 +180,7 @@ class Repl:
         except KeyboardInterrupt:
             pass  # Ctrl-C landed between two steps of the turn
         self.console.print()
+        heap.release_free_memory()
 
 
 def ask_to_run(call: ToolCall) -> bool:
