@@ -10,7 +10,8 @@ from typing import TextIO
 LOGGER_NAME = "writer_chat"
 log = logging.getLogger(LOGGER_NAME)
 
-_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+# A quote or comma ends the token, so a traced header dict stays readable around the mask.
+_BEARER = re.compile(r"""(Bearer\s+)[^\s'",;]+""", re.IGNORECASE)
 _KEY_ASSIGNMENT = re.compile(r"(\w*_KEY\s*=\s*)\S+")
 
 

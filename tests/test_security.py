@@ -108,7 +108,7 @@ def test_the_key_never_appears_in_output_or_files(run_cli, secret_server, home, 
         "--debug", "--retries", "0", "hi", WRITER_API_KEY=SECRET, WRITER_BASE_URL=secret_server.url
     )
     assert result.code == code, result.stderr
-    assert "Bearer ****" in result.stderr  # the trace ran, with the key masked
+    assert "'authorization': 'Bearer ****'," in result.stderr  # traced, key masked, repr whole
     assert_secret_nowhere(home, result.stdout, result.stderr)
 
 
