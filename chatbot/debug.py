@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 LOGGER_NAME = "writer_chat"
@@ -39,8 +40,31 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+_above_live: Callable[[str], None] | None = None
+
+
+def print_above_live(sink: Callable[[str], None] | None) -> None:
+    """While a live display owns the terminal, trace lines that would go to that terminal are
+    given to ``sink``, which prints them above it (None: straight to stderr again). A trace
+    written under a live area would be erased or torn by its next redraw."""
+    global _above_live
+    _above_live = sink
+
+
+class _TraceHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = _above_live
+        if sink is None or not self.stream.isatty():  # a trace file is never rerouted
+            super().emit(record)
+            return
+        try:
+            sink(self.format(record))
+        except Exception:  # what logging.StreamHandler.emit does with a failure
+            self.handleError(record)
+
+
 def enable(stream: TextIO | None = None) -> None:
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _TraceHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("writer-chat debug: %(message)s"))
     handler.addFilter(_RedactingFilter())
     log.addHandler(handler)

@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.segment import Segment, Segments
 from rich.text import Text
 
-from chatbot import conversation, sanitize
+from chatbot import conversation, debug, sanitize
 from chatbot.output import STATUS_NOTES
 from chatbot.settings import DEFAULT_CODE_THEME
 
@@ -198,7 +198,7 @@ class MarkdownRenderer:
         self._refusal = ""
         self._live: Live | None = None
         self._ticker: _Ticker | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a trace line may be printed from under it
         self._dirty = True  # the spinner animates until the first piece arrives
 
     def start(self) -> None:
@@ -212,6 +212,8 @@ class MarkdownRenderer:
             redirect_stderr=False,
         )
         self._live.start(refresh=True)
+        if debug.enabled():
+            debug.print_above_live(self._trace)
         self._ticker = _Ticker(self.redraw, LIVE_REFRESH_HZ)
         self._ticker.start()
 
@@ -244,12 +246,17 @@ class MarkdownRenderer:
                     self._live.refresh()
                 self._dirty = not first
 
+    def _trace(self, line: str) -> None:
+        with self._lock:
+            self.console.print(Text(line), soft_wrap=True)
+
     def notice(self, text: str) -> None:
         # Printed through the live console (above the spinner) so the live area stays intact.
         with self._lock:
             self.console.print(Text(text, style="dim"))
 
     def finish(self, status: str) -> None:
+        debug.print_above_live(None)
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None

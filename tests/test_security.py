@@ -196,3 +196,24 @@ def test_encoding_names_the_stdin_encoding(run_cli, fake):
     assert result.code == 0
     assert fake.chat_requests()[0].messages[-1]["content"] == "café"
     assert run_cli("--encoding", "klingon", stdin=b"x").code == 2
+
+
+def test_debug_trace_on_a_terminal_prints_above_the_live_reply(fake, home):
+    # The trace shares the terminal with the live reply: every trace line must land whole,
+    # above the live area, and the reply must still appear once, in order.
+    pieces = ["First para", "graph here.\n\n", "Second ", "paragraph.\n\n", "Tail ", "words."]
+    fake.queue(Script(pieces=pieces, delay=0.15))
+    term = Terminal([WRITER_CHAT, "--debug", "hello"], cli_env(home, fake.url), str(home / "work"))
+    try:
+        assert term.wait_exit(timeout=20) == 0
+    finally:
+        term.close()
+    lines = term.lines()
+    screen = "\n".join(lines)
+    traced = [line for line in lines if line.startswith("writer-chat debug: <- event")]
+    assert len(traced) >= len(pieces), screen  # none erased by a live redraw
+    assert all(line.startswith("writer-chat debug:") for line in lines if "debug:" in line), screen
+    reply = ["First paragraph here.", "Second paragraph.", "Tail words."]
+    assert [lines.count(line) for line in reply] == [1, 1, 1], screen
+    assert [lines.index(line) for line in reply] == sorted(lines.index(line) for line in reply)
+    assert "waiting for the reply" not in screen
