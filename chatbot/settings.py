@@ -98,8 +98,8 @@ def resolve_connection(
     api_key = key_from_env or dotenv.get(KEY_VARIABLE, "").strip()
     if not api_key:
         raise UsageError(
-            f"no API key: set {KEY_VARIABLE} in the environment "
-            f"(export {KEY_VARIABLE}=...) or in a .env file here (see .env.example)"
+            f"no API key: set {KEY_VARIABLE} in the environment or in a .env file here"
+            " (see .env.example)"
         )
     base_url = flag_base_url or environ.get(BASE_URL_VARIABLE, "").strip()
     if not base_url and not key_from_env:
