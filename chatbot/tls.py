@@ -44,11 +44,16 @@ def _build(locations: dict[str, str]) -> None:
 def prepare() -> None:
     """Start building the context in the background (once per process)."""
     global _started
-    if not _started:
-        _started = True
-        threading.Thread(
-            target=_build, args=(_locations(),), name="writer-chat-tls", daemon=True
-        ).start()
+    if _started:
+        return
+    thread = threading.Thread(
+        target=_build, args=(_locations(),), name="writer-chat-tls", daemon=True
+    )
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had: httpx builds the context itself, later
+        return
+    _started = True
 
 
 def verify() -> ssl.SSLContext | bool:
