@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 
 from chatbot import __version__
+from tests.conftest import cli_env
 from tests.fake_server import Script
+from tests.terminal import Terminal
 
 
 def test_prompt_argument_gets_one_plain_reply(run_cli, fake):
@@ -144,3 +147,22 @@ def test_saved_help_is_what_typer_renders():
     from chatbot.helptext import render_help
 
     assert HELP_FILE.read_text() == render_help(), "run: uv run python -m chatbot.helptext"
+
+
+def test_a_one_shot_on_a_terminal_loads_only_what_it_draws_with(fake, home):
+    # What the speed work took off the first-token path stays off it (benchmarks/first_token.py
+    # measures the time; this checks the imports, untimed).
+    fake.queue(Script(pieces=["Drawn ", "reply."]))
+    trace = home / "imports.txt"
+    code = "import sys; sys.argv = ['writer-chat', 'go']; from chatbot.entry import main; main()"
+    command = f"exec {sys.executable} -X importtime -c {shlex.quote(code)} 2>{trace}"
+    term = Terminal(["/bin/sh", "-c", command], cli_env(home, fake.url), str(home / "work"))
+    try:
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    assert "Drawn reply." in term.text()
+    loaded = {line.split("|")[-1].strip() for line in trace.read_text().splitlines()}
+    assert {"rich.live", "ssl"} <= loaded  # the check sees the drawing path
+    not_needed = {"typer", "prompt_toolkit", "tomllib", "uuid", "rich.spinner", "platform"}
+    assert loaded & not_needed == set()
