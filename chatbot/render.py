@@ -146,7 +146,8 @@ def _preview_source(source: str, room: int) -> str:
 
 
 class Waiting:
-    """ "waiting for the reply…" after a spinner in rich's "dots" frames, until the first piece.
+    """The line shown until the first piece: a spinner in rich's "dots" frames, then "waiting
+    for the reply…".
 
     Drawn here rather than with rich.spinner, which imports rich.table (and with it fractions and
     decimal): 3 ms more before the first token, for one line of text.
