@@ -89,7 +89,7 @@ class WriterClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=False,
-            verify=tls.verify(),
+            verify=tls.verify(),  # raises UsageError when the certificates cannot load
             event_hooks={"request": [_trace_request], "response": [_trace_response]},
         )
 

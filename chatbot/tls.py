@@ -13,52 +13,71 @@ two threads importing at once can break (certifi's importlib.resources lookup ra
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import threading
 
-_context: ssl.SSLContext | None = None
+from chatbot.errors import UsageError
+
+_outcome: ssl.SSLContext | Exception | None = None
 _ready = threading.Event()
 _started = False
+_source = ""
 
 
-def _locations() -> dict[str, str]:
+def _locations() -> tuple[str, dict[str, str]]:
+    """Where the certificates come from, said for a person, and as create_default_context's
+    arguments."""
     if os.environ.get("SSL_CERT_FILE"):
-        return {"cafile": os.environ["SSL_CERT_FILE"]}
+        path = os.environ["SSL_CERT_FILE"]
+        return f"SSL_CERT_FILE ({path})", {"cafile": path}
     if os.environ.get("SSL_CERT_DIR"):
-        return {"capath": os.environ["SSL_CERT_DIR"]}
+        path = os.environ["SSL_CERT_DIR"]
+        return f"SSL_CERT_DIR ({path})", {"capath": path}
     import certifi
 
-    return {"cafile": certifi.where()}
+    return "certifi's bundle", {"cafile": certifi.where()}
 
 
 def _build(locations: dict[str, str]) -> None:
-    global _context
+    global _outcome
     try:
-        _context = ssl.create_default_context(**locations)
-    except (OSError, ValueError):  # httpx builds its own and reports the problem itself
-        _context = None
+        _outcome = ssl.create_default_context(**locations)
+    except (OSError, ValueError) as problem:  # ssl.SSLError is an OSError
+        _outcome = problem
     finally:
         _ready.set()
 
 
-def prepare() -> None:
-    """Start building the context in the background (once per process)."""
-    global _started
+def prepare(*, background: bool = True) -> None:
+    """Start building the context (once per process), on a thread unless told otherwise."""
+    global _started, _source
     if _started:
         return
-    thread = threading.Thread(
-        target=_build, args=(_locations(),), name="writer-chat-tls", daemon=True
-    )
-    try:
-        thread.start()
-    except RuntimeError:  # no thread to be had: httpx builds the context itself, later
-        return
+    _source, locations = _locations()
     _started = True
+    if background:
+        try:
+            thread = threading.Thread(
+                target=_build, args=(locations,), name="writer-chat-tls", daemon=True
+            )
+            thread.start()
+            return
+        except RuntimeError:  # no thread to be had: build it here
+            pass
+    _build(locations)
 
 
-def verify() -> ssl.SSLContext | bool:
-    """What to pass as httpx's ``verify``: the prepared context, or True for httpx's own."""
-    if not _started:
-        return True
+def verify() -> ssl.SSLContext:
+    """The context to give httpx as ``verify``, waiting for it if it is still being built."""
+    prepare(background=False)
     _ready.wait()
-    return _context if _context is not None else True
+    if isinstance(_outcome, ssl.SSLContext):
+        return _outcome
+    raise UsageError(f"cannot load the CA certificates in {_source}: {_reason(_outcome)}")
+
+
+def _reason(problem: object) -> str:
+    """ "No such file or directory", or OpenSSL's words without its codes and source line."""
+    text = getattr(problem, "strerror", None) or str(problem)
+    return re.sub(r"^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$", "", text)

@@ -50,15 +50,14 @@ def https_fake(certificate: tuple[Path, Path]) -> Iterator[FakeWriter]:
         yield server
 
 
-def _build(monkeypatch: pytest.MonkeyPatch, **env: str) -> ssl.SSLContext:
+def _fresh_state(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
     for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in env.items():
         monkeypatch.setenv(variable, value)
-    monkeypatch.setattr(tls, "_context", None)
-    tls._build(tls._locations())
-    assert tls._context is not None
-    return tls._context
+    monkeypatch.setattr(tls, "_started", False)
+    monkeypatch.setattr(tls, "_outcome", None)
+    monkeypatch.setattr(tls, "_ready", threading.Event())
 
 
 @pytest.mark.parametrize("source", ["certifi", "SSL_CERT_FILE"])
@@ -66,7 +65,9 @@ def test_prepared_context_loads_what_httpx_would(
     source: str, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = {"SSL_CERT_FILE": str(certificate[0])} if source == "SSL_CERT_FILE" else {}
-    ours = _build(monkeypatch, **env)
+    _fresh_state(monkeypatch, **env)
+    tls.prepare()  # on its thread, as the console script does
+    ours = tls.verify()
     theirs = httpx.create_ssl_context()
     assert ours.cert_store_stats() == theirs.cert_store_stats()
     assert ours.cert_store_stats()["x509_ca"] >= 1
@@ -116,14 +117,31 @@ def test_the_client_uses_the_prepared_context(
     https_fake: FakeWriter, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Only the prepared context trusts the test certificate: httpx's own would use certifi.
-    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
-        monkeypatch.delenv(variable, raising=False)
+    _fresh_state(monkeypatch)
     monkeypatch.setattr(tls, "_started", True)
-    monkeypatch.setattr(tls, "_context", ssl.create_default_context(cafile=certificate[0]))
-    monkeypatch.setattr(tls, "_ready", threading.Event())
+    monkeypatch.setattr(tls, "_outcome", ssl.create_default_context(cafile=certificate[0]))
     tls._ready.set()
     client = WriterClient(TEST_KEY, https_fake.url, 10)
     try:
         assert client.list_models()
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(None, "No such file or directory"), ("not a certificate\n", "no certificate or crl found")],
+)
+def test_certificates_that_cannot_load_are_one_clear_line(
+    https_fake: FakeWriter, home: Path, content: str | None, reason: str
+) -> None:
+    bundle = home / "bundle.pem"
+    if content is not None:
+        bundle.write_text(content)
+    done = _one_shot(https_fake, home, SSL_CERT_FILE=str(bundle))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"writer-chat: error: cannot load the CA certificates in SSL_CERT_FILE ({bundle}):"
+        f" {reason}\n"
+    )
+    assert https_fake.chat_requests() == []
