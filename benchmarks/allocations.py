@@ -16,11 +16,12 @@ import tracemalloc
 from _common import TEST_KEY, FakeWriter, Script
 from rich.console import Console
 
-from chatbot.api import ChatParams, WriterClient
+from chatbot.api import WriterClient
 from chatbot.commands import Session
 from chatbot.conversation import Conversation
 from chatbot.exchange import run_exchange
 from chatbot.render import MarkdownRenderer
+from chatbot.request import ChatParams
 
 REPLY = [
     "## Answer\n\n",

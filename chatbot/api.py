@@ -8,7 +8,6 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -26,39 +25,6 @@ from chatbot.errors import (
 from chatbot.retry import RetryPolicy, is_retryable_status, retry_after
 from chatbot.sanitize import one_line
 from chatbot.stream import describe_error_body, iter_chunks
-
-
-@dataclass(frozen=True)
-class ChatParams:
-    """Sampling settings sent with every request."""
-
-    model: str
-    temperature: float | None = None
-    max_tokens: int | None = None
-    top_p: float | None = None
-    stop: tuple[str, ...] = ()
-    tools: tuple[dict[str, Any], ...] = ()
-    response_format: dict[str, Any] | None = None
-
-
-def build_chat_body(params: ChatParams, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": params.model,
-        "messages": messages,
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    optional = {
-        "temperature": params.temperature,
-        "max_tokens": params.max_tokens,
-        "top_p": params.top_p,
-        "stop": list(params.stop) or None,
-        "tools": list(params.tools) or None,
-        "response_format": params.response_format,
-    }
-    body.update({key: value for key, value in optional.items() if value is not None})
-    return body
-
 
 RetryNotice = Callable[[str], None]
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chatbot import sanitize
-from chatbot.api import ChatParams, WriterClient
 from chatbot.commands import Session
 from chatbot.context import ContextBudget
 from chatbot.conversation import Conversation
@@ -24,6 +23,7 @@ from chatbot.exchange import Toolset, run_exchange
 from chatbot.images import with_images
 from chatbot.journal import Journal
 from chatbot.output import PlainRenderer, Renderer
+from chatbot.request import ChatParams
 from chatbot.retry import RetryPolicy
 from chatbot.settings import Settings
 from chatbot.stream import Reply, ToolCall
@@ -32,6 +32,8 @@ from chatbot.turn import TurnFailed, TurnInterrupted
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from chatbot.api import WriterClient
 
 
 def chat_params(settings: Settings) -> ChatParams:
@@ -106,20 +108,62 @@ def run(settings: Settings, message: str | None) -> int:
     if message is None and (settings.json_output or settings.schema is not None):
         raise UsageError("--json and --json-schema print one reply: give a prompt")
     session = open_session(settings)
-    client = WriterClient(
+    try:
+        if message is None:
+            return _run_repl(session, settings)
+        client = new_client(settings)
+        try:
+            return run_one_shot(client, session, settings, message)
+        finally:
+            client.close()
+    finally:
+        if session.journal.store is not None:
+            session.journal.store.close()
+
+
+def new_client(settings: Settings) -> WriterClient:
+    from chatbot.api import WriterClient
+
+    return WriterClient(
         settings.api_key,
         settings.base_url,
         settings.timeout,
         retry=RetryPolicy(retries=settings.retries),
     )
-    try:
-        if message is None:
-            return _run_repl(client, session, settings)
-        return run_one_shot(client, session, settings, message)
-    finally:
-        client.close()
-        if session.journal.store is not None:
-            session.journal.store.close()
+
+
+class _Warmup(threading.Thread):
+    """Builds the client (importing httpx) and loads the Markdown engine while the REPL draws
+    its first prompt and the user types, so neither the prompt nor the first reply waits."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="writer-chat-warm-up", daemon=True)
+        self._settings = settings
+        self._client: WriterClient | None = None
+        self._client_tried = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._client = new_client(self._settings)
+        except Exception:
+            self._client = None
+        finally:
+            self._client_tried.set()
+        if _markdown_wanted(self._settings):
+            from chatbot.render import warm_up
+
+            warm_up()
+
+    def client(self) -> WriterClient:
+        """The client, waiting for it if the user was quicker than the import."""
+        self._client_tried.wait()
+        if self._client is None:
+            self._client = new_client(self._settings)
+        return self._client
+
+    def close(self) -> None:
+        if self._client_tried.is_set() and self._client is not None:
+            self._client.close()
 
 
 def _plain_renderer(settings: Settings) -> PlainRenderer:
@@ -146,18 +190,18 @@ def renderer_factory(settings: Settings, console: Console | None) -> Callable[[]
     return markdown
 
 
-def _run_repl(client: WriterClient, session: Session, settings: Settings) -> int:
+def _run_repl(session: Session, settings: Settings) -> int:
     from rich.console import Console
 
     from chatbot.repl import Repl, ask_to_run
 
+    warmup = _Warmup(settings)
+    warmup.start()
     console = Console(highlight=False)
-    session.list_models = client.list_models
-    if _markdown_wanted(settings):
-        threading.Thread(target=_warm_up, name="writer-chat-warm-up", daemon=True).start()
+    session.list_models = lambda: warmup.client().list_models()
     confirm = _always if settings.yes else ask_to_run
     repl = Repl(
-        client,
+        warmup.client,
         session,
         new_renderer=renderer_factory(settings, console),
         console=console,
@@ -165,13 +209,10 @@ def _run_repl(client: WriterClient, session: Session, settings: Settings) -> int
         toolset=_toolset(settings, session, confirm),
         image_parts=list(settings.image_parts),
     )
-    return repl.run()
-
-
-def _warm_up() -> None:
-    from chatbot.render import warm_up
-
-    warm_up()
+    try:
+        return repl.run()
+    finally:
+        warmup.close()
 
 
 def _always(call: ToolCall) -> bool:

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatbot.api import ChatParams
 from chatbot.context import ContextBudget, window_for
 from chatbot.conversation import Conversation
 from chatbot.errors import ApiError, UsageError
 from chatbot.export import render
 from chatbot.journal import Journal
 from chatbot.paths import write_private
+from chatbot.request import ChatParams
 from chatbot.sanitize import one_line
 
 

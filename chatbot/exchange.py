@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chatbot.api import WriterClient
 from chatbot.commands import Session
 from chatbot.output import Renderer
 from chatbot.sanitize import one_line
@@ -15,6 +14,9 @@ from chatbot.stream import Reply, ToolCall
 from chatbot.tools import FunctionBox
 from chatbot.tty import keys_not_echoed
 from chatbot.turn import run_turn
+
+if TYPE_CHECKING:
+    from chatbot.api import WriterClient
 
 Confirm = Callable[[ToolCall], bool]
 DECLINED = "Not run: the user did not allow this call."

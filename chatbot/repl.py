@@ -6,7 +6,7 @@ import base64
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.text import Text
 
 from chatbot import __version__, heap, sanitize
-from chatbot.api import WriterClient
 from chatbot.commands import COMMANDS, Session
 from chatbot.context import CONTEXT_WINDOWS, window_for
 from chatbot.exchange import Toolset, run_exchange
@@ -27,6 +26,9 @@ from chatbot.paths import input_history_file
 from chatbot.stream import ToolCall
 from chatbot.tools import source_lines
 from chatbot.turn import TurnFailed, TurnInterrupted
+
+if TYPE_CHECKING:
+    from chatbot.api import WriterClient
 
 QUIT_WORDS = frozenset({"exit", "quit"})
 DOUBLE_CTRL_C_SECONDS = 2.0
@@ -68,7 +70,7 @@ class CommandCompleter(Completer):
 class Repl:
     def __init__(
         self,
-        client: WriterClient,
+        client: Callable[[], WriterClient],  # it may still be loading when the prompt is up
         session: Session,
         *,
         new_renderer: Callable[[], Renderer],
@@ -159,7 +161,7 @@ class Repl:
         parts, self._image_parts = with_images(text, self._image_parts), []
         try:
             reply = run_exchange(
-                self.client,
+                self.client(),
                 session,
                 text,
                 self.new_renderer,

@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
-from httpx_sse import EventSource
+from typing import TYPE_CHECKING, Any
 
 from chatbot import debug
 from chatbot.errors import StreamError
 from chatbot.sanitize import one_line
 
+if TYPE_CHECKING:
+    import httpx
+
 
 def iter_chunks(response: httpx.Response) -> Iterator[dict[str, Any]]:
     """Yield each chunk of a streamed reply; stop at ``[DONE]`` or at the end of the body."""
+    from httpx_sse import EventSource  # here: the accumulator below needs no HTTP stack
+
     content_type = response.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         # A server that ignored stream=true: treat its whole completion as a single chunk.

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot import conversation as conv
-from chatbot.api import ChatParams, WriterClient, build_chat_body
 from chatbot.context import ContextBudget
 from chatbot.conversation import Conversation, Message
 from chatbot.errors import ApiError
 from chatbot.journal import Journal, ReplyWriter
 from chatbot.output import Renderer
+from chatbot.request import ChatParams, build_chat_body
 from chatbot.stream import Reply, ReplyAccumulator
+
+if TYPE_CHECKING:
+    from chatbot.api import WriterClient
 
 _FINISH_STATUS = {"length": conv.LENGTH, "content_filter": conv.CONTENT_FILTER}
 

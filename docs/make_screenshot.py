@@ -19,9 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chatbot import __version__  # noqa: E402
-from chatbot.api import ChatParams, WriterClient  # noqa: E402
+from chatbot.api import WriterClient  # noqa: E402
 from chatbot.conversation import Conversation  # noqa: E402
 from chatbot.render import MarkdownRenderer  # noqa: E402
+from chatbot.request import ChatParams  # noqa: E402
 from chatbot.turn import run_turn  # noqa: E402
 from tests.fake_server import TEST_KEY, FakeWriter, Script  # noqa: E402
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.api import ChatParams, WriterClient, build_chat_body
+from chatbot.api import WriterClient
 from chatbot.errors import StreamError
+from chatbot.request import ChatParams, build_chat_body
 from chatbot.stream import Delta, ReplyAccumulator
 from tests.fake_server import TEST_KEY, Script
 
