@@ -8,7 +8,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -26,6 +26,9 @@ from chatbot.retry import RetryPolicy, is_retryable_status, retry_after
 from chatbot.sanitize import one_line
 from chatbot.stream import describe_error_body, iter_chunks
 
+if TYPE_CHECKING:
+    from chatbot.settings import Settings
+
 RetryNotice = Callable[[str], None]
 
 
@@ -39,7 +42,6 @@ class WriterClient:
         timeout: float,
         *,
         retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -53,10 +55,18 @@ class WriterClient:
                 "Accept": "text/event-stream",
             },
             timeout=httpx.Timeout(timeout),
-            transport=transport,
             follow_redirects=False,
             verify=tls.verify(),  # raises UsageError when the certificates cannot load
             event_hooks={"request": [_trace_request], "response": [_trace_response]},
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WriterClient:
+        return cls(
+            settings.api_key,
+            settings.base_url,
+            settings.timeout,
+            retry=RetryPolicy(retries=settings.retries),
         )
 
     def close(self) -> None:

@@ -24,7 +24,6 @@ from chatbot.images import with_images
 from chatbot.journal import Journal
 from chatbot.output import PlainRenderer, Renderer
 from chatbot.request import ChatParams
-from chatbot.retry import RetryPolicy
 from chatbot.settings import Settings
 from chatbot.stream import Reply, ToolCall
 from chatbot.tools import source_lines
@@ -111,7 +110,9 @@ def run(settings: Settings, message: str | None) -> int:
     try:
         if message is None:
             return _run_repl(session, settings)
-        client = new_client(settings)
+        from chatbot.api import WriterClient
+
+        client = WriterClient.from_settings(settings)
         try:
             return run_one_shot(client, session, settings, message)
         finally:
@@ -119,17 +120,6 @@ def run(settings: Settings, message: str | None) -> int:
     finally:
         if session.journal.store is not None:
             session.journal.store.close()
-
-
-def new_client(settings: Settings) -> WriterClient:
-    from chatbot.api import WriterClient
-
-    return WriterClient(
-        settings.api_key,
-        settings.base_url,
-        settings.timeout,
-        retry=RetryPolicy(retries=settings.retries),
-    )
 
 
 class _Warmup(threading.Thread):
@@ -143,8 +133,10 @@ class _Warmup(threading.Thread):
         self._client_tried = threading.Event()
 
     def run(self) -> None:
+        from chatbot.api import WriterClient
+
         try:
-            self._client = new_client(self._settings)
+            self._client = WriterClient.from_settings(self._settings)
         except Exception:
             self._client = None
         finally:
@@ -158,7 +150,9 @@ class _Warmup(threading.Thread):
         """The client, waiting for it if the user was quicker than the import."""
         self._client_tried.wait()
         if self._client is None:
-            self._client = new_client(self._settings)
+            from chatbot.api import WriterClient
+
+            self._client = WriterClient.from_settings(self._settings)
         return self._client
 
     def close(self) -> None:

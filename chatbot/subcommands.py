@@ -145,7 +145,7 @@ def models_list(ctx: typer.Context) -> None:
     from chatbot.sanitize import one_line
 
     settings, _ = resolve_from_sources({})
-    client = WriterClient(settings.api_key, settings.base_url, settings.timeout)
+    client = WriterClient.from_settings(settings)
     try:
         models = client.list_models()
     finally:
