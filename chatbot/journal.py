@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.conversation import INCOMPLETE, Conversation, Message
-from chatbot.store import Store
+
+if TYPE_CHECKING:
+    from chatbot.store import Store  # sqlite3 loads only when history is saved
 
 PROGRESS_INTERVAL = 1.0
 
