@@ -47,6 +47,11 @@ def finished_blocks(text: str) -> tuple[list[str], int]:
     return blocks, offsets[-1]
 
 
+def code_blocks(text: str) -> list[str]:
+    """The code of every fenced or indented code block, in order (also inside lists)."""
+    return [token.content for token in _PARSER.parse(text) if token.type in ("fence", "code_block")]
+
+
 def all_blocks(text: str) -> list[str]:
     """Every top-level block of a text that is complete (the reply has ended)."""
     offsets = _line_offsets(text, _block_start_lines(text))

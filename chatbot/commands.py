@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,11 +89,17 @@ def _help(session: Session, argument: str) -> Outcome:
     return Outcome("\n".join(rows))
 
 
+def _switch_to(session: Session, conversation: Conversation, conversation_id: str | None) -> None:
+    """Make ``conversation`` the current one (None as id: not saved yet); the context count
+    starts over with it."""
+    session.conversation = conversation
+    session.journal.conversation_id = conversation_id
+    session.budget = ContextBudget(window_override=session.budget.window_override)
+
+
 @COMMANDS.add("/new", "start a new conversation (same model and system prompt)")
 def _new(session: Session, argument: str) -> Outcome:
-    session.conversation = Conversation(system=session.conversation.system)
-    session.journal.start_new()
-    session.budget = ContextBudget(window_override=session.budget.window_override)
+    _switch_to(session, Conversation(system=session.conversation.system), None)
     session.failed_input = None
     return Outcome("new conversation")
 
@@ -181,9 +186,7 @@ def _undo(session: Session, argument: str) -> Outcome:
     if not removed:
         return Outcome("nothing to undo", error=True)
     session.journal.forget(removed)
-    preview = " ".join(removed[0].content.split())
-    preview = preview if len(preview) <= 60 else preview[:59] + "…"
-    return Outcome(f"removed: {preview}")
+    return Outcome(f"removed: {one_line(removed[0].content, 60)}")
 
 
 @COMMANDS.add("/edit", "write a message in $VISUAL or $EDITOR, then send it")
@@ -230,9 +233,7 @@ def _load(session: Session, argument: str) -> Outcome:
     if not argument:
         return Outcome("usage: /load ID (see /history)", error=True)
     conversation, info = load_conversation(store, store.resolve(argument))
-    session.conversation = conversation
-    session.journal.conversation_id = info.id
-    session.budget = ContextBudget(window_override=session.budget.window_override)
+    _switch_to(session, conversation, info.id)
     if info.model:
         _set_param(session, model=info.model)
     return Outcome(f"loaded {info.id[:8]}: {info.turns} turns, {info.title}")
@@ -263,9 +264,6 @@ def _usage(session: Session, argument: str) -> Outcome:
     return Outcome(f"tokens used this session: {budget.tokens_used:,}; context: {context} tokens")
 
 
-_FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.DOTALL | re.MULTILINE)
-
-
 @COMMANDS.add("/copy [code]", "copy the last reply, or its last code block, to the clipboard")
 def _copy(session: Session, argument: str) -> Outcome:
     replies = [t for t in session.conversation.turns if t.role == "assistant"]
@@ -273,10 +271,12 @@ def _copy(session: Session, argument: str) -> Outcome:
         return Outcome("no reply to copy yet", error=True)
     text = replies[-1].content
     if argument == "code":
-        blocks = _FENCE.findall(text)
+        from chatbot.blocks import code_blocks  # markdown-it: the parser the renderer uses
+
+        blocks = code_blocks(text)
         if not blocks:
             return Outcome("the last reply has no code block", error=True)
-        text = blocks[-1][1]
+        text = blocks[-1]
     elif argument:
         return Outcome("usage: /copy or /copy code", error=True)
     return Outcome(f"copied {len(text)} characters", clipboard=text)

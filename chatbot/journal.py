@@ -24,10 +24,6 @@ class Journal:
         self.store = store
         self.conversation_id = conversation_id
 
-    def start_new(self) -> None:
-        """The next message begins a new conversation."""
-        self.conversation_id = None
-
     def user_sent(self, conversation: Conversation, message: Message, model: str) -> None:
         if self.store is None:
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.blocks import finished_blocks
+from chatbot.blocks import code_blocks, finished_blocks
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,11 @@ from chatbot.blocks import finished_blocks
 def test_finished_prefix(text, final):
     blocks, length = finished_blocks(text)
     assert text[:length] == final == "".join(blocks)
+
+
+def test_code_blocks_finds_fences_anywhere_and_ignores_inline_code():
+    text = (
+        "Use `ls` here.\n\n```sh\nls -la\n```\n\n- step\n\n  ~~~py\n  x = 1\n  ~~~\n\n"
+        "A line with ``` inside it.\n"
+    )
+    assert code_blocks(text) == ["ls -la\n", "x = 1\n"]
