@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from chatbot.config import Config
@@ -82,14 +82,22 @@ def read_dotenv(directory: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path).items() if value}
 
 
+class Connection(NamedTuple):
+    api_key: str
+    base_url: str
+    key_source: str  # "environment" or ".env"
+    url_source: str  # "flag", "environment", ".env" or "default"
+
+
 def resolve_connection(
     flag_base_url: str | None,
     environ: Mapping[str, str],
     dotenv: Mapping[str, str],
     *,
     allow_insecure_http: bool = False,
-) -> tuple[str, str]:
-    """Return ``(api_key, base_url)``: flags beat the environment, which beats ``.env``.
+) -> Connection:
+    """The key and base URL, and where each came from: flags beat the environment, which
+    beats ``.env``.
 
     A base URL from ``.env`` is honoured only when the key comes from that same file, so a
     ``.env`` in an untrusted checkout cannot send the user's real key to another host.
@@ -101,10 +109,19 @@ def resolve_connection(
             f"no API key: set {KEY_VARIABLE} in the environment or in a .env file here"
             " (see .env.example)"
         )
-    base_url = flag_base_url or environ.get(BASE_URL_VARIABLE, "").strip()
-    if not base_url and not key_from_env:
-        base_url = dotenv.get(BASE_URL_VARIABLE, "").strip()
-    return api_key, check_base_url(base_url or DEFAULT_BASE_URL, allow_insecure_http)
+    candidates = [("flag", flag_base_url), ("environment", environ.get(BASE_URL_VARIABLE))]
+    if not key_from_env:
+        candidates.append((".env", dotenv.get(BASE_URL_VARIABLE)))
+    url_source, base_url = next(
+        ((source, url.strip()) for source, url in candidates if url and url.strip()),
+        ("default", DEFAULT_BASE_URL),
+    )
+    return Connection(
+        api_key,
+        check_base_url(base_url, allow_insecure_http),
+        "environment" if key_from_env else ".env",
+        url_source,
+    )
 
 
 def resolve_settings(
@@ -132,20 +149,18 @@ def resolve_settings(
             known = ", ".join(sorted(config.roles)) or "none defined"
             raise UsageError(f"unknown role '{role}' (roles in the config file: {known})")
         values["system"], sources["system"] = config.roles[role], f"role '{role}'"
-    api_key, base_url = resolve_connection(
+    connection = resolve_connection(
         flags.get("base_url"), environ, dotenv, allow_insecure_http=fixed.pop("allow_insecure_http")
     )
-    sources["api_key"] = "environment" if environ.get(KEY_VARIABLE, "").strip() else ".env"
-    if flags.get("base_url"):
-        sources["base_url"] = "flag"
-    elif environ.get(BASE_URL_VARIABLE, "").strip():
-        sources["base_url"] = "environment"
-    elif base_url != DEFAULT_BASE_URL:
-        sources["base_url"] = ".env"
-    else:
-        sources["base_url"] = "default"
+    sources["api_key"], sources["base_url"] = connection.key_source, connection.url_source
     roles = tuple(config.roles.items())
-    settings = Settings(api_key=api_key, base_url=base_url, roles=roles, **values, **fixed)
+    settings = Settings(
+        api_key=connection.api_key,
+        base_url=connection.base_url,
+        roles=roles,
+        **values,
+        **fixed,
+    )
     return settings, sources
 
 

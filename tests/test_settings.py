@@ -11,20 +11,27 @@ from chatbot.settings import DEFAULT_BASE_URL, check_base_url, read_dotenv, reso
 
 
 def test_environment_key_beats_dotenv_key():
-    key, _ = resolve_connection(None, {"WRITER_API_KEY": "env"}, {"WRITER_API_KEY": "file"})
-    assert key == "env"
+    connection = resolve_connection(None, {"WRITER_API_KEY": "env"}, {"WRITER_API_KEY": "file"})
+    assert (connection.api_key, connection.key_source) == ("env", "environment")
 
 
 def test_dotenv_key_is_used_when_the_environment_has_none():
-    key, url = resolve_connection(None, {}, {"WRITER_API_KEY": "file"})
-    assert (key, url) == ("file", DEFAULT_BASE_URL)
+    assert resolve_connection(None, {}, {"WRITER_API_KEY": "file"}) == (
+        "file",
+        DEFAULT_BASE_URL,
+        ".env",
+        "default",
+    )
 
 
 def test_flag_beats_environment_beats_default_for_the_base_url():
     env = {"WRITER_API_KEY": "k", "WRITER_BASE_URL": "https://env.example"}
-    assert resolve_connection("https://flag.example", env, {})[1] == "https://flag.example"
-    assert resolve_connection(None, env, {})[1] == "https://env.example"
-    assert resolve_connection(None, {"WRITER_API_KEY": "k"}, {})[1] == DEFAULT_BASE_URL
+    flag = resolve_connection("https://flag.example", env, {})
+    assert (flag.base_url, flag.url_source) == ("https://flag.example", "flag")
+    environment = resolve_connection(None, env, {})
+    assert (environment.base_url, environment.url_source) == ("https://env.example", "environment")
+    default = resolve_connection(None, {"WRITER_API_KEY": "k"}, {})
+    assert (default.base_url, default.url_source) == (DEFAULT_BASE_URL, "default")
 
 
 def test_dotenv_base_url_cannot_redirect_a_real_environment_key():
@@ -32,8 +39,10 @@ def test_dotenv_base_url_cannot_redirect_a_real_environment_key():
     assert resolve_connection(None, {"WRITER_API_KEY": "real"}, dotenv) == (
         "real",
         DEFAULT_BASE_URL,
+        "environment",
+        "default",
     )
-    assert resolve_connection(None, {}, dotenv) == ("file", "https://evil.example")
+    assert resolve_connection(None, {}, dotenv) == ("file", "https://evil.example", ".env", ".env")
 
 
 def test_missing_key_is_a_usage_error():
