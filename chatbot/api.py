@@ -127,9 +127,10 @@ class WriterClient:
         try:
             response = self._http.send(request, stream=True)
         except (httpx.NetworkError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as error:
+            failure = self._translate(error, opening=True)
             if _untrusted_certificate(error):  # asking again gets the same certificate
-                raise self._translate(error, opening=True) from None
-            raise RetryableError(self._translate(error, opening=True), "cannot connect") from None
+                raise failure from None
+            raise RetryableError(failure, "cannot connect") from None
         except httpx.HTTPError as error:
             raise self._translate(error, opening=True) from None
         if response.status_code < 300:

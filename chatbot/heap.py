@@ -9,13 +9,13 @@ has no ``malloc_trim`` (macOS, musl, Windows) this does nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
-_trim: Callable[[int], int] | None = None
-_loaded = False
 
-
-def _load() -> Callable[[int], int] | None:
+@functools.cache
+def malloc_trim() -> Callable[[int], int] | None:
+    """The C library's ``malloc_trim``, or None where there is none."""
     try:
         import ctypes
 
@@ -26,8 +26,6 @@ def _load() -> Callable[[int], int] | None:
 
 def release_free_memory() -> None:
     """Return free heap pages to the system; call it when a reply is done."""
-    global _trim, _loaded
-    if not _loaded:
-        _trim, _loaded = _load(), True
-    if _trim is not None:
-        _trim(0)
+    trim = malloc_trim()
+    if trim is not None:
+        trim(0)

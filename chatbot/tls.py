@@ -19,10 +19,26 @@ import threading
 
 from chatbot.errors import UsageError
 
-_outcome: ssl.SSLContext | Exception | None = None
-_ready = threading.Event()
-_started = False
-_source = ""
+
+class _Build:
+    """One context being built: where its certificates come from, and, once ``done``, the
+    context or the error that stopped it."""
+
+    def __init__(self) -> None:
+        self.source, self._locations = _locations()
+        self.done = threading.Event()
+        self.outcome: ssl.SSLContext | Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.outcome = ssl.create_default_context(**self._locations)
+        except (OSError, ValueError) as problem:  # ssl.SSLError is an OSError
+            self.outcome = problem
+        finally:
+            self.done.set()
+
+
+_build: _Build | None = None
 
 
 def _locations() -> tuple[str, dict[str, str]]:
@@ -39,42 +55,31 @@ def _locations() -> tuple[str, dict[str, str]]:
     return "certifi's bundle", {"cafile": certifi.where()}
 
 
-def _build(locations: dict[str, str]) -> None:
-    global _outcome
-    try:
-        _outcome = ssl.create_default_context(**locations)
-    except (OSError, ValueError) as problem:  # ssl.SSLError is an OSError
-        _outcome = problem
-    finally:
-        _ready.set()
-
-
 def prepare(*, background: bool = True) -> None:
     """Start building the context (once per process), on a thread unless told otherwise."""
-    global _started, _source
-    if _started:
+    global _build
+    if _build is not None:
         return
-    _source, locations = _locations()
-    _started = True
+    _build = _Build()
     if background:
         try:
-            thread = threading.Thread(
-                target=_build, args=(locations,), name="writer-chat-tls", daemon=True
-            )
-            thread.start()
+            threading.Thread(target=_build.run, name="writer-chat-tls", daemon=True).start()
             return
         except RuntimeError:  # no thread to be had: build it here
             pass
-    _build(locations)
+    _build.run()
 
 
 def verify() -> ssl.SSLContext:
     """The context to give httpx as ``verify``, waiting for it if it is still being built."""
     prepare(background=False)
-    _ready.wait()
-    if isinstance(_outcome, ssl.SSLContext):
-        return _outcome
-    raise UsageError(f"cannot load the CA certificates in {_source}: {_reason(_outcome)}")
+    assert _build is not None
+    _build.done.wait()
+    if isinstance(_build.outcome, ssl.SSLContext):
+        return _build.outcome
+    raise UsageError(
+        f"cannot load the CA certificates in {_build.source}: {_reason(_build.outcome)}"
+    )
 
 
 def _reason(problem: object) -> str:

@@ -7,20 +7,19 @@ refuse it when it only has certifi's bundle.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import ssl
 import subprocess
-import threading
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from chatbot import tls
-from chatbot.api import WriterClient
 from tests.conftest import WRITER_CHAT, cli_env
-from tests.fake_server import TEST_KEY, FakeWriter, Script
+from tests.fake_server import FakeWriter, Script
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -50,29 +49,30 @@ def https_fake(certificate: tuple[Path, Path]) -> Iterator[FakeWriter]:
         yield server
 
 
-def _fresh_state(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
-    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
-        monkeypatch.delenv(variable, raising=False)
-    for variable, value in env.items():
-        monkeypatch.setenv(variable, value)
-    monkeypatch.setattr(tls, "_started", False)
-    monkeypatch.setattr(tls, "_outcome", None)
-    monkeypatch.setattr(tls, "_ready", threading.Event())
+CONTEXTS = """
+import json, httpx
+from chatbot import tls
+tls.prepare()  # on its thread, as the console script does
+contexts = [tls.verify(), httpx.create_ssl_context()]
+print(json.dumps([[c.cert_store_stats(), c.verify_mode, c.check_hostname] for c in contexts]))
+"""
 
 
 @pytest.mark.parametrize("source", ["certifi", "SSL_CERT_FILE"])
 def test_prepared_context_loads_what_httpx_would(
-    source: str, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    source: str, certificate: tuple[Path, Path]
 ) -> None:
-    env = {"SSL_CERT_FILE": str(certificate[0])} if source == "SSL_CERT_FILE" else {}
-    _fresh_state(monkeypatch, **env)
-    tls.prepare()  # on its thread, as the console script does
-    ours = tls.verify()
-    theirs = httpx.create_ssl_context()
-    assert ours.cert_store_stats() == theirs.cert_store_stats()
-    assert ours.cert_store_stats()["x509_ca"] >= 1
-    assert ours.verify_mode == theirs.verify_mode == ssl.CERT_REQUIRED
-    assert ours.check_hostname and theirs.check_hostname
+    env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    if source == "SSL_CERT_FILE":
+        env["SSL_CERT_FILE"] = str(certificate[0])
+    done = subprocess.run(
+        [sys.executable, "-c", CONTEXTS], capture_output=True, text=True, env=env, check=True
+    )
+    ours, theirs = json.loads(done.stdout)
+    assert ours == theirs
+    stats, verify_mode, check_hostname = ours
+    assert stats["x509_ca"] == 1 if source == "SSL_CERT_FILE" else stats["x509_ca"] > 100
+    assert (verify_mode, check_hostname) == (ssl.CERT_REQUIRED, True)
 
 
 def _one_shot(server: FakeWriter, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -111,21 +111,6 @@ def test_one_shot_over_https_refuses_a_certificate_it_does_not_trust(
         " trusted (self-signed certificate); a private CA bundle can be given in SSL_CERT_FILE\n"
     )
     assert https_fake.chat_requests() == []  # nothing was sent to a server it cannot verify
-
-
-def test_the_client_uses_the_prepared_context(
-    https_fake: FakeWriter, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Only the prepared context trusts the test certificate: httpx's own would use certifi.
-    _fresh_state(monkeypatch)
-    monkeypatch.setattr(tls, "_started", True)
-    monkeypatch.setattr(tls, "_outcome", ssl.create_default_context(cafile=certificate[0]))
-    tls._ready.set()
-    client = WriterClient(TEST_KEY, https_fake.url, 10)
-    try:
-        assert client.list_models()
-    finally:
-        client.close()
 
 
 @pytest.mark.parametrize(
