@@ -81,6 +81,12 @@ class Terminal:
     def wait_for_prompt(self, count: int, timeout: float = 10) -> None:
         self.wait_until(lambda: self.prompts() >= count, f"prompt #{count}", timeout)
 
+    def say(self, line: str, timeout: float = 10) -> None:
+        """Type ``line`` and Enter, and wait until the next prompt is drawn (the turn is over)."""
+        prompts = self.prompts()
+        self.type(line + "\r")
+        self.wait_for_prompt(prompts + 1, timeout)
+
     def type(self, keys: str) -> None:
         self.child.send(keys)
 

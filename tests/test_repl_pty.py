@@ -20,12 +20,10 @@ def user_turns(messages: list[dict]) -> list[str]:
 
 def test_two_turns_carry_the_history_and_exit_is_not_sent(terminal, fake):
     term = terminal("--system", "Be brief.")
-    term.type("first question\r")
+    term.say("first question")
     term.wait_for("You said: first question")
-    term.wait_for_prompt(2)
-    term.type("second question\r")
+    term.say("second question")
     term.wait_for("You said: second question")
-    term.wait_for_prompt(3)
     term.type("exit\r")
     assert term.wait_exit() == 0
 
@@ -163,12 +161,10 @@ def test_ctrl_c_while_waiting_for_the_first_token(terminal, fake):
 
 def test_ctrl_r_searches_earlier_input(terminal, fake):
     term = terminal()
-    term.type("remember the alamo\r")
+    term.say("remember the alamo")
     term.wait_for("You said: remember the alamo")
-    term.wait_for_prompt(2)
-    term.type("something else\r")
+    term.say("something else")
     term.wait_for("You said: something else")
-    term.wait_for_prompt(3)
     term.ctrl("r")
     term.type("alamo")
     term.wait_for("alamo'")  # prompt_toolkit's reverse-i-search line
@@ -291,12 +287,10 @@ def test_retry_after_a_failure_before_any_reply(terminal, fake):
 
 def test_undo_removes_the_last_exchange(terminal, fake):
     term = terminal()
-    term.type("keep this\r")
+    term.say("keep this")
     term.wait_for("You said: keep this")
-    term.wait_for_prompt(2)
-    term.type("forget this\r")
+    term.say("forget this")
     term.wait_for("You said: forget this")
-    term.wait_for_prompt(3)
     term.type("/undo\r")
     term.wait_for("removed: forget this")
     term.wait_for_prompt(4)
@@ -326,9 +320,8 @@ def test_double_ctrl_c_at_the_prompt_exits(terminal, fake):
 def test_retry_notice_in_the_repl_leaves_the_screen_clean(terminal, fake):
     fake.queue(Script(status=429, headers={"retry-after-ms": "300"}))
     term = terminal()
-    term.type("hello\r")
+    term.say("hello")
     term.wait_for("You said: hello")
-    term.wait_for_prompt(2)
     text = term.text()
     assert text.count("rate limited, retrying in 0.3 s (1/2)") == 1
     assert "waiting for the reply" not in text  # the spinner is gone

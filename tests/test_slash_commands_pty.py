@@ -6,32 +6,24 @@ import base64
 import json
 import re
 
-from tests.terminal import Terminal
-
-
-def say(term: Terminal, text: str) -> None:
-    prompts = term.prompts()
-    term.type(text + "\r")
-    term.wait_for_prompt(prompts + 1)
-
 
 def test_model_changes_the_next_request(terminal, fake):
     term = terminal()
-    say(term, "one")
-    say(term, "/model palmyra-x4")
+    term.say("one")
+    term.say("/model palmyra-x4")
     term.wait_for("model: palmyra-x4")
-    say(term, "two")
+    term.say("two")
     assert [r.body["model"] for r in fake.chat_requests()] == ["palmyra-x5", "palmyra-x4"]
     assert "palmyra-x4 · context" in term.text()  # the toolbar follows
 
 
 def test_system_replaces_the_system_prompt(terminal, fake):
     term = terminal("-s", "old rules")
-    say(term, "one")
-    say(term, "/system new rules")
-    say(term, "two")
-    say(term, "/system -")
-    say(term, "three")
+    term.say("one")
+    term.say("/system new rules")
+    term.say("two")
+    term.say("/system -")
+    term.say("three")
     first, second, third = fake.chat_requests()
     assert first.messages[0] == {"role": "system", "content": "old rules"}
     assert second.messages[0] == {"role": "system", "content": "new rules"}
@@ -40,35 +32,35 @@ def test_system_replaces_the_system_prompt(terminal, fake):
 
 def test_temperature_and_max_tokens(terminal, fake):
     term = terminal()
-    say(term, "/temperature 0.3")
-    say(term, "/max-tokens 77")
-    say(term, "/temperature 9")
+    term.say("/temperature 0.3")
+    term.say("/max-tokens 77")
+    term.say("/temperature 9")
     term.wait_for("temperature must be from 0 to 2")
-    say(term, "go")
+    term.say("go")
     body = fake.chat_requests()[0].body
     assert (body["temperature"], body["max_tokens"]) == (0.3, 77)
 
 
 def test_new_starts_over_and_history_load_brings_it_back(terminal, fake):
     term = terminal()
-    say(term, "remember the alamo")
-    say(term, "/new")
-    say(term, "fresh start")
+    term.say("remember the alamo")
+    term.say("/new")
+    term.say("fresh start")
     assert fake.chat_requests()[1].messages == [{"role": "user", "content": "fresh start"}]
-    say(term, "/history")
+    term.say("/history")
     line = next(row for row in term.lines() if re.match(r"[0-9a-f]{8}  .*the alamo$", row))
-    say(term, f"/load {line.split()[0]}")
+    term.say(f"/load {line.split()[0]}")
     term.wait_for("loaded ")
-    say(term, "and then?")
+    term.say("and then?")
     contents = [m["content"] for m in fake.chat_requests()[2].messages]
     assert contents == ["remember the alamo", "You said: remember the alamo", "and then?"]
 
 
 def test_save_writes_markdown_and_json(terminal, fake, home):
     term = terminal()
-    say(term, "save me")
-    say(term, "/save talk.md")
-    say(term, "/save talk.json")
+    term.say("save me")
+    term.say("/save talk.md")
+    term.say("/save talk.json")
     term.wait_for("saved 2 messages to talk.json")
     work = home / "work"
     assert "## You\n\nsave me" in (work / "talk.md").read_text()
@@ -83,20 +75,20 @@ def test_copy_puts_the_reply_on_the_clipboard_with_osc_52(terminal, fake):
 
     fake.queue(Script(pieces=["Try this:\n\n", "```sh\nls -la\n```\n"]))
     term = terminal()
-    say(term, "how to list")
+    term.say("how to list")
     start = len(term.raw)
-    say(term, "/copy code")
+    term.say("/copy code")
     term.wait_for("copied")
     assert b"\x1b]52;c;" + base64.b64encode(b"ls -la\n") + b"\x07" in term.raw[start:]
 
 
 def test_usage_and_unknown_commands(terminal, fake):
     term = terminal()
-    say(term, "hello there")
-    say(term, "/usage")
+    term.say("hello there")
+    term.say("/usage")
     term.wait_for("tokens used this session:")
     assert "of 1,040,000 tokens" in term.text()
-    say(term, "/nope")
+    term.say("/nope")
     term.wait_for("unknown command /nope")
     assert len(fake.chat_requests()) == 1
 
@@ -113,7 +105,7 @@ def test_a_tiny_context_window_trims_the_oldest_turns(terminal, fake):
     term = terminal("--context-window", "200", "--max-tokens", "50", "-s", "keep me")
     long = "x" * 200
     for n in range(4):
-        say(term, f"message {n} {long}")
+        term.say(f"message {n} {long}")
     requests = fake.chat_requests()
     last = requests[-1].messages
     assert last[0] == {"role": "system", "content": "keep me"}  # never trimmed
