@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatbot.context import ContextBudget, window_for
+from chatbot.context import ContextBudget
 from chatbot.conversation import Conversation
 from chatbot.errors import ApiError, UsageError
 from chatbot.export import render
@@ -258,7 +258,7 @@ def _save(session: Session, argument: str) -> Outcome:
 @COMMANDS.add("/usage", "tokens used this session and how full the context is")
 def _usage(session: Session, argument: str) -> Outcome:
     budget, model = session.budget, session.params.model
-    window = window_for(model, budget.window_override)
+    window = budget.window(model)
     full = budget.fullness(model)
     context = f"{full:.0%} of {window:,}" if full is not None else f"? of {window:,}"
     return Outcome(f"tokens used this session: {budget.tokens_used:,}; context: {context} tokens")

@@ -18,10 +18,6 @@ DEFAULT_REPLY_ROOM = 1_024
 CHARS_PER_TOKEN = 4
 
 
-def window_for(model: str, override: int | None = None) -> int:
-    return override or CONTEXT_WINDOWS.get(model, DEFAULT_WINDOW)
-
-
 def rough_tokens(messages: list[dict[str, Any]]) -> int:
     return sum(len(str(m.get("content") or "")) // CHARS_PER_TOKEN + 4 for m in messages)
 
@@ -46,6 +42,11 @@ class ContextBudget:
         if isinstance(total, int):
             self.tokens_used += total
 
+    def window(self, model: str) -> int:
+        """The context window in tokens: ``--context-window``, else what ``model`` is known
+        to have, else a conservative default."""
+        return self.window_override or CONTEXT_WINDOWS.get(model, DEFAULT_WINDOW)
+
     def estimate(self, messages: list[dict[str, Any]]) -> int:
         rough = rough_tokens(messages)
         if self.last_prompt_tokens and self.last_rough:
@@ -59,7 +60,7 @@ class ContextBudget:
 
         The system prompt and the new message are always kept.
         """
-        limit = window_for(model, self.window_override) - (max_tokens or DEFAULT_REPLY_ROOM)
+        limit = self.window(model) - (max_tokens or DEFAULT_REPLY_ROOM)
         system = [m for m in messages[:1] if m.get("role") == "system"]
         rest = messages[len(system) :]
         dropped = 0
@@ -73,4 +74,4 @@ class ContextBudget:
     def fullness(self, model: str) -> float | None:
         if self.last_prompt_tokens is None:
             return None
-        return self.last_prompt_tokens / window_for(model, self.window_override)
+        return self.last_prompt_tokens / self.window(model)

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from chatbot import __version__, heap, sanitize
 from chatbot.commands import COMMANDS, Session
-from chatbot.context import CONTEXT_WINDOWS, window_for
+from chatbot.context import CONTEXT_WINDOWS
 from chatbot.exchange import Toolset, run_exchange
 from chatbot.images import with_images
 from chatbot.output import Renderer
@@ -91,7 +91,7 @@ class Repl:
     def _toolbar(self) -> str:
         model = self.session.params.model
         budget = self.session.budget
-        window = window_for(model, budget.window_override)
+        window = budget.window(model)
         full = budget.fullness(model)
         used = f"{full:.0%}" if full is not None else "0%"
         return f" {model} · context {used} of {window:,} tokens · /help"
