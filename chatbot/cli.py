@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from chatbot import __version__
+from chatbot.entry import SUBCOMMANDS
 from chatbot.errors import CommandLineError
 from chatbot.inputs import DEFAULT_MAX_INPUT
 from chatbot.launch import PROG, Options, run_guarded, start
@@ -414,7 +415,7 @@ def run_cli(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     command: typer.Typer = app
     name, rest = PROG, args
-    if args[:1] in (["history"], ["config"], ["models"]):
+    if args[:1] and args[0] in SUBCOMMANDS:
         from chatbot import subcommands
 
         command = subcommands.APPS[args[0]]

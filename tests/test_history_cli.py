@@ -84,3 +84,10 @@ def test_failed_turn_is_not_saved_but_a_broken_one_is_marked(run_cli, fake):
         run_cli("history", "export", lines[0].split()[0], "--format", "json").text
     )
     assert exported["messages"][1] == {"role": "assistant", "content": "half", "status": "failed"}
+
+
+def test_the_fast_path_and_the_parser_know_the_same_subcommands():
+    from chatbot.entry import SUBCOMMANDS
+    from chatbot.subcommands import APPS
+
+    assert set(APPS) == set(SUBCOMMANDS)
