@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.errors import UsageError
+from chatbot.sanitize import one_line
 
 _JSON_TYPES: dict[Any, str] = {
     str: "string",
@@ -160,6 +161,5 @@ def source_lines(graph_data: dict[str, Any] | None, web_data: dict[str, Any] | N
     return lines
 
 
-def _short(text: Any, limit: int = 80) -> str:
-    flat = " ".join(str(text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+def _short(text: Any) -> str:
+    return one_line(str(text or ""), 80)
