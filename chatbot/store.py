@@ -18,6 +18,7 @@ from typing import Any
 
 from chatbot.errors import UsageError
 from chatbot.paths import private_file
+from chatbot.sanitize import one_line
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -162,7 +163,7 @@ class Store:
             self._db.execute(
                 "UPDATE conversations SET updated_at = ?, model = COALESCE(?, model),"
                 " title = CASE WHEN title = '' AND ? = 'user' THEN ? ELSE title END WHERE id = ?",
-                (now, model or None, role, _title(content), cid),
+                (now, model or None, role, one_line(content, 60), cid),
             )
         return int(cursor.lastrowid or 0)
 
@@ -323,11 +324,6 @@ def _statements(script: str) -> list[str]:
 
 def _json(value: dict[str, Any] | None) -> str | None:
     return json.dumps(value) if value else None
-
-
-def _title(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= 60 else flat[:59] + "…"
 
 
 def open_store(path: Path) -> Store:
