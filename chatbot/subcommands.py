@@ -10,8 +10,6 @@ import typer
 if TYPE_CHECKING:
     from chatbot.store import Store
 
-PROG = "writer-chat"
-
 
 def _sub_app(help_text: str) -> typer.Typer:
     return typer.Typer(
