@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.errors import UsageError
+from chatbot.paths import APP_NAME
 
 # setting name -> (type, low, high); None bounds are open
 SETTINGS: dict[str, tuple[type, float | None, float | None]] = {
@@ -51,7 +52,7 @@ class Config:
 def config_path() -> Path:
     from platformdirs import user_config_path
 
-    return user_config_path("writer-chat", appauthor=False) / "config.toml"
+    return user_config_path(APP_NAME, appauthor=False) / "config.toml"
 
 
 def load_config(path: Path) -> Config:
