@@ -16,12 +16,12 @@ import tracemalloc
 from _common import TEST_KEY, FakeWriter, Script
 from rich.console import Console
 
-from chatbot.api import WriterClient
-from chatbot.commands import Session
-from chatbot.conversation import Conversation
-from chatbot.exchange import run_exchange
-from chatbot.render import MarkdownRenderer
-from chatbot.request import ChatParams
+from chatbot.api.client import WriterClient
+from chatbot.api.retry import RetryPolicy
+from chatbot.engine.chat import Chat, deliver
+from chatbot.engine.request import ChatParams
+from chatbot.terminal.render import MarkdownRenderer
+from chatbot.terminal.view import ExchangeView
 
 REPLY = [
     "## Answer\n\n",
@@ -34,20 +34,17 @@ TURNS = 200
 
 def main() -> None:
     with FakeWriter() as fake:
-        client = WriterClient(TEST_KEY, fake.url, 10)
-        session = Session(Conversation(), ChatParams("palmyra-x5"))
+        client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=2))
+        chat = Chat(client, ChatParams("palmyra-x5"))
         console = Console(file=io.StringIO(), force_terminal=True, width=100, height=30)
+        view = ExchangeView(
+            lambda: MarkdownRenderer(console, "monokai"), lambda text: None, lambda lines: None
+        )
 
         def turn(number: int) -> None:
             fake.queue(Script(pieces=REPLY))
             console.file = io.StringIO()
-            run_exchange(
-                client,
-                session,
-                f"question {number}",
-                lambda: MarkdownRenderer(console),
-                lambda text: None,
-            )
+            deliver(chat.send(f"question {number}"), [view])
 
         for number in range(20):
             turn(number)
@@ -66,7 +63,7 @@ def main() -> None:
         and "email/" not in s.traceback[0].filename
         and "json/" not in s.traceback[0].filename
     ]
-    text = sum(len(m.content) for m in session.conversation.turns[-2 * TURNS :])
+    text = sum(len(m.content) for m in chat.conversation.turns[-2 * TURNS :])
     growth = sum(s.size_diff for s in ours)
     print(
         f"client-side growth over {TURNS} turns: {growth / 1024:.1f} KB"

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.markdown import Markdown
 
-from chatbot.render import MarkdownRenderer
+from chatbot.terminal.render import MarkdownRenderer
 
 SECTION = (Path(__file__).resolve().parents[1] / "tests" / "documents" / "generic.md").read_text()
 DELTA = 4
@@ -50,7 +50,7 @@ def deltas(text: str) -> list[str]:
 def ours(text: str, *, redraw_every_delta: bool = False) -> float:
     pieces = deltas(text)
     start = time.process_time()
-    renderer = MarkdownRenderer(console())
+    renderer = MarkdownRenderer(console(), "monokai")
     renderer.start()
     for piece in pieces:
         renderer.feed("content", piece)

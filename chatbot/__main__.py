@@ -1,3 +1,3 @@
-from chatbot.entry import main
+from chatbot.cli.main import main
 
 main()

@@ -19,11 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chatbot import __version__  # noqa: E402
-from chatbot.api import WriterClient  # noqa: E402
-from chatbot.conversation import Conversation  # noqa: E402
-from chatbot.render import MarkdownRenderer  # noqa: E402
-from chatbot.request import ChatParams  # noqa: E402
-from chatbot.turn import run_turn  # noqa: E402
+from chatbot.api.client import WriterClient  # noqa: E402
+from chatbot.api.retry import RetryPolicy  # noqa: E402
+from chatbot.engine.chat import Chat, deliver  # noqa: E402
+from chatbot.engine.request import ChatParams  # noqa: E402
+from chatbot.terminal.render import MarkdownRenderer  # noqa: E402
+from chatbot.terminal.view import ExchangeView  # noqa: E402
 from tests.fake_server import TEST_KEY, FakeWriter, Script  # noqa: E402
 
 QUESTION = "How do I read a TOML config in Python?"
@@ -64,15 +65,12 @@ def main() -> None:
     pieces = [REPLY[i : i + 5] for i in range(0, len(REPLY), 5)]
     with FakeWriter() as fake:
         fake.queue(Script(pieces=pieces))
-        client = WriterClient(TEST_KEY, fake.url, timeout=10)
+        client = WriterClient(TEST_KEY, fake.url, timeout=10, retry=RetryPolicy(retries=0))
+        view = ExchangeView(
+            lambda: MarkdownRenderer(console, "monokai"), lambda text: None, lambda lines: None
+        )
         try:
-            run_turn(
-                client,
-                ChatParams("palmyra-x5"),
-                Conversation(),
-                QUESTION,
-                MarkdownRenderer(console),
-            )
+            deliver(Chat(client, ChatParams("palmyra-x5")).send(QUESTION), [view])
         finally:
             client.close()
     console.print()

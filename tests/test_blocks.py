@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.blocks import code_blocks, finished_blocks
+from chatbot.terminal.blocks import code_blocks, finished_blocks
 
 
 @pytest.mark.parametrize(

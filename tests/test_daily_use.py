@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.entry import HELP_FILE
+from chatbot.cli.main import HELP_FILE
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.fake_server import FakeWriter
 from tests.terminal import Terminal
@@ -182,4 +182,4 @@ def test_readme_usage_section_is_the_help_text():
     readme = README.read_text()
     match = re.search(r"<!-- help -->\n```text\n(.*?)```\n<!-- /help -->", readme, re.DOTALL)
     assert match, "README lacks the generated usage section"
-    assert match.group(1) == HELP_FILE.read_text(), "run: uv run python -m chatbot.helptext"
+    assert match.group(1) == HELP_FILE.read_text(), "run: uv run python -m chatbot.cli.helptext"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatbot.retry import RetryPolicy, is_retryable_status, retry_after
+from chatbot.api.retry import RetryPolicy, is_retryable_status, retry_after
 from tests.fake_server import Script
 
 

@@ -8,8 +8,9 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chatbot.api.sse import iter_chunks
+from chatbot.engine.reply import ReplyAccumulator
 from chatbot.errors import StreamError
-from chatbot.stream import ReplyAccumulator, iter_chunks
 
 SSE_PIECES = st.sampled_from(
     [

@@ -1,4 +1,4 @@
-"""The REPL hands freed heap memory back after each reply (chatbot/heap.py)."""
+"""The REPL hands freed heap memory back after each reply (chatbot/terminal/heap.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from chatbot import heap
+from chatbot.terminal import heap
 
 RSS_AFTER_FREEING = """
 import json
 from pathlib import Path
 
-from chatbot.heap import release_free_memory
+from chatbot.terminal.heap import release_free_memory
 
 def rss_kb():
     for line in Path("/proc/self/status").read_text().splitlines():

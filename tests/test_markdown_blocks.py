@@ -7,7 +7,7 @@ import re
 
 from rich.console import Console
 
-from chatbot.render import print_markdown
+from chatbot.terminal.render import print_markdown
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -15,7 +15,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def rendered(text: str, width: int = 80) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=width, color_system="truecolor")
-    print_markdown(console, text)
+    print_markdown(console, text, "monokai")
     return ANSI.sub("", buffer.getvalue())
 
 

@@ -121,7 +121,7 @@ def imported_modules(*args: str) -> set[str]:
     """Modules loaded by the console script for ``args`` (python -X importtime)."""
     code = (
         "import sys; sys.argv = ['writer-chat', *sys.argv[1:]]; "
-        "from chatbot.entry import main; main()"
+        "from chatbot.cli.main import main; main()"
     )
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code, *args],
@@ -143,10 +143,10 @@ def test_version_and_help_import_nothing_heavy():
 
 
 def test_saved_help_is_what_typer_renders():
-    from chatbot.entry import HELP_FILE
-    from chatbot.helptext import render_help
+    from chatbot.cli.helptext import render_help
+    from chatbot.cli.main import HELP_FILE
 
-    assert HELP_FILE.read_text() == render_help(), "run: uv run python -m chatbot.helptext"
+    assert HELP_FILE.read_text() == render_help(), "run: uv run python -m chatbot.cli.helptext"
 
 
 def test_a_one_shot_on_a_terminal_loads_only_what_it_draws_with(fake, home):
@@ -154,7 +154,7 @@ def test_a_one_shot_on_a_terminal_loads_only_what_it_draws_with(fake, home):
     # measures the time; this checks the imports, untimed).
     fake.queue(Script(pieces=["Drawn ", "reply."]))
     trace = home / "imports.txt"
-    code = "import sys; sys.argv = ['writer-chat', 'go']; from chatbot.entry import main; main()"
+    code = "import sys; sys.argv = ['writer-chat', 'go']; from chatbot.cli.main import main; main()"
     command = f"exec {sys.executable} -X importtime -c {shlex.quote(code)} 2>{trace}"
     term = Terminal(["/bin/sh", "-c", command], cli_env(home, fake.url), str(home / "work"))
     try:

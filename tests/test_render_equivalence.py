@@ -15,8 +15,8 @@ import pyte
 import pytest
 from rich.console import Console
 
-from chatbot.markdown import reply_markdown
-from chatbot.render import MarkdownRenderer, print_markdown
+from chatbot.terminal.markdown import reply_markdown
+from chatbot.terminal.render import MarkdownRenderer, print_markdown
 
 DOCUMENTS = Path(__file__).with_name("documents")
 WIDTH, HEIGHT = 100, 40
@@ -56,7 +56,7 @@ def screen_text(output: str) -> list[str]:
 
 def stream(text: str, seed: int, *, stop_at: int | None = None, status: str = "complete") -> str:
     buffer = io.StringIO()
-    renderer = MarkdownRenderer(console_to(buffer))
+    renderer = MarkdownRenderer(console_to(buffer), "monokai")
     renderer.start()
     rng = random.Random(seed)
     position, end = 0, len(text) if stop_at is None else stop_at
@@ -70,7 +70,7 @@ def stream(text: str, seed: int, *, stop_at: int | None = None, status: str = "c
 
 def whole(text: str) -> str:
     buffer = io.StringIO()
-    print_markdown(console_to(buffer), text)
+    print_markdown(console_to(buffer), text, "monokai")
     return buffer.getvalue()
 
 

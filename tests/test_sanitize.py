@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from chatbot import sanitize
-from chatbot.render import MarkdownRenderer
+from chatbot.terminal.render import MarkdownRenderer
 
 PAYLOADS = [
     "A\x1b]52;c;SGVsbG8=\x07B",
@@ -45,7 +45,7 @@ def test_visible_shows_a_placeholder_and_keeps_the_text_around_it():
 def test_the_markdown_renderer_emits_only_its_own_escape_codes(payload):
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=80, color_system=None)
-    renderer = MarkdownRenderer(console)
+    renderer = MarkdownRenderer(console, "monokai")
     renderer.start()
     for piece in [f"text {payload} ", "and `", payload, "`\n\n```\n", payload, "\n```\n"]:
         renderer.feed("content", piece)
@@ -60,7 +60,7 @@ def test_the_markdown_renderer_emits_only_its_own_escape_codes(payload):
 def test_markup_in_model_text_is_printed_literally():
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=80, color_system=None)
-    renderer = MarkdownRenderer(console)
+    renderer = MarkdownRenderer(console, "monokai")
     renderer.start()
     renderer.feed("content", "a [/bold] b [link=file:///etc/passwd]x[/link] :smile:\n")
     renderer.finish("complete")

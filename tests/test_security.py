@@ -175,8 +175,8 @@ def test_a_world_readable_env_file_gets_a_warning(run_cli, fake, home):
 
 
 def test_plain_http_to_another_host_needs_an_explicit_flag():
+    from chatbot.cli.settings import check_base_url
     from chatbot.errors import UsageError
-    from chatbot.settings import check_base_url
 
     with pytest.raises(UsageError, match="--allow-insecure-http"):
         check_base_url("http://proxy.internal:8080")

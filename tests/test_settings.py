@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from chatbot.cli.settings import DEFAULT_BASE_URL, check_base_url, read_dotenv, resolve_connection
 from chatbot.errors import UsageError
-from chatbot.settings import DEFAULT_BASE_URL, check_base_url, read_dotenv, resolve_connection
 
 
 def test_environment_key_beats_dotenv_key():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.errors import UsageError
-from chatbot.store import MIGRATIONS, SCHEMA_VERSION, Store
+from chatbot.store.database import MIGRATIONS, SCHEMA_VERSION, Store
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.fake_server import Script
 

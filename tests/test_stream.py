@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 
-from chatbot.api import WriterClient
+from chatbot.api.client import WriterClient
+from chatbot.api.retry import RetryPolicy
+from chatbot.engine.reply import Delta, ReplyAccumulator
+from chatbot.engine.request import ChatParams, build_chat_body
 from chatbot.errors import StreamError
-from chatbot.request import ChatParams, build_chat_body
-from chatbot.stream import Delta, ReplyAccumulator
 from tests.fake_server import TEST_KEY, Script
 
 CAPTURE = Path(__file__).resolve().parents[2] / "shared" / "captures" / "tool-calls-2024-11.sse"
@@ -17,12 +19,12 @@ LOCAL_CAPTURE = Path(__file__).with_name("captures") / "tool-calls-2024-11.sse"
 
 
 def stream_reply(fake, messages=None):
-    client = WriterClient(TEST_KEY, fake.url, timeout=5)
+    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2))
     body = build_chat_body(ChatParams("palmyra-x5"), messages or [{"role": "user", "content": "x"}])
     accumulator = ReplyAccumulator()
     deltas: list[Delta] = []
     try:
-        with client.stream_chat(body) as chunks:
+        with contextlib.closing(client.stream(body)) as chunks:
             for chunk in chunks:
                 deltas.extend(accumulator.feed(chunk))
     finally:
@@ -97,11 +99,11 @@ def test_refusal_deltas_are_kept_apart_from_content():
 
 
 def test_a_server_ignoring_stream_true_still_works(fake):
-    client = WriterClient(TEST_KEY, fake.url, timeout=5)
+    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2))
     body = build_chat_body(ChatParams("palmyra-x5"), [{"role": "user", "content": "plain"}])
     body["stream"] = False  # the fake then answers with one JSON completion
     accumulator = ReplyAccumulator()
-    with client.stream_chat(body) as chunks:
+    with contextlib.closing(client.stream(body)) as chunks:
         for chunk in chunks:
             accumulator.feed(chunk)
     client.close()
@@ -116,10 +118,10 @@ def test_malformed_event_raises_stream_error(fake):
 
 
 def test_one_connection_serves_several_turns(fake):
-    client = WriterClient(TEST_KEY, fake.url, timeout=5)
+    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2))
     body = build_chat_body(ChatParams("palmyra-x5"), [{"role": "user", "content": "x"}])
     for _ in range(3):
-        with client.stream_chat(body) as chunks:
+        with contextlib.closing(client.stream(body)) as chunks:
             list(chunks)
     client.close()
     assert len({r.client_port for r in fake.chat_requests()}) == 1

@@ -1,4 +1,4 @@
-"""The TLS context writer-chat builds ahead on a thread (chatbot/tls.py) verifies like httpx's.
+"""The TLS context writer-chat builds ahead on a thread (chatbot/api/tls.py) verifies like httpx's.
 
 The fake server speaks HTTPS here with a certificate made for the test by the openssl command,
 so the real ``writer-chat`` process has to trust it through ``SSL_CERT_FILE``, and has to
@@ -51,7 +51,7 @@ def https_fake(certificate: tuple[Path, Path]) -> Iterator[FakeWriter]:
 
 CONTEXTS = """
 import json, httpx
-from chatbot import tls
+from chatbot.api import tls
 tls.prepare()  # on its thread, as the console script does
 contexts = [tls.verify(), httpx.create_ssl_context()]
 print(json.dumps([[c.cert_store_stats(), c.verify_mode, c.check_hostname] for c in contexts]))

@@ -1,4 +1,4 @@
-"""The interactive loop: prompt_toolkit for input, one turn per message, slash commands."""
+"""The interactive loop: prompt_toolkit for input, one exchange per message, slash commands."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import base64
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -16,19 +16,15 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.text import Text
 
-from chatbot import __version__, heap, sanitize
-from chatbot.commands import COMMANDS, Session
-from chatbot.context import CONTEXT_WINDOWS
-from chatbot.exchange import Toolset, run_exchange
-from chatbot.images import with_images
-from chatbot.output import Renderer
+from chatbot import __version__, sanitize
+from chatbot.engine.chat import deliver
+from chatbot.engine.context import CONTEXT_WINDOWS
+from chatbot.engine.conversation import with_images
 from chatbot.paths import input_history_file
-from chatbot.stream import ToolCall
-from chatbot.tools import source_lines
-from chatbot.turn import TurnFailed, TurnInterrupted
-
-if TYPE_CHECKING:
-    from chatbot.api import WriterClient
+from chatbot.terminal import heap
+from chatbot.terminal.commands import COMMANDS, Session
+from chatbot.terminal.plain import Renderer
+from chatbot.terminal.view import ExchangeView
 
 QUIT_WORDS = frozenset({"exit", "quit"})
 DOUBLE_CTRL_C_SECONDS = 2.0
@@ -70,27 +66,23 @@ class CommandCompleter(Completer):
 class Repl:
     def __init__(
         self,
-        client: Callable[[], WriterClient],  # it may still be loading when the prompt is up
         session: Session,
         *,
         new_renderer: Callable[[], Renderer],
         console: Console,
         err_console: Console,
-        toolset: Toolset | None = None,
         image_parts: list[dict[str, Any]] | None = None,
     ) -> None:
-        self.client = client
         self.session = session
-        self.new_renderer = new_renderer
         self.console = console
         self.err_console = err_console
-        self.toolset = toolset
+        self.view = ExchangeView(new_renderer, self._say, self._show_sources)
         self._image_parts = image_parts or []  # --image: sent with the first message
         self._last_ctrl_c = float("-inf")
 
     def _toolbar(self) -> str:
-        model = self.session.params.model
-        budget = self.session.budget
+        model = self.session.chat.params.model
+        budget = self.session.chat.budget
         window = budget.window(model)
         full = budget.fullness(model)
         used = f"{full:.0%}" if full is not None else "0%"
@@ -113,7 +105,7 @@ class Repl:
                 style="dim",
             )
         )
-        turns = len(self.session.conversation.turns)
+        turns = len(self.session.chat.conversation.turns)
         if turns:
             self.console.print(Text(f"continuing a conversation of {turns} messages", "dim"))
         while True:
@@ -155,43 +147,25 @@ class Repl:
     def _say(self, text: str) -> None:
         self.console.print(Text(sanitize.visible(text), style="dim"))
 
+    def _show_sources(self, lines: list[str]) -> None:
+        for line in lines:
+            self._say(line)
+
     def _turn(self, text: str) -> None:
         session = self.session
-        before = len(session.conversation.turns)
         parts, self._image_parts = with_images(text, self._image_parts), []
         try:
-            reply = run_exchange(
-                self.client(),
-                session,
-                text,
-                self.new_renderer,
-                self._say,
-                toolset=self.toolset,
-                parts=parts,
-            )
-            session.failed_input = None
-            for line in source_lines(reply.graph_data, reply.web_search_data):
-                self.console.print(Text(sanitize.visible(line), style="dim"))
-        except TurnInterrupted:
-            pass  # the renderer has marked the partial reply; back to the prompt
-        except TurnFailed as failure:
-            self.err_console.print(Text(f"error: {failure.error}", style="red"))
-            if len(session.conversation.turns) == before:  # nothing arrived: /retry resends it
-                session.failed_input = text
-            self.err_console.print(Text("/retry sends it again", style="dim"))
+            exchange = session.chat.send(text, parts)
+            finished = deliver(exchange, [session.journal, self.view])
+            if finished.error is not None:
+                self.err_console.print(Text(f"error: {finished.error}", style="red"))
+                self.err_console.print(Text("/retry sends it again", style="dim"))
         except KeyboardInterrupt:
-            pass  # Ctrl-C landed between two steps of the turn
+            pass  # a second Ctrl-C while the reply was being closed
+        finally:
+            self.view.close()
         self.console.print()
         heap.release_free_memory()
-
-
-def ask_to_run(call: ToolCall) -> bool:
-    """Ask on the terminal before running one of the user's functions (default: no)."""
-    try:
-        answer = PromptSession[str]().prompt(f"run {call.name}? [y/N] ")
-    except (EOFError, KeyboardInterrupt):
-        return False
-    return answer.strip().lower() in ("y", "yes")
 
 
 def _copy_to_clipboard(text: str) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol, TextIO
 
-from chatbot import conversation, sanitize
+from chatbot import sanitize
+from chatbot.engine import conversation
 
 STATUS_NOTES = {
     conversation.INTERRUPTED: "interrupted",

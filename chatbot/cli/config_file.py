@@ -7,39 +7,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatbot.cli.options import CONFIG_OPTIONS
 from chatbot.errors import UsageError
 from chatbot.paths import APP_NAME
 
-# setting name -> (type, low, high); None bounds are open
-SETTINGS: dict[str, tuple[type, float | None, float | None]] = {
-    "model": (str, None, None),
-    "system": (str, None, None),
-    "temperature": (float, 0.0, 2.0),
-    "max_tokens": (int, 1, None),
-    "top_p": (float, 0.0, 1.0),
-    "code_theme": (str, None, None),
-    "retries": (int, 0, 10),
-    "timeout": (float, 0.1, None),
-}
+SETTINGS = {option.name: option for option in CONFIG_OPTIONS}
 
-TEMPLATE = """\
-# writer-chat configuration. Flags and environment variables override what is set here.
-# Remove the leading '#' to set a value.
 
-# model = "palmyra-x5"
-# system = "You are a concise assistant."
-# temperature = 0.7        # 0 to 2
-# max_tokens = 2048
-# top_p = 1.0              # 0 to 1
-# code_theme = "monokai"   # any Pygments style: monokai, dracula, github-dark, ...
-# retries = 2              # retries before a reply starts (429, 5xx, network)
-# timeout = 60             # seconds to connect and between bytes
+def _toml(value: Any) -> str:
+    return (
+        f'"{value}"'
+        if isinstance(value, str)
+        else f"{value:g}"
+        if isinstance(value, float)
+        else str(value)
+    )
 
-# Named system prompts: writer-chat --role reviewer, or /role reviewer in the REPL.
-[roles]
-# reviewer = "You review code. Point out bugs first, style last."
-# translator = "Translate everything the user writes into French."
-"""
+
+def _template() -> str:
+    """The commented-out config file: every setting of the option table, with its help."""
+    lines = [
+        "# writer-chat configuration. Flags and environment variables override what is set here.",
+        "# Remove the leading '#' to set a value.",
+        "",
+    ]
+    for option in CONFIG_OPTIONS:
+        example = option.default if option.example is None else option.example
+        setting = f"# {option.name} = {_toml(example)}"
+        lines.append(f"{setting:<40} # {option.help}")
+    lines += [
+        "",
+        "# Named system prompts: writer-chat --role reviewer, or /role reviewer in the REPL.",
+        "[roles]",
+        '# reviewer = "You review code. Point out bugs first, style last."',
+        '# translator = "Translate everything the user writes into French."',
+        "",
+    ]
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,8 @@ def load_config(path: Path) -> Config:
 
 
 def _checked(key: str, value: Any, where: str) -> Any:
-    kind, low, high = SETTINGS[key]
+    option = SETTINGS[key]
+    kind, low, high = option.kind, option.low, option.high
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
@@ -119,4 +124,4 @@ def write_template(path: Path, force: bool = False) -> None:
     if path.exists() and not force:
         raise UsageError(f"{path} exists already (use --force to overwrite it)")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_private(path, TEMPLATE)
+    write_private(path, _template())

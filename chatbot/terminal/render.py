@@ -15,12 +15,12 @@ from rich.live import Live
 from rich.segment import Segment, Segments
 from rich.text import Text
 
-from chatbot import conversation, debug, sanitize
-from chatbot.output import STATUS_NOTES
-from chatbot.settings import DEFAULT_CODE_THEME
+from chatbot import debug, sanitize
+from chatbot.engine import conversation
+from chatbot.terminal.plain import STATUS_NOTES
 
 if TYPE_CHECKING:
-    from chatbot.markdown import Line
+    from chatbot.terminal.markdown import Line
 
 LIVE_REFRESH_HZ = 15
 REFUSAL_STYLE = "italic red"
@@ -32,20 +32,20 @@ _markdown_ready = threading.Event()
 
 
 def _load_markdown_engine() -> None:
-    import chatbot.blocks
-    import chatbot.markdown  # noqa: F401
+    import chatbot.terminal.blocks
+    import chatbot.terminal.markdown  # noqa: F401
 
     _markdown_ready.set()
 
 
-def warm_up() -> None:
+def warm_up(code_theme: str) -> None:
     """Load the Markdown engine and prime its caches (run it on a thread while the user types,
     so the first reply does not pay for it)."""
     import io
 
     _load_markdown_engine()
     sample = "# h\n\n- *a* `b`\n\n| x |\n|---|\n| 1 |\n\n```python\nx = 1\n```\n"
-    print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample)
+    print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample, code_theme)
 
 
 def _start_loading_markdown_engine() -> None:
@@ -56,7 +56,7 @@ def _start_loading_markdown_engine() -> None:
 
 
 def _render_block(console: Console, source: str, code_theme: str) -> list[Line]:
-    from chatbot.markdown import render_block
+    from chatbot.terminal.markdown import render_block
 
     return render_block(console, source, code_theme)
 
@@ -64,7 +64,7 @@ def _render_block(console: Console, source: str, code_theme: str) -> list[Line]:
 class BlockPrinter:
     """Prints finished Markdown blocks, each rendered once, with one blank line between."""
 
-    def __init__(self, console: Console, code_theme: str = DEFAULT_CODE_THEME) -> None:
+    def __init__(self, console: Console, code_theme: str) -> None:
         self.console = console
         self.code_theme = code_theme
         self.printed_any = False
@@ -86,9 +86,9 @@ class BlockPrinter:
             self.console.print(Segments(segments), end="", crop=False)
 
 
-def print_markdown(console: Console, text: str, code_theme: str = DEFAULT_CODE_THEME) -> None:
+def print_markdown(console: Console, text: str, code_theme: str) -> None:
     """Render a whole reply at once, exactly as the streaming renderer leaves it."""
-    from chatbot.blocks import all_blocks
+    from chatbot.terminal.blocks import all_blocks
 
     BlockPrinter(console, code_theme).print_blocks(all_blocks(sanitize.visible(text)))
 
@@ -192,7 +192,7 @@ class MarkdownRenderer:
     """Rich Markdown: finished blocks are rendered once into the scrollback; only the open
     tail block is redrawn in a small live area (see shared/DESIGN.md, "Rendering a stream")."""
 
-    def __init__(self, console: Console, code_theme: str = DEFAULT_CODE_THEME) -> None:
+    def __init__(self, console: Console, code_theme: str) -> None:
         self.console = console
         self._printer = BlockPrinter(console, code_theme)
         self._pending = ""
@@ -233,7 +233,7 @@ class MarkdownRenderer:
             self._pending += text
         blocks: list[str] = []
         if kind == "content" and "\n" in text:  # block boundaries only move when a line ends
-            from chatbot.blocks import finished_blocks
+            from chatbot.terminal.blocks import finished_blocks
 
             blocks, length = finished_blocks(self._pending)
             self._pending = self._pending[length:]
@@ -266,7 +266,7 @@ class MarkdownRenderer:
                 self._live.stop()
                 self._live = None
         if self._pending.strip():
-            from chatbot.blocks import all_blocks
+            from chatbot.terminal.blocks import all_blocks
 
             self._printer.print_blocks(all_blocks(self._pending))
         self._pending = ""

@@ -1,18 +1,23 @@
-"""The console script: answers ``--version`` and ``--help`` before importing anything heavy.
+"""The console script: ``writer-chat``.
 
-Everything else goes to :mod:`chatbot.cli`. The help text is the one typer renders, saved in
-``help.txt`` by ``python -m chatbot.helptext`` (a test keeps the two identical).
+``--version`` and ``--help`` are answered before anything heavy is imported (the help is the
+text typer renders, saved in ``help.txt`` by ``python -m chatbot.cli.helptext``; a test keeps
+the two identical). A plain ``writer-chat`` or ``writer-chat "question"`` has nothing for a
+parser to do and starts without importing typer; everything else is parsed by typer.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from chatbot import __version__
+from chatbot.cli.options import SUBCOMMANDS
 
 HELP_FILE = Path(__file__).with_name("help.txt")
 HELP_WIDTH = 80  # click wraps help at min(terminal width, 80): wide terminals all look alike
+OFFLINE_SUBCOMMANDS = ("history", "config")
 
 
 def _wide_enough() -> bool:
@@ -23,18 +28,11 @@ def _wide_enough() -> bool:
     return shutil.get_terminal_size().columns >= HELP_WIDTH + 2
 
 
-SUBCOMMANDS = ("history", "config", "models")
-OFFLINE_SUBCOMMANDS = ("history", "config")
-
-
 def _plain_prompt(args: list[str]) -> bool:
-    """Just prompt words (or nothing): no flag for typer to parse, no subcommand, no completion.
+    """Just prompt words (or nothing): no flag, no subcommand, no shell completion asked for.
 
-    The commonest calls, ``writer-chat`` and ``writer-chat "question"``, then skip importing
-    typer and building the command (about 40 ms); they mean exactly what typer would make of them.
+    They mean exactly what typer would make of them, and skip importing it (about 40 ms).
     """
-    import os
-
     if os.environ.get("_WRITER_CHAT_COMPLETE") or any(arg.startswith("-") for arg in args):
         return False
     return not args or args[0] not in SUBCOMMANDS
@@ -49,13 +47,13 @@ def main() -> None:
         sys.stdout.write(HELP_FILE.read_text(encoding="utf-8"))
         return
     if not args or args[0] not in OFFLINE_SUBCOMMANDS:
-        from chatbot import tls
+        from chatbot.api import tls
 
         tls.prepare()  # the CA certificates load on another core while the rest imports
+    from chatbot.cli.modes import run_guarded, start
+
     if _plain_prompt(args):
-        from chatbot.launch import Options, run_guarded, start
+        sys.exit(run_guarded(lambda: start({"prompt": tuple(args)} if args else {})))
+    from chatbot.cli.parser import parse_and_run
 
-        sys.exit(run_guarded(lambda: start(Options(prompt=tuple(args)))))
-    from chatbot.cli import main as cli_main
-
-    cli_main()
+    sys.exit(run_guarded(lambda: parse_and_run(args, start)))

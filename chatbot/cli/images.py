@@ -27,10 +27,3 @@ def image_part(source: str) -> dict[str, Any]:
         raise UsageError(f"--image {source}: larger than 20 MB")
     encoded = base64.b64encode(data).decode()
     return {"type": "image_url", "image_url": {"url": f"data:{kind};base64,{encoded}"}}
-
-
-def with_images(
-    text: str, images: list[dict[str, Any]] | tuple[dict[str, Any], ...]
-) -> list[dict[str, Any]] | None:
-    """The content parts of a message with images, or None when there are none."""
-    return [{"type": "text", "text": text}, *images] if images else None

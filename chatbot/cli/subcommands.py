@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS
+
 if TYPE_CHECKING:
-    from chatbot.store import Store
+    from chatbot.store.database import Store
 
 
 def _sub_app(help_text: str) -> typer.Typer:
@@ -28,7 +30,7 @@ config_app = _sub_app("The config file: create it, or show every setting and whe
 
 
 def _store() -> Store:
-    from chatbot.store import default_store_path, open_store
+    from chatbot.store.database import default_store_path, open_store
 
     return open_store(default_store_path())
 
@@ -40,7 +42,7 @@ def history_list(
 ) -> None:
     """List saved conversations, newest first."""
     if ctx.invoked_subcommand is None:
-        from chatbot.history import listing
+        from chatbot.store.history import listing
 
         lines = listing(_store().conversations(limit=limit))
         print("\n".join(lines) if lines else "no saved conversations yet")
@@ -49,9 +51,19 @@ def history_list(
 @history_app.command("show")
 def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Print a conversation as Markdown."""
-    from chatbot.history import print_markdown_or_text, show
+    from chatbot.store.history import show
 
-    print_markdown_or_text(show(_store(), conversation_id, "md"))
+    text = show(_store(), conversation_id, "md")
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        from chatbot.terminal.render import print_markdown
+
+        print_markdown(Console(highlight=False), text, BY_NAME["code_theme"].default)
+    else:
+        from chatbot.sanitize import dropped
+
+        sys.stdout.write(dropped(text))
 
 
 @history_app.command("export")
@@ -60,7 +72,7 @@ def history_export(
     fmt: Annotated[str, typer.Option("--format", metavar="md|json", help="Output format.")] = "md",
 ) -> None:
     """Write a conversation to stdout as Markdown or JSON."""
-    from chatbot.history import show
+    from chatbot.store.history import show
 
     sys.stdout.write(show(_store(), conversation_id, fmt))
 
@@ -68,8 +80,8 @@ def history_export(
 @history_app.command("search")
 def history_search(text: Annotated[list[str], typer.Argument(metavar="TEXT...")]) -> None:
     """Find conversations whose prompts or replies contain TEXT."""
-    from chatbot.history import listing
     from chatbot.sanitize import one_line
+    from chatbot.store.history import listing
 
     found = _store().search(" ".join(text))
     for info, snippet in found:
@@ -92,7 +104,7 @@ def history_rm(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) ->
 def config_main(ctx: typer.Context) -> None:
     """Show where the config file is."""
     if ctx.invoked_subcommand is None:
-        from chatbot.config import config_path
+        from chatbot.cli.config_file import config_path
 
         path = config_path()
         state = "exists" if path.exists() else "not created yet: writer-chat config init"
@@ -104,7 +116,7 @@ def config_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Create the config file, every setting explained and commented out."""
-    from chatbot.config import config_path, write_template
+    from chatbot.cli.config_file import config_path, write_template
 
     path = config_path()
     write_template(path, force=force)
@@ -114,21 +126,14 @@ def config_init(
 @config_app.command("show")
 def config_show() -> None:
     """Every setting as it would be used now, and where it came from."""
-    from chatbot.launch import resolve_from_sources
+    from chatbot.cli.settings import resolve_from_sources
 
     settings, sources = resolve_from_sources({})
     key = settings.api_key
     shown = {
         "api_key": "****" + key[-4:] if len(key) > 8 else "****",
         "base_url": settings.base_url,
-        "model": settings.model,
-        "system": settings.system,
-        "temperature": settings.temperature,
-        "max_tokens": settings.max_tokens,
-        "top_p": settings.top_p,
-        "code_theme": settings.code_theme,
-        "retries": settings.retries,
-        "timeout": settings.timeout,
+        **{option.name: getattr(settings, option.name) for option in CONFIG_OPTIONS},
     }
     for name, value in shown.items():
         text = "(not set)" if value is None else str(value)
@@ -138,12 +143,12 @@ def config_show() -> None:
 @models_app.callback()
 def models_list(ctx: typer.Context) -> None:
     """List the models the API offers (GET /v1/models)."""
-    from chatbot.api import WriterClient
-    from chatbot.launch import resolve_from_sources
+    from chatbot.cli.modes import new_client
+    from chatbot.cli.settings import resolve_from_sources
     from chatbot.sanitize import one_line
 
     settings, _ = resolve_from_sources({})
-    client = WriterClient.from_settings(settings)
+    client = new_client(settings)
     try:
         models = client.list_models()
     finally:

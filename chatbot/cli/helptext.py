@@ -1,6 +1,7 @@
-"""Render ``writer-chat --help`` with typer; save it for chatbot.entry's fast path and the README.
+"""Render ``writer-chat --help`` with typer; save it for the console script's fast path and
+the README's usage section.
 
-uv run python -m chatbot.helptext
+uv run python -m chatbot.cli.helptext
 """
 
 from __future__ import annotations
@@ -10,18 +11,19 @@ import io
 import os
 from pathlib import Path
 
-from chatbot.entry import HELP_FILE, HELP_WIDTH
+from chatbot.cli.main import HELP_FILE, HELP_WIDTH
 
 
 def render_help() -> str:
-    from chatbot.cli import run_cli
+    from chatbot.cli.modes import start
+    from chatbot.cli.parser import parse_and_run
 
     out = io.StringIO()
     saved = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = str(HELP_WIDTH + 2)
     try:
         with contextlib.redirect_stdout(out):
-            run_cli(["--help"])
+            parse_and_run(["--help"], start)
     finally:
         if saved is None:
             os.environ.pop("COLUMNS", None)
@@ -44,7 +46,7 @@ def update_readme(readme: Path, help_text: str) -> None:
 if __name__ == "__main__":
     rendered = render_help()
     HELP_FILE.write_text(rendered, encoding="utf-8")
-    readme = HELP_FILE.parents[1] / "README.md"
+    readme = HELP_FILE.parents[2] / "README.md"
     if readme.exists():
         update_readme(readme, rendered)
     print(f"wrote {HELP_FILE} and the usage section of {readme.name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from chatbot.conversation import COMPLETE, Conversation, Message
+from chatbot.engine.conversation import COMPLETE, Conversation, Message
 from chatbot.errors import UsageError
 
 FORMATS = ("md", "json")

@@ -13,8 +13,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chatbot.settings import DEFAULT_RETRIES
-
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 
@@ -49,7 +47,7 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    retries: int = DEFAULT_RETRIES
+    retries: int
     base_delay: float = 1.0
     max_delay: float = 20.0
     max_total_wait: float = 30.0

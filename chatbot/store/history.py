@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
-from chatbot.conversation import Conversation, Message
-from chatbot.export import render, when
+from chatbot.engine.conversation import Conversation, Message
+from chatbot.engine.export import render, when
 from chatbot.sanitize import one_line
-from chatbot.store import ConversationInfo, Store
+from chatbot.store.database import ConversationInfo, Store
 
 
 def load_conversation(store: Store, conversation_id: str) -> tuple[Conversation, ConversationInfo]:
@@ -32,16 +30,3 @@ def listing(conversations: list[ConversationInfo]) -> list[str]:
 def show(store: Store, prefix: str, fmt: str = "md") -> str:
     conversation, info = load_conversation(store, store.resolve(prefix))
     return render(fmt, info.id, info.model, conversation, title=info.title)
-
-
-def print_markdown_or_text(text: str) -> None:
-    if sys.stdout.isatty():
-        from rich.console import Console
-
-        from chatbot.render import print_markdown
-
-        print_markdown(Console(highlight=False), text)
-    else:
-        from chatbot.sanitize import dropped
-
-        sys.stdout.write(dropped(text))

@@ -1,31 +1,29 @@
-"""REPL slash commands: they steer the session and are never sent to the model."""
+"""REPL slash commands: a table of small functions acting on the chat engine.
+
+They are never sent to the model; what they change in the conversation is told to the journal.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatbot.context import ContextBudget
-from chatbot.conversation import Conversation
+from chatbot.engine.chat import Chat
+from chatbot.engine.conversation import Conversation
+from chatbot.engine.export import render
 from chatbot.errors import ApiError, UsageError
-from chatbot.export import render
-from chatbot.journal import Journal
 from chatbot.paths import write_private
-from chatbot.request import ChatParams
 from chatbot.sanitize import one_line
+from chatbot.store.journal import Journal
 
 
 @dataclass
 class Session:
-    """What the REPL remembers between turns."""
+    """What the REPL steers: the chat engine, and what lives beside it between turns."""
 
-    conversation: Conversation
-    params: ChatParams
-    journal: Journal = field(default_factory=lambda: Journal(None))
-    budget: ContextBudget = field(default_factory=ContextBudget)
-    failed_input: str | None = None  # a message whose turn failed before any reply arrived
+    chat: Chat
+    journal: Journal
     roles: dict[str, str] = field(default_factory=dict)  # named system prompts (config file)
     list_models: Callable[[], list[tuple[str, str]]] | None = None  # GET /v1/models
     model_names: list[str] = field(default_factory=list)  # from the last /models, for completion
@@ -90,39 +88,32 @@ def _help(session: Session, argument: str) -> Outcome:
 
 
 def _switch_to(session: Session, conversation: Conversation, conversation_id: str | None) -> None:
-    """Make ``conversation`` the current one (None as id: not saved yet); the context count
-    starts over with it."""
-    session.conversation = conversation
+    """Make ``conversation`` the current one (None as id: not saved yet)."""
+    session.chat.switch_to(conversation)
     session.journal.conversation_id = conversation_id
-    session.budget = ContextBudget(window_override=session.budget.window_override)
 
 
 @COMMANDS.add("/new", "start a new conversation (same model and system prompt)")
 def _new(session: Session, argument: str) -> Outcome:
-    _switch_to(session, Conversation(system=session.conversation.system), None)
-    session.failed_input = None
+    _switch_to(session, Conversation(system=session.chat.conversation.system), None)
     return Outcome("new conversation")
 
 
 @COMMANDS.add("/system [text|-]", "show or replace the system prompt (- removes it)")
 def _system(session: Session, argument: str) -> Outcome:
     if not argument:
-        current = session.conversation.system
+        current = session.chat.conversation.system
         return Outcome(f"system prompt: {current}" if current else "no system prompt")
-    session.conversation.system = None if argument == "-" else argument
-    session.journal.system_changed(session.conversation.system)
+    session.chat.conversation.system = None if argument == "-" else argument
+    session.journal.system_changed(session.chat.conversation.system)
     return Outcome("system prompt removed" if argument == "-" else "system prompt replaced")
-
-
-def _set_param(session: Session, **changes: object) -> None:
-    session.params = dataclasses.replace(session.params, **changes)
 
 
 @COMMANDS.add("/model [id]", "show or change the model for the next messages")
 def _model(session: Session, argument: str) -> Outcome:
     if not argument:
-        return Outcome(f"model: {session.params.model}")
-    _set_param(session, model=argument)
+        return Outcome(f"model: {session.chat.params.model}")
+    session.chat.set_params(model=argument)
     return Outcome(f"model: {argument}")
 
 
@@ -153,8 +144,8 @@ def _models(session: Session, argument: str) -> Outcome:
 def _temperature(session: Session, argument: str) -> Outcome:
     if argument:
         value = None if argument == "-" else _number(argument, float, 0, 2, "temperature")
-        _set_param(session, temperature=value)
-    shown = session.params.temperature
+        session.chat.set_params(temperature=value)
+    shown = session.chat.params.temperature
     return Outcome(f"temperature: {'server default' if shown is None else shown}")
 
 
@@ -162,27 +153,24 @@ def _temperature(session: Session, argument: str) -> Outcome:
 def _max_tokens(session: Session, argument: str) -> Outcome:
     if argument:
         value = None if argument == "-" else int(_number(argument, int, 1, None, "max tokens"))
-        _set_param(session, max_tokens=value)
-    shown = session.params.max_tokens
+        session.chat.set_params(max_tokens=value)
+    shown = session.chat.params.max_tokens
     return Outcome(f"max tokens: {'server default' if shown is None else shown}")
 
 
 @COMMANDS.add("/retry", "send your last message again, dropping the reply it got")
 def _retry(session: Session, argument: str) -> Outcome:
-    if session.failed_input is not None:
-        text, session.failed_input = session.failed_input, None
-        return Outcome(resend=text)
-    removed = session.conversation.pop_exchange()
-    if not removed:
+    again = session.chat.retry()
+    if again is None:
         return Outcome("nothing to retry yet", error=True)
+    text, removed = again
     session.journal.forget(removed)
-    return Outcome(resend=removed[0].content)
+    return Outcome(resend=text)
 
 
 @COMMANDS.add("/undo", "remove the last exchange from the conversation")
 def _undo(session: Session, argument: str) -> Outcome:
-    session.failed_input = None
-    removed = session.conversation.pop_exchange()
+    removed = session.chat.undo()
     if not removed:
         return Outcome("nothing to undo", error=True)
     session.journal.forget(removed)
@@ -191,7 +179,7 @@ def _undo(session: Session, argument: str) -> Outcome:
 
 @COMMANDS.add("/edit", "write a message in $VISUAL or $EDITOR, then send it")
 def _edit(session: Session, argument: str) -> Outcome:
-    from chatbot.editor import edit_text
+    from chatbot.terminal.editor import edit_text
 
     text = edit_text(argument)
     if not text.strip():
@@ -207,14 +195,14 @@ def _role(session: Session, argument: str) -> Outcome:
         return Outcome(f"roles: {names}")
     if argument not in roles:
         return Outcome(f"unknown role '{argument}': /role lists them", error=True)
-    session.conversation.system = roles[argument]
+    session.chat.conversation.system = roles[argument]
     session.journal.system_changed(roles[argument])
     return Outcome(f"system prompt: role '{argument}'")
 
 
 @COMMANDS.add("/history", "list recent saved conversations")
 def _history(session: Session, argument: str) -> Outcome:
-    from chatbot.history import listing
+    from chatbot.store.history import listing
 
     store = session.journal.store
     if store is None:
@@ -225,7 +213,7 @@ def _history(session: Session, argument: str) -> Outcome:
 
 @COMMANDS.add("/load ID", "continue a saved conversation (a unique id prefix is enough)")
 def _load(session: Session, argument: str) -> Outcome:
-    from chatbot.history import load_conversation
+    from chatbot.store.history import load_conversation
 
     store = session.journal.store
     if store is None:
@@ -235,7 +223,7 @@ def _load(session: Session, argument: str) -> Outcome:
     conversation, info = load_conversation(store, store.resolve(argument))
     _switch_to(session, conversation, info.id)
     if info.model:
-        _set_param(session, model=info.model)
+        session.chat.set_params(model=info.model)
     return Outcome(f"loaded {info.id[:8]}: {info.turns} turns, {info.title}")
 
 
@@ -247,17 +235,18 @@ def _save(session: Session, argument: str) -> Outcome:
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in ("md", "json"):
         return Outcome("the file name must end in .md or .json", error=True)
-    text = render(fmt, session.journal.conversation_id, session.params.model, session.conversation)
+    chat = session.chat
+    text = render(fmt, session.journal.conversation_id, chat.params.model, chat.conversation)
     try:
         write_private(path, text)
     except OSError as problem:
         return Outcome(f"cannot write {path}: {problem.strerror}", error=True)
-    return Outcome(f"saved {len(session.conversation.turns)} messages to {path}")
+    return Outcome(f"saved {len(chat.conversation.turns)} messages to {path}")
 
 
 @COMMANDS.add("/usage", "tokens used this session and how full the context is")
 def _usage(session: Session, argument: str) -> Outcome:
-    budget, model = session.budget, session.params.model
+    budget, model = session.chat.budget, session.chat.params.model
     window = budget.window(model)
     full = budget.fullness(model)
     context = f"{full:.0%} of {window:,}" if full is not None else f"? of {window:,}"
@@ -266,12 +255,12 @@ def _usage(session: Session, argument: str) -> Outcome:
 
 @COMMANDS.add("/copy [code]", "copy the last reply, or its last code block, to the clipboard")
 def _copy(session: Session, argument: str) -> Outcome:
-    replies = [t for t in session.conversation.turns if t.role == "assistant"]
+    replies = [t for t in session.chat.conversation.turns if t.role == "assistant"]
     if not replies:
         return Outcome("no reply to copy yet", error=True)
     text = replies[-1].content
     if argument == "code":
-        from chatbot.blocks import code_blocks  # markdown-it: the parser the renderer uses
+        from chatbot.terminal.blocks import code_blocks  # markdown-it: the parser the renderer uses
 
         blocks = code_blocks(text)
         if not blocks:

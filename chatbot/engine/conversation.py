@@ -88,3 +88,10 @@ class Conversation:
         messages = [{"role": "system", "content": self.system}] if self.system else []
         messages.extend(turn.to_api() for turn in self.turns)
         return messages
+
+
+def with_images(
+    text: str, images: list[dict[str, Any]] | tuple[dict[str, Any], ...]
+) -> list[dict[str, Any]] | None:
+    """The content parts of a message with images, or None when there are none."""
+    return [{"type": "text", "text": text}, *images] if images else None

@@ -1,4 +1,7 @@
-"""The HTTP side: one client for ``POST /v1/chat`` that knows nothing of terminals."""
+"""The real transport: ``POST /v1/chat`` over one httpx connection, retries, errors in words.
+
+It implements chatbot.engine.transport.Transport and knows nothing of terminals.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,16 @@ import json
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
-from chatbot import __version__, debug, tls
+from chatbot import __version__, debug
+from chatbot.api import tls
+from chatbot.api.retry import RetryPolicy, is_retryable_status, retry_after
+from chatbot.api.sse import describe_error_body, iter_chunks
+from chatbot.engine.events import Notice
 from chatbot.errors import (
     ApiConnectionError,
     ApiError,
@@ -22,14 +29,7 @@ from chatbot.errors import (
     StreamError,
     UnknownModelError,
 )
-from chatbot.retry import RetryPolicy, is_retryable_status, retry_after
 from chatbot.sanitize import one_line
-from chatbot.stream import describe_error_body, iter_chunks
-
-if TYPE_CHECKING:
-    from chatbot.settings import Settings
-
-RetryNotice = Callable[[str], None]
 
 
 class WriterClient:
@@ -41,11 +41,11 @@ class WriterClient:
         base_url: str,
         timeout: float,
         *,
-        retry: RetryPolicy | None = None,
+        retry: RetryPolicy,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        self.retry = retry
         self._rng = random.Random()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -58,15 +58,6 @@ class WriterClient:
             follow_redirects=False,
             verify=tls.verify(),  # raises UsageError when the certificates cannot load
             event_hooks={"request": [_trace_request], "response": [_trace_response]},
-        )
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WriterClient:
-        return cls(
-            settings.api_key,
-            settings.base_url,
-            settings.timeout,
-            retry=RetryPolicy(retries=settings.retries),
         )
 
     def close(self) -> None:
@@ -88,39 +79,31 @@ class WriterClient:
             (str(m.get("id", "")), str(m.get("name", ""))) for m in models if isinstance(m, dict)
         ]
 
-    @contextlib.contextmanager
-    def stream_chat(
-        self, body: dict[str, Any], on_retry: RetryNotice | None = None
-    ) -> Iterator[Iterator[dict[str, Any]]]:
-        """Open a streamed chat request; yields an iterator of chunk dicts.
+    def stream(self, body: dict[str, Any]) -> Iterator[dict[str, Any] | Notice]:
+        """Send a streamed chat request; yield a Notice before each retry, then chunk dicts.
 
-        Failures before the reply starts are retried (see chatbot.retry). Leaving the ``with``
-        block (normally, on an error, or on Ctrl-C) closes the response at once, so the server
-        sees the disconnect. ``on_retry`` hears one line before each wait.
+        Failures before the reply starts are retried (see chatbot.api.retry). Closing the
+        iterator (normally, on an error, or on Ctrl-C) closes the response at once, so the
+        server sees the disconnect.
         """
-        response = self._open_with_retries(body, on_retry)
-        try:
-            yield self._chunks(response)
-        finally:
-            response.close()
-
-    def _open_with_retries(
-        self, body: dict[str, Any], on_retry: RetryNotice | None
-    ) -> httpx.Response:
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
             try:
-                return self._open(body)
+                response = self._open(body)
+                break
             except RetryableError as error:
                 wait = self.retry.delay(attempt, error.server_delay, self._rng)
                 if not self.retry.allows(attempt, waited, wait):
                     raise error.cause from None
-                if on_retry:
-                    progress = f"({attempt}/{self.retry.retries})"
-                    on_retry(f"{error.reason}, retrying in {_seconds(wait)} {progress}")
+                progress = f"({attempt}/{self.retry.retries})"
+                yield Notice(f"{error.reason}, retrying in {_seconds(wait)} {progress}")
                 time.sleep(wait)
                 waited += wait
+        try:
+            yield from self._chunks(response)
+        finally:
+            response.close()
 
     def _open(self, body: dict[str, Any]) -> httpx.Response:
         request = self._http.build_request("POST", "/v1/chat", json=body)

@@ -1,0 +1,1 @@
+"""The real transport: httpx, TLS, retries, SSE decoding, HTTP errors in words."""

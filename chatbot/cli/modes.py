@@ -1,0 +1,363 @@
+"""Run writer-chat as the options say: the one place that picks the mode (REPL, one-shot,
+JSON), wires the engine to its edges, and turns every failure into one line and an exit code.
+
+Knows nothing of typer, so the console script can start a plain ``writer-chat "question"``
+without importing it (see chatbot.cli.main). rich and prompt_toolkit are imported only by the
+paths that draw with them, so a piped one-shot run loads neither.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatbot import debug, sanitize
+from chatbot.cli.options import value
+from chatbot.engine.chat import Chat, deliver
+from chatbot.engine.context import ContextBudget
+from chatbot.engine.conversation import INTERRUPTED, Conversation, with_images
+from chatbot.engine.request import ChatParams
+from chatbot.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandLineError,
+    UsageError,
+    WriterChatError,
+)
+from chatbot.store.journal import Journal
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from chatbot.api.client import WriterClient
+    from chatbot.cli.settings import Settings
+    from chatbot.engine.reply import Reply
+    from chatbot.store.database import Store
+    from chatbot.terminal.plain import Renderer
+
+PROG = "writer-chat"
+
+
+def start(given: Mapping[str, Any]) -> int:
+    """Run writer-chat with the options the user gave; return the exit code."""
+    if value(given, "debug_trace") or os.environ.get("WRITER_LOG", "").lower() == "debug":
+        debug.enable()
+    from chatbot.cli.inputs import one_shot_message
+    from chatbot.cli.settings import dotenv_warning, resolve_from_sources
+
+    warning = dotenv_warning(Path.cwd())
+    if warning:
+        _warn(f"warning: {warning}")
+    settings, _ = resolve_from_sources(given)
+    debug.remember_secret(settings.api_key)
+    message = one_shot_message(
+        " ".join(given.get("prompt", ())),
+        sys.stdin,
+        max_bytes=value(given, "max_input"),
+        encoding=value(given, "encoding"),
+        files=list(value(given, "files")),
+    )
+    return run(settings, message)
+
+
+def run(settings: Settings, message: str | None) -> int:
+    """Send ``message`` once, or open the REPL when it is None; return the exit code."""
+    if message is None and (settings.json_output or settings.schema is not None):
+        raise UsageError("--json and --json-schema print one reply: give a prompt")
+    store = _open_store(settings)
+    try:
+        if message is None:
+            return _run_repl(settings, store)
+        client = new_client(settings)
+        try:
+            return _run_one_shot(settings, store, client, message)
+        finally:
+            client.close()
+    finally:
+        if store is not None:
+            store.close()
+
+
+# the parts
+
+
+def new_client(settings: Settings) -> WriterClient:
+    from chatbot.api.client import WriterClient
+    from chatbot.api.retry import RetryPolicy
+
+    return WriterClient(
+        settings.api_key,
+        settings.base_url,
+        settings.timeout,
+        retry=RetryPolicy(retries=settings.retries),
+    )
+
+
+def _params(settings: Settings) -> ChatParams:
+    response_format = None
+    if settings.schema is not None:
+        from chatbot.cli.schema import response_format as schema_format
+
+        response_format = schema_format(settings.schema)
+    return ChatParams(
+        model=settings.model,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        top_p=settings.top_p,
+        stop=settings.stop,
+        tools=settings.tools,
+        response_format=response_format,
+    )
+
+
+def _open_store(settings: Settings) -> Store | None:
+    if not settings.save:
+        if settings.continue_latest or settings.conversation_id:
+            raise UsageError("--continue and --cid need saved history: drop --no-save")
+        return None
+    from chatbot.store.database import default_store_path, open_store
+
+    return open_store(default_store_path())
+
+
+def _conversation(settings: Settings, store: Store | None, journal: Journal) -> Conversation:
+    """A fresh conversation, or a saved one for -c / --cid (the journal then continues it)."""
+    if store is None or not (settings.continue_latest or settings.conversation_id):
+        return Conversation(system=settings.system)
+    from chatbot.store.history import load_conversation
+
+    if settings.conversation_id:
+        conversation_id = store.resolve(settings.conversation_id)
+    else:
+        latest = store.latest()
+        if latest is None:
+            raise UsageError("no saved conversation to continue yet")
+        conversation_id = latest
+    conversation, _ = load_conversation(store, conversation_id)
+    journal.conversation_id = conversation_id
+    if settings.system is not None:
+        conversation.system = settings.system
+        journal.system_changed(settings.system)
+    return conversation
+
+
+def _chat(
+    settings: Settings,
+    transport: Any,
+    store: Store | None,
+    consent: Callable[[Any], bool],
+    on_problem: Callable[[str], None],
+) -> tuple[Chat, Journal]:
+    journal = Journal(store, on_problem=on_problem)
+    functions = None
+    if settings.functions is not None:
+        from chatbot.engine.tools import FunctionBox
+
+        functions = FunctionBox.load(settings.functions)
+    if settings.yes:
+        from chatbot.terminal.consent import always
+
+        consent = always
+    chat = Chat(
+        transport,
+        _params(settings),
+        _conversation(settings, store, journal),
+        budget=ContextBudget(window_override=settings.context_window),
+        functions=functions,
+        consent=consent,
+        tool_rounds=settings.tool_rounds,
+    )
+    return chat, journal
+
+
+def _markdown_wanted(settings: Settings) -> bool:
+    return settings.markdown and sys.stdout.isatty()
+
+
+def renderer_factory(settings: Settings, console: Console | None) -> Callable[[], Renderer]:
+    """A new renderer for each request: nothing shown when the reply is printed whole as JSON,
+    live Markdown on a terminal (rich is imported on first use), plain text otherwise."""
+    from chatbot.terminal.plain import PlainRenderer
+
+    if settings.json_output or settings.schema is not None:
+        return lambda: PlainRenderer(io.StringIO(), sys.stderr)
+    if console is None or not _markdown_wanted(settings):
+        terminal = sys.stdout.isatty()
+        return lambda: PlainRenderer(sys.stdout, sys.stderr, terminal=terminal, raw=settings.raw)
+
+    def markdown() -> Renderer:
+        from chatbot.terminal.render import MarkdownRenderer
+
+        return MarkdownRenderer(console, settings.code_theme)
+
+    return markdown
+
+
+# the REPL
+
+
+class _Warmup(threading.Thread):
+    """Builds the client (importing httpx) and loads the Markdown engine while the REPL draws
+    its first prompt and the user types, so neither the prompt nor the first reply waits."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="writer-chat-warm-up", daemon=True)
+        self._settings = settings
+        self._client: WriterClient | None = None
+        self._client_tried = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._client = new_client(self._settings)
+        except Exception:
+            self._client = None
+        finally:
+            self._client_tried.set()
+        if _markdown_wanted(self._settings):
+            from chatbot.terminal.render import warm_up
+
+            warm_up(self._settings.code_theme)
+
+    def client(self) -> WriterClient:
+        """The client, waiting for it if the user was quicker than the import."""
+        self._client_tried.wait()
+        if self._client is None:
+            self._client = new_client(self._settings)
+        return self._client
+
+    def stream(self, body: dict[str, Any]) -> Any:
+        """The transport the chat uses: the client, once it is there."""
+        return self.client().stream(body)
+
+    def close(self) -> None:
+        if self._client_tried.is_set() and self._client is not None:
+            self._client.close()
+
+
+def _run_repl(settings: Settings, store: Store | None) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    from chatbot.terminal.commands import Session
+    from chatbot.terminal.consent import ask_in_repl
+    from chatbot.terminal.repl import Repl
+
+    warmup = _Warmup(settings)
+    warmup.start()
+    console = Console(highlight=False)
+    err_console = Console(stderr=True, highlight=False)
+
+    def problem(text: str) -> None:
+        err_console.print(Text(sanitize.visible(text), style="yellow"))
+
+    try:
+        chat, journal = _chat(settings, warmup, store, ask_in_repl, problem)
+        session = Session(
+            chat,
+            journal,
+            roles=dict(settings.roles),
+            list_models=lambda: warmup.client().list_models(),
+        )
+        repl = Repl(
+            session,
+            new_renderer=renderer_factory(settings, console),
+            console=console,
+            err_console=err_console,
+            image_parts=list(settings.image_parts),
+        )
+        return repl.run()
+    finally:
+        warmup.close()
+
+
+# one reply
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(f"{PROG}: {sanitize.dropped(text)}\n")
+    sys.stderr.flush()
+
+
+def _run_one_shot(
+    settings: Settings, store: Store | None, client: WriterClient, message: str
+) -> int:
+    """One exchange; a failure is raised as the ApiError it was (the caller prints it)."""
+    from chatbot.terminal.consent import ask_on_stdin
+    from chatbot.terminal.view import ExchangeView, print_sources
+
+    console = None
+    if _markdown_wanted(settings):
+        from rich.console import Console
+
+        console = Console(highlight=False)
+    chat, journal = _chat(settings, client, store, ask_on_stdin, _say)
+    whole_json = settings.json_output or settings.schema is not None  # sources are in it
+
+    def sources(lines: list[str]) -> None:
+        if not whole_json:
+            print_sources(lines, sys.stdout)
+
+    view = ExchangeView(renderer_factory(settings, console), _say, sources)
+    try:
+        finished = deliver(
+            chat.send(message, with_images(message, settings.image_parts)), [journal, view]
+        )
+    finally:
+        view.close()
+    if finished.status == INTERRUPTED:
+        return EXIT_INTERRUPTED
+    if finished.error is not None:
+        raise finished.error
+    if settings.json_output:
+        _print_json(finished.reply.completion())
+    elif settings.schema is not None:
+        _print_checked_json(finished.reply, settings.schema)
+    return EXIT_OK
+
+
+def _print_json(document: Any) -> None:
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(document, indent=indent, ensure_ascii=False) + "\n")
+
+
+def _print_checked_json(reply: Reply, schema: dict[str, Any]) -> None:
+    from chatbot.cli.schema import check_reply
+
+    problem, checked = check_reply(reply.content, schema)
+    if problem:
+        raise WriterChatError(problem)
+    _print_json(checked)
+
+
+# exit codes
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"{PROG}: {message}\n")
+    sys.stderr.flush()
+
+
+def run_guarded(action: Callable[[], int]) -> int:
+    """Run ``action``; every failure becomes one line on stderr and an exit code."""
+    try:
+        return action()
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except CommandLineError as error:
+        _warn(str(error))
+        return error.exit_code
+    except WriterChatError as error:
+        _warn(f"error: {debug.redact(str(error))}")
+        return error.exit_code
+    except Exception as error:
+        if debug.enabled():
+            sys.stderr.write(debug.redacted_traceback())
+        _warn(f"unexpected error: {type(error).__name__}: {debug.redact(str(error))}")
+        return EXIT_FAILURE

@@ -1,0 +1,392 @@
+"""Every option of ``writer-chat``, declared once.
+
+This table gives the parser its flags (chatbot.cli.parser), the defaults, the keys and bounds
+of the config file and its template (chatbot.cli.config_file), what ``config show`` lists, and
+so the help text and the README's usage section. Nothing else declares an option or a default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SUBCOMMANDS = (
+    "history",
+    "config",
+    "models",
+)  # the commands beside chatting (chatbot.cli.subcommands)
+
+CONNECTION, MODEL, CONVERSATION = "Connection", "Model", "Conversation"
+INPUT, OUTPUT, TOOLS = "Input", "Output", "Tools"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # the parser's parameter, the config key, the settings value
+    flags: tuple[str, ...]
+    help: str
+    panel: str
+    kind: type = str  # str, int, float, bool or Path
+    default: Any = None  # what leaving the flag out means (None: not sent / not set)
+    metavar: str | None = None
+    low: float | None = None
+    high: float | None = None
+    many: bool = False  # repeatable; the value is a tuple
+    config: bool = False  # may also be set in the config file (and config show lists it)
+    example: Any = None  # a value for the config file template, when the default is None
+    env: str | None = None  # the environment variable that also sets it
+    shown_default: str | None = None  # the default as --help says it, when not str(default)
+
+    def has_default(self) -> bool:
+        return self.default is not None and self.default is not False and self.default != ()
+
+    def shown(self) -> str:
+        """The default as a person reads it."""
+        if self.shown_default is not None:
+            return self.shown_default
+        return f"{self.default:g}" if isinstance(self.default, float) else str(self.default)
+
+    def help_text(self) -> str:
+        """The help line, with where else the value comes from and its default."""
+        notes = [f"env {self.env}"] if self.env else []
+        if self.shown_default is not None or self.has_default():
+            notes.append(f"default {self.shown()}")
+        if not notes:
+            return self.help
+        return f"{self.help.rstrip('.')} \\[{'; '.join(notes)}]."
+
+
+OPTIONS: tuple[Option, ...] = (
+    # connection
+    Option(
+        "base_url",
+        ("--base-url",),
+        "API base URL.",
+        CONNECTION,
+        metavar="URL",
+        env="WRITER_BASE_URL",
+        default="https://api.writer.com",
+    ),
+    Option(
+        "timeout",
+        ("--timeout",),
+        "Wait this long to connect and between bytes.",
+        CONNECTION,
+        kind=float,
+        default=60.0,
+        metavar="SECONDS",
+        low=0.1,
+        config=True,
+    ),
+    Option(
+        "retries",
+        ("--retries",),
+        "Retries before the reply starts: 429, 5xx, network.",
+        CONNECTION,
+        kind=int,
+        default=2,
+        metavar="N",
+        low=0,
+        high=10,
+        config=True,
+    ),
+    Option(
+        "allow_insecure_http",
+        ("--allow-insecure-http",),
+        "Allow a plain http:// base URL that is not loopback.",
+        CONNECTION,
+        kind=bool,
+        default=False,
+    ),
+    # model
+    Option(
+        "model",
+        ("--model", "-m"),
+        "Model id.",
+        MODEL,
+        default="palmyra-x5",
+        metavar="ID",
+        config=True,
+    ),
+    Option(
+        "temperature",
+        ("--temperature",),
+        "Sampling temperature, 0 to 2.",
+        MODEL,
+        kind=float,
+        metavar="X",
+        low=0.0,
+        high=2.0,
+        config=True,
+        example=0.7,
+    ),
+    Option(
+        "max_tokens",
+        ("--max-tokens",),
+        "Reply length limit in tokens.",
+        MODEL,
+        kind=int,
+        metavar="N",
+        low=1,
+        config=True,
+        example=2048,
+    ),
+    Option(
+        "top_p",
+        ("--top-p",),
+        "Nucleus sampling, 0 to 1.",
+        MODEL,
+        kind=float,
+        metavar="P",
+        low=0.0,
+        high=1.0,
+        config=True,
+        example=1.0,
+    ),
+    Option(
+        "stop",
+        ("--stop",),
+        "Stop sequence (repeatable).",
+        MODEL,
+        metavar="TEXT",
+        many=True,
+        default=(),
+    ),
+    Option(
+        "context_window",
+        ("--context-window",),
+        "Override the model's context window (for trimming).",
+        MODEL,
+        kind=int,
+        metavar="TOKENS",
+        low=64,
+    ),
+    Option(
+        "n",
+        ("--n",),
+        "Number of choices: only 1 is supported (one reply is shown).",
+        MODEL,
+        kind=int,
+        default=1,
+        metavar="N",
+    ),
+    # conversation
+    Option(
+        "system",
+        ("--system", "-s"),
+        "System prompt for the conversation.",
+        CONVERSATION,
+        metavar="TEXT",
+        config=True,
+        example="You are a concise assistant.",
+    ),
+    Option(
+        "role",
+        ("--role", "-r"),
+        "Use a named system prompt from the config file.",
+        CONVERSATION,
+        metavar="NAME",
+    ),
+    Option(
+        "continue_latest",
+        ("--continue", "-c"),
+        "Continue the latest saved conversation.",
+        CONVERSATION,
+        kind=bool,
+        default=False,
+    ),
+    Option(
+        "cid",
+        ("--cid",),
+        "Continue a saved conversation (a unique id prefix).",
+        CONVERSATION,
+        metavar="ID",
+    ),
+    Option(
+        "no_save",
+        ("--no-save",),
+        "Do not save this conversation.",
+        CONVERSATION,
+        kind=bool,
+        default=False,
+    ),
+    # input
+    Option(
+        "files",
+        ("--file", "-f"),
+        "Add a file's contents to the prompt (repeatable).",
+        INPUT,
+        kind=Path,
+        metavar="PATH",
+        many=True,
+        default=(),
+    ),
+    Option(
+        "max_input",
+        ("--max-input",),
+        "Refuse piped input larger than this.",
+        INPUT,
+        kind=int,
+        default=8 * 1024 * 1024,
+        metavar="BYTES",
+        low=1,
+        shown_default="8 MB",
+    ),
+    Option(
+        "encoding",
+        ("--encoding",),
+        "Encoding of piped input and files.",
+        INPUT,
+        default="utf-8",
+        metavar="NAME",
+    ),
+    Option(
+        "images",
+        ("--image",),
+        "Attach an image (palmyra-x5 only; repeatable).",
+        INPUT,
+        metavar="PATH|URL",
+        many=True,
+        default=(),
+    ),
+    # output
+    Option(
+        "no_markdown",
+        ("--no-markdown",),
+        "Print replies as plain text (also when NO_COLOR is set).",
+        OUTPUT,
+        kind=bool,
+        default=False,
+    ),
+    Option(
+        "raw",
+        ("--raw",),
+        "Write the model's text unchanged, control characters too.",
+        OUTPUT,
+        kind=bool,
+        default=False,
+    ),
+    Option(
+        "code_theme",
+        ("--code-theme",),
+        "Pygments style for code blocks.",
+        OUTPUT,
+        default="monokai",
+        metavar="NAME",
+        config=True,
+    ),
+    Option(
+        "json_output",
+        ("--json",),
+        "Print the final completion object as JSON (for scripts).",
+        OUTPUT,
+        kind=bool,
+        default=False,
+    ),
+    Option(
+        "json_schema",
+        ("--json-schema",),
+        "Ask for JSON matching this schema; the reply is checked.",
+        OUTPUT,
+        metavar="FILE|JSON",
+    ),
+    Option(
+        "debug_trace",
+        ("--debug",),
+        "Trace requests and responses on stderr, key redacted.",
+        OUTPUT,
+        kind=bool,
+        default=False,
+        env="WRITER_LOG",
+    ),
+    # tools
+    Option(
+        "graph",
+        ("--graph",),
+        "Answer from a Knowledge Graph (repeatable); sources are listed.",
+        TOOLS,
+        metavar="ID",
+        many=True,
+        default=(),
+    ),
+    Option(
+        "graph_subqueries",
+        ("--graph-subqueries",),
+        "Let the Knowledge Graph tool ask subqueries.",
+        TOOLS,
+        kind=bool,
+        default=False,
+    ),
+    Option(
+        "web_search",
+        ("--web-search",),
+        "Let the model search the web; sources are listed.",
+        TOOLS,
+        kind=bool,
+        default=False,
+    ),
+    Option(
+        "include_domains",
+        ("--include-domain",),
+        "Web search only these domains (repeatable).",
+        TOOLS,
+        metavar="DOMAIN",
+        many=True,
+        default=(),
+    ),
+    Option(
+        "exclude_domains",
+        ("--exclude-domain",),
+        "Web search never these domains (repeatable).",
+        TOOLS,
+        metavar="DOMAIN",
+        many=True,
+        default=(),
+    ),
+    Option(
+        "functions",
+        ("--functions",),
+        "Python file whose functions the model may call (asks first).",
+        TOOLS,
+        kind=Path,
+        metavar="FILE",
+    ),
+    Option(
+        "yes",
+        ("--yes", "-y"),
+        "Run function calls without asking.",
+        TOOLS,
+        kind=bool,
+        default=False,
+    ),
+    Option(
+        "tool_rounds",
+        ("--tool-rounds",),
+        "At most this many rounds of function calls.",
+        TOOLS,
+        kind=int,
+        default=8,
+        metavar="N",
+        low=1,
+        high=50,
+    ),
+)
+
+BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
+CONFIG_OPTIONS: tuple[Option, ...] = tuple(option for option in OPTIONS if option.config)
+
+
+def value(given: Mapping[str, Any], name: str) -> Any:
+    """The option's value from the command line, else its default."""
+    return given[name] if name in given else BY_NAME[name].default
+
+
+def given_only(parsed: Mapping[str, Any]) -> dict[str, Any]:
+    """The options the user actually gave (the parser fills in None, False and empty lists)."""
+    return {
+        name: tuple(item) if isinstance(item, list) else item
+        for name, item in parsed.items()
+        if item is not None and item is not False and item != []
+    }

@@ -1,0 +1,144 @@
+"""The typer command, built from the option table (chatbot.cli.options).
+
+typer reads a function's signature; the signature here is made from the table, so a new option
+is one row there and nothing here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from chatbot import __version__
+from chatbot.cli.options import OPTIONS, SUBCOMMANDS, Option, given_only
+from chatbot.errors import CommandLineError
+
+PROG = "writer-chat"
+
+SUMMARY = (
+    "Chat with Writer's Palmyra models. With no PROMPT and a terminal on stdin, opens an "
+    "interactive chat; with a PROMPT, piped stdin or --file, prints one reply and exits."
+)
+
+EPILOG = """\
+[b]Examples[/b]
+
+  writer-chat                                  [dim]# chat (/help lists the commands)[/dim]
+  writer-chat "explain TCP slow start"         [dim]# one reply, then exit[/dim]
+  cat notes.md | writer-chat "summarise this"  [dim]# prompt, blank line, stdin[/dim]
+  writer-chat -f main.py "find the bug"        [dim]# add files to the prompt[/dim]
+  writer-chat -c "and in Rust?"                [dim]# continue the latest chat[/dim]
+  writer-chat --role reviewer -f diff.patch    [dim]# a system prompt from config[/dim]
+  writer-chat history                          [dim]# show, export, search, rm[/dim]
+  writer-chat config init                      [dim]# create the config file[/dim]
+  writer-chat models                           [dim]# the models you can use[/dim]
+  writer-chat --graph ID "what is our policy?" [dim]# answer from a Knowledge Graph[/dim]
+  writer-chat --functions tools.py "weather?"  [dim]# let it call your functions[/dim]
+
+Exit codes: 0 success, 1 API or network failure, 2 usage or config error,
+130 interrupted.
+"""
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
+def _parameter(option: Option) -> inspect.Parameter:
+    """One option as the keyword parameter typer reads (its default: "not given")."""
+    kind: Any = option.kind
+    if option.many:
+        kind = list[option.kind] | None  # type: ignore[name-defined]
+    elif option.kind is not bool:
+        kind = option.kind | None
+    info = typer.Option(
+        *option.flags,
+        metavar=option.metavar,
+        min=option.low,
+        max=option.high,
+        help=option.help_text(),
+        rich_help_panel=option.panel,
+        show_default=False,
+    )
+    default = False if option.kind is bool else None
+    return inspect.Parameter(
+        option.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[kind, info],
+    )
+
+
+def _signature() -> list[inspect.Parameter]:
+    prompt = inspect.Parameter(
+        "prompt",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            list[str] | None,
+            typer.Argument(metavar="[PROMPT]...", help="The message to send (words are joined)."),
+        ],
+    )
+    version = inspect.Parameter(
+        "version",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=False,
+        annotation=Annotated[
+            bool,
+            typer.Option(
+                "--version",
+                callback=_show_version,
+                is_eager=True,
+                help="Show the version and exit.",
+            ),
+        ],
+    )
+    return [prompt, *(_parameter(option) for option in OPTIONS), version]
+
+
+def build_app(start: Callable[[dict[str, Any]], int]) -> typer.Typer:
+    """The ``writer-chat`` command; ``start`` gets the options the user gave."""
+    app = typer.Typer(
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    def chat(**parsed: Any) -> int:
+        parsed.pop("version", None)
+        return start(given_only(parsed))
+
+    parameters = _signature()
+    chat.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    chat.__annotations__ = {p.name: p.annotation for p in parameters}
+    app.command(help=SUMMARY, epilog=EPILOG)(chat)
+    return app
+
+
+def parse_and_run(args: list[str], start: Callable[[dict[str, Any]], int]) -> int:
+    """Parse ``args`` (a subcommand, or the chat's options) and run what they say."""
+    command: typer.Typer
+    name, rest = PROG, args
+    if args[:1] and args[0] in SUBCOMMANDS:
+        from chatbot.cli import subcommands
+
+        command = subcommands.APPS[args[0]]
+        name, rest = f"{PROG} {args[0]}", args[1:]
+    else:
+        command = build_app(start)
+    try:
+        result = command(args=rest, prog_name=name, standalone_mode=False)
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.TyperException as error:  # bad flags or arguments, from the parser
+        message = error.format_message().replace("\n", " ")
+        raise CommandLineError(f"{message} (see {name} --help)") from None
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,235 @@
+"""Resolve every setting once, up front, into one frozen object that is passed down.
+
+Where a value comes from: a flag, then the environment, then the working directory's ``.env``,
+then the config file, then the option table's default (chatbot.cli.options).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from chatbot.cli.config_file import Config
+from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS, value
+from chatbot.errors import UsageError
+
+KEY_VARIABLE = "WRITER_API_KEY"
+BASE_URL_VARIABLE = "WRITER_BASE_URL"
+DEFAULT_BASE_URL: str = BY_NAME["base_url"].default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one run needs, resolved from every source (no defaults here: see the table)."""
+
+    api_key: str = field(repr=False)
+    base_url: str
+    model: str
+    system: str | None
+    temperature: float | None
+    max_tokens: int | None
+    top_p: float | None
+    stop: tuple[str, ...]
+    timeout: float
+    retries: int
+    markdown: bool  # live Markdown on a terminal (not --no-markdown, --raw or NO_COLOR)
+    raw: bool
+    save: bool
+    continue_latest: bool
+    conversation_id: str | None
+    context_window: int | None
+    code_theme: str
+    roles: tuple[tuple[str, str], ...]  # named system prompts from the config file
+    tools: tuple[dict[str, Any], ...]  # built-in tools (graph, web search) to send
+    functions: Path | None  # a Python file of functions the model may call
+    yes: bool  # run function calls without asking
+    tool_rounds: int
+    schema: dict[str, Any] | None  # ask for and check JSON of this shape (--json-schema)
+    json_output: bool  # print the final completion object (--json)
+    image_parts: tuple[dict[str, Any], ...]
+
+
+def dotenv_warning(directory: Path) -> str | None:
+    """A warning when the working directory's ``.env`` can be read by other users."""
+    path = directory / ".env"
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & 0o077:
+        return f"{path} can be read by other users (mode {mode & 0o777:o}); run: chmod 600 {path}"
+    return None
+
+
+def read_dotenv(directory: Path) -> dict[str, str]:
+    """The ``.env`` of the working directory only: never a parent's, never site-packages'."""
+    path = directory / ".env"
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values  # imported here: most runs have no .env
+
+    return {key: value for key, value in dotenv_values(path).items() if value}
+
+
+class Connection(NamedTuple):
+    api_key: str
+    base_url: str
+    key_source: str  # "environment" or ".env"
+    url_source: str  # "flag", "environment", ".env" or "default"
+
+
+def resolve_connection(
+    flag_base_url: str | None,
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    *,
+    allow_insecure_http: bool = False,
+) -> Connection:
+    """The key and base URL, and where each came from: flags beat the environment, which
+    beats ``.env``.
+
+    A base URL from ``.env`` is honoured only when the key comes from that same file, so a
+    ``.env`` in an untrusted checkout cannot send the user's real key to another host.
+    """
+    key_from_env = environ.get(KEY_VARIABLE, "").strip()
+    api_key = key_from_env or dotenv.get(KEY_VARIABLE, "").strip()
+    if not api_key:
+        raise UsageError(
+            f"no API key: set {KEY_VARIABLE} in the environment or in a .env file here"
+            " (see .env.example)"
+        )
+    candidates = [("flag", flag_base_url), ("environment", environ.get(BASE_URL_VARIABLE))]
+    if not key_from_env:
+        candidates.append((".env", dotenv.get(BASE_URL_VARIABLE)))
+    url_source, base_url = next(
+        ((source, url.strip()) for source, url in candidates if url and url.strip()),
+        ("default", DEFAULT_BASE_URL),
+    )
+    return Connection(
+        api_key,
+        check_base_url(base_url, allow_insecure_http),
+        "environment" if key_from_env else ".env",
+        url_source,
+    )
+
+
+def resolve_settings(
+    given: Mapping[str, Any],
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    config: Config,
+) -> tuple[Settings, dict[str, str]]:
+    """Every setting from the first source that has it: flag, environment, ``.env``, config
+    file, default. Returns the settings and, for ``config show``, where each came from."""
+    sources: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for option in CONFIG_OPTIONS:
+        name = option.name
+        if name in given:
+            values[name], sources[name] = given[name], "flag"
+        elif name in config.values:
+            values[name], sources[name] = config.values[name], f"config file ({config.path})"
+        else:
+            values[name], sources[name] = option.default, "default"
+    role = given.get("role")
+    if role is not None and "system" not in given:
+        if role not in config.roles:
+            known = ", ".join(sorted(config.roles)) or "none defined"
+            raise UsageError(f"unknown role '{role}' (roles in the config file: {known})")
+        values["system"], sources["system"] = config.roles[role], f"role '{role}'"
+    connection = resolve_connection(
+        given.get("base_url"),
+        environ,
+        dotenv,
+        allow_insecure_http=value(given, "allow_insecure_http"),
+    )
+    sources["api_key"], sources["base_url"] = connection.key_source, connection.url_source
+    raw = value(given, "raw")
+    settings = Settings(
+        api_key=connection.api_key,
+        base_url=connection.base_url,
+        stop=value(given, "stop"),
+        markdown=not (value(given, "no_markdown") or raw) and "NO_COLOR" not in environ,
+        raw=raw,
+        save=not value(given, "no_save"),
+        continue_latest=value(given, "continue_latest"),
+        conversation_id=value(given, "cid"),
+        context_window=value(given, "context_window"),
+        roles=tuple(config.roles.items()),
+        functions=value(given, "functions"),
+        yes=value(given, "yes"),
+        tool_rounds=value(given, "tool_rounds"),
+        json_output=value(given, "json_output"),
+        **values,
+        **_tools_and_output(given, values["model"]),
+    )
+    return settings, sources
+
+
+def _tools_and_output(given: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """The tool and output flags, checked together before anything is sent."""
+    if value(given, "n") != 1:
+        raise UsageError("--n: only 1 is supported (writer-chat shows one reply per request)")
+    include, exclude = value(given, "include_domains"), value(given, "exclude_domains")
+    web_search = value(given, "web_search")
+    if (include or exclude) and not web_search:
+        raise UsageError("--include-domain and --exclude-domain go with --web-search")
+    from chatbot.engine.tools import check_one_built_in, graph_tool, web_search_tool
+
+    tools = []
+    if given.get("graph"):
+        tools.append(graph_tool(list(given["graph"]), value(given, "graph_subqueries")))
+    if web_search:
+        tools.append(web_search_tool(list(include), list(exclude)))
+    check_one_built_in(tools)
+    schema = None
+    if given.get("json_schema") is not None:
+        from chatbot.cli.schema import STRUCTURED_MODELS, load_schema
+
+        if model not in STRUCTURED_MODELS:
+            raise UsageError(f"--json-schema needs {' or '.join(STRUCTURED_MODELS)}")
+        schema = load_schema(given["json_schema"])
+    image_parts: tuple[dict[str, Any], ...] = ()
+    if given.get("images"):
+        from chatbot.cli.images import image_part
+
+        if model != "palmyra-x5":
+            raise UsageError(f"--image needs palmyra-x5, not {model}")
+        image_parts = tuple(image_part(source) for source in given["images"])
+    return {"tools": tuple(tools), "schema": schema, "image_parts": image_parts}
+
+
+def resolve_from_sources(given: Mapping[str, Any]) -> tuple[Settings, dict[str, str]]:
+    """Settings from flags, the environment, the working directory's .env and the config."""
+    from chatbot.cli.config_file import config_path, load_config
+
+    cwd = Path.cwd()
+    return resolve_settings(given, os.environ, read_dotenv(cwd), load_config(config_path()))
+
+
+def check_base_url(url: str, allow_insecure_http: bool = False) -> str:
+    """Refuse URLs that would send the key in clear text anywhere but this machine."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"invalid base URL '{url}': expected https://host[:port]")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure_http:
+        raise UsageError(
+            f"refusing to send the API key over plain http to {parts.hostname}; use https "
+            "(or --allow-insecure-http)"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    import ipaddress  # only plain-http URLs get here
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,226 @@
+"""The chat engine: a conversation, and one exchange with the model at a time.
+
+``Chat.send(text)`` yields the exchange as events (chatbot.engine.events): the user's message,
+each request and the pieces of its reply, tool calls and their answers, and a closing
+``Finished``. It knows no terminal, no database, no HTTP and no threads: the network is a
+Transport, consent to run a function is a callback, and the edges observe the events.
+
+A request that fails before any reply arrived leaves the conversation as it was; one that
+breaks later keeps the partial reply, marked failed or interrupted, so the history never holds
+a cut reply that looks complete, nor two user messages in a row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Generator, Iterable
+from typing import Any, Protocol
+
+from chatbot.engine import conversation as conv
+from chatbot.engine.context import ContextBudget
+from chatbot.engine.conversation import Conversation, Message
+from chatbot.engine.events import (
+    Event,
+    Finished,
+    Notice,
+    ReplyEnded,
+    RequestSent,
+    ToolAnswered,
+    ToolAsked,
+    UserSent,
+    UserWithdrawn,
+)
+from chatbot.engine.reply import Reply, ReplyAccumulator, ToolCall
+from chatbot.engine.request import ChatParams, build_chat_body
+from chatbot.engine.transport import Transport
+from chatbot.errors import ApiError, StreamError
+
+DEFAULT_TOOL_ROUNDS = 8
+DECLINED = "Not run: the user did not allow this call."
+_FINISH_STATUS = {"length": conv.LENGTH, "content_filter": conv.CONTENT_FILTER}
+
+Consent = Callable[[ToolCall], bool]
+Exchange = Generator[Event, None, None]
+
+
+class Functions(Protocol):
+    """The user's functions the model may call (chatbot.engine.tools.FunctionBox)."""
+
+    def schemas(self) -> list[dict[str, Any]]: ...
+
+    def run(self, name: str, arguments: str) -> str: ...
+
+
+def _never(call: ToolCall) -> bool:
+    return False
+
+
+class Chat:
+    """One conversation with the model: what is sent, what came back, what to retry."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        params: ChatParams,
+        conversation: Conversation | None = None,
+        *,
+        budget: ContextBudget | None = None,
+        functions: Functions | None = None,
+        consent: Consent = _never,
+        tool_rounds: int = DEFAULT_TOOL_ROUNDS,
+    ) -> None:
+        self.transport = transport
+        self.conversation = conversation or Conversation()
+        self.budget = budget or ContextBudget()
+        self.functions = functions
+        self.consent = consent
+        self.tool_rounds = tool_rounds
+        self.params = params
+        if functions is not None:
+            tools = (*params.tools, *functions.schemas())
+            self.params = dataclasses.replace(params, tools=tools)
+        self.failed_input: str | None = None  # sent, failed before any reply: /retry sends it
+
+    # the exchange
+
+    def send(self, text: str, parts: list[dict[str, Any]] | None = None) -> Exchange:
+        """Send ``text`` and answer the model's function calls until it replies."""
+        reply, status, error = yield from self._request(text, parts)
+        rounds = 0
+        while error is None and status == conv.COMPLETE and self.functions and reply.calls():
+            if rounds == self.tool_rounds:
+                yield Notice(f"stopped after {rounds} rounds of tool calls (see --tool-rounds)")
+                break
+            rounds += 1
+            try:
+                yield from self._answer_calls(reply.calls())
+            except KeyboardInterrupt:
+                status = conv.INTERRUPTED
+                break
+            reply, status, error = yield from self._request(None, None)
+        if error is None and status != conv.INTERRUPTED:
+            self.failed_input = None
+        yield Finished(reply, status, error)
+
+    def _answer_calls(self, calls: list[ToolCall]) -> Generator[Event, None, None]:
+        assert self.functions is not None
+        for call in calls:
+            yield ToolAsked(call)
+            allowed = self.consent(call)
+            result = self.functions.run(call.name, call.arguments) if allowed else DECLINED
+            message = self.conversation.add_tool_result(call.id, call.name, result)
+            yield ToolAnswered(call, result, message)
+
+    def _request(
+        self, text: str | None, parts: list[dict[str, Any]] | None
+    ) -> Generator[Event, None, tuple[Reply, str, ApiError | None]]:
+        """One request and its streamed reply (``text`` None: continue after tool answers)."""
+        user = None if text is None else self.conversation.add_user(text, parts)
+        params = self.params
+        accumulator = ReplyAccumulator()
+        reply = accumulator.reply
+        status, error = conv.FAILED, None
+        messages: list[dict[str, Any]] = []
+        try:
+            if user is not None:
+                yield UserSent(user, params.model, self.conversation.system)
+            messages, left_out = self.budget.fit(
+                self.conversation.api_messages(), params.model, params.max_tokens
+            )
+            yield RequestSent(params.model)
+            if left_out and not self.budget.told_about_trimming:
+                self.budget.told_about_trimming = True  # once a conversation
+                yield Notice(
+                    f"context full: leaving out the oldest messages ({left_out} now) to fit"
+                    f" {params.model}'s window"
+                )
+            with contextlib.closing(
+                self.transport.stream(build_chat_body(params, messages))
+            ) as items:
+                yield from _merged(items, accumulator)
+            if reply.finish_reason is None:
+                raise StreamError("the reply stream ended before the reply was finished")
+            status = _FINISH_STATUS.get(reply.finish_reason, conv.COMPLETE)
+        except KeyboardInterrupt:  # Ctrl-C while waiting, streaming, or in an observer
+            status = conv.INTERRUPTED
+        except ApiError as failure:
+            error = failure
+        message = self._record(reply, status)
+        if message is None and user is not None:
+            self.conversation.drop_last_user()
+            if error is not None:
+                self.failed_input = text  # nothing arrived: /retry sends it again
+            yield UserWithdrawn(user)
+        if status == conv.COMPLETE:
+            self.budget.record(messages, reply.usage)
+        yield ReplyEnded(reply, status, message, error)
+        return reply, status, error
+
+    def _record(self, reply: Reply, status: str) -> Message | None:
+        text = reply.content or reply.refusal
+        calls = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in reply.calls()
+        ]
+        if not (text or calls):
+            return None
+        return self.conversation.add_assistant(text, status, tool_calls=calls or None)
+
+    # steering between exchanges (the REPL's slash commands)
+
+    def retry(self) -> tuple[str, list[Message]] | None:
+        """What ``/retry`` sends again, and the messages it takes out of the conversation."""
+        if self.failed_input is not None:
+            text, self.failed_input = self.failed_input, None
+            return text, []
+        removed = self.conversation.pop_exchange()
+        return (removed[0].content, removed) if removed else None
+
+    def undo(self) -> list[Message]:
+        """Take the last exchange out of the conversation; return what was removed."""
+        self.failed_input = None
+        return self.conversation.pop_exchange()
+
+    def switch_to(self, conversation: Conversation) -> None:
+        """Continue ``conversation`` from here on; the context count starts over with it."""
+        self.conversation = conversation
+        self.failed_input = None
+        self.budget = ContextBudget(window_override=self.budget.window_override)
+
+    def set_params(self, **changes: Any) -> None:
+        self.params = dataclasses.replace(self.params, **changes)
+
+
+def _merged(items: Iterable[Any], accumulator: ReplyAccumulator) -> Generator[Event, None, None]:
+    for item in items:
+        if isinstance(item, Notice):
+            yield item
+        else:
+            yield from accumulator.feed(item)
+
+
+def deliver(exchange: Exchange, observers: Iterable[Callable[[Event], None]]) -> Finished:
+    """Give each event of ``exchange`` to every observer, in order; return how it finished.
+
+    A Ctrl-C that lands in an observer (while it draws) is handed to the engine, which ends the
+    reply as interrupted just as if it had landed while waiting for the network.
+    """
+    observers = list(observers)
+    pending: KeyboardInterrupt | None = None
+    while True:
+        try:
+            event = exchange.throw(pending) if pending else next(exchange)
+        except StopIteration:
+            raise AssertionError("an exchange always ends with Finished") from None
+        pending = None
+        try:
+            for observe in observers:
+                observe(event)
+        except KeyboardInterrupt as interrupt:
+            if isinstance(event, Finished):
+                return event
+            pending = interrupt
+        if isinstance(event, Finished):
+            exchange.close()
+            return event

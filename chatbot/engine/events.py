@@ -1,0 +1,117 @@
+"""What one exchange with the model is made of, as the edges see it.
+
+``Chat.send`` yields these in order; the renderer, the history journal and the REPL each
+observe the same stream and act on the events they care about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chatbot.engine.conversation import INTERRUPTED
+from chatbot.engine.reply import Delta
+
+if TYPE_CHECKING:
+    from chatbot.engine.conversation import Message
+    from chatbot.engine.reply import Reply, ToolCall
+    from chatbot.errors import ApiError
+
+__all__ = [
+    "Delta",
+    "Event",
+    "Finished",
+    "Notice",
+    "ReplyEnded",
+    "RequestSent",
+    "ToolAnswered",
+    "ToolAsked",
+    "UserSent",
+    "UserWithdrawn",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UserSent:
+    """The user's message joined the conversation (it is about to be sent)."""
+
+    message: Message
+    model: str
+    system: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSent:
+    """A request is on its way; its reply follows as Delta events, then ReplyEnded."""
+
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A line about the request itself (a retry, trimming, the tool-round limit)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEnded:
+    """One request's reply is over; ``status`` says how (chatbot.engine.conversation).
+
+    ``message`` is the reply as recorded in the conversation (None when nothing arrived);
+    ``error`` is why it failed, if it did.
+    """
+
+    reply: Reply
+    status: str
+    message: Message | None
+    error: ApiError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserWithdrawn:
+    """A request failed before any reply: the user's message left the conversation again."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class ToolAsked:
+    """The model wants to call one of the user's functions (consent is asked next)."""
+
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class ToolAnswered:
+    """The call ran (or was declined); ``message`` carries the answer sent back."""
+
+    call: ToolCall
+    result: str
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The exchange is over: the last reply, its status, and the error that ended it, if any."""
+
+    reply: Reply
+    status: str
+    error: ApiError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status != INTERRUPTED
+
+
+Event = (
+    UserSent
+    | RequestSent
+    | Notice
+    | Delta
+    | ReplyEnded
+    | UserWithdrawn
+    | ToolAsked
+    | ToolAnswered
+    | Finished
+)

@@ -1,0 +1,1 @@
+"""Saved conversations: the SQLite database, and the journal that observes each exchange."""

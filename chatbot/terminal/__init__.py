@@ -1,0 +1,1 @@
+"""The screen: the REPL, slash commands, live Markdown and plain renderers."""

@@ -1,0 +1,84 @@
+"""Show an exchange as it happens: the screen's observer of the engine's events.
+
+One renderer per request (live Markdown or plain text), tool calls and their answers as
+status lines, the reply's sources at the end. The REPL and one-shot mode use the same view;
+they differ only in where status lines go.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TextIO
+
+from chatbot import sanitize
+from chatbot.engine.events import (
+    Delta,
+    Event,
+    Finished,
+    Notice,
+    ReplyEnded,
+    RequestSent,
+    ToolAnswered,
+    ToolAsked,
+)
+from chatbot.engine.tools import source_lines
+from chatbot.terminal.plain import Renderer
+from chatbot.terminal.tty import keys_not_echoed
+
+
+class ExchangeView:
+    """Draws each event of an exchange; ``say`` shows a status line, ``sources`` the sources."""
+
+    def __init__(
+        self,
+        new_renderer: Callable[[], Renderer],
+        say: Callable[[str], None],
+        sources: Callable[[list[str]], None],
+    ) -> None:
+        self._new_renderer = new_renderer
+        self._say = say
+        self._sources = sources
+        self._renderer: Renderer | None = None
+        self._quiet = contextlib.ExitStack()  # keys not echoed while a reply is drawn
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Delta):  # by far the commonest: first
+            if self._renderer is not None:
+                self._renderer.feed(event.kind, event.text)
+        elif isinstance(event, RequestSent):
+            self._quiet.enter_context(keys_not_echoed())
+            self._renderer = self._new_renderer()
+            self._renderer.start()
+        elif isinstance(event, Notice):
+            if self._renderer is not None:
+                self._renderer.notice(event.text)
+            else:
+                self._say(event.text)
+        elif isinstance(event, ReplyEnded):
+            self.close(event.status)
+        elif isinstance(event, ToolAsked):
+            call = event.call
+            self._say(f"tool call: {call.name}({sanitize.one_line(call.arguments, 200)})")
+        elif isinstance(event, ToolAnswered):
+            self._say(f"tool result: {sanitize.one_line(event.result, 120)}")
+        elif isinstance(event, Finished) and event.ok:
+            lines = source_lines(event.reply.graph_data, event.reply.web_search_data)
+            if lines:
+                self._sources(lines)
+
+    def close(self, status: str | None = None) -> None:
+        """End the reply being drawn (``status`` None: the exchange stopped in between)."""
+        renderer, self._renderer = self._renderer, None
+        try:
+            if renderer is not None and status is not None:
+                renderer.finish(status)
+        finally:
+            self._quiet.close()
+
+
+def print_sources(lines: list[str], out: TextIO) -> None:
+    """The reply's Knowledge Graph or web sources, numbered, after the reply."""
+    clean = sanitize.visible if out.isatty() else sanitize.dropped
+    out.write("\nSources\n" + "".join(clean(line) + "\n" for line in lines))
+    out.flush()
