@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.cli.main import HELP_FILE
+from chatbot.cli.helptext import HELP_FILE
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.fake_server import FakeWriter
 from tests.terminal import Terminal

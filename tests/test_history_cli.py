@@ -87,7 +87,7 @@ def test_failed_turn_is_not_saved_but_a_broken_one_is_marked(run_cli, fake):
 
 
 def test_the_fast_path_and_the_parser_know_the_same_subcommands():
-    from chatbot.cli.options import SUBCOMMANDS
+    from chatbot.cli.program import SUBCOMMANDS
     from chatbot.cli.subcommands import APPS
 
     assert set(APPS) == set(SUBCOMMANDS)

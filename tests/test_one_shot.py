@@ -143,8 +143,7 @@ def test_version_and_help_import_nothing_heavy():
 
 
 def test_saved_help_is_what_typer_renders():
-    from chatbot.cli.helptext import render_help
-    from chatbot.cli.main import HELP_FILE
+    from chatbot.cli.helptext import HELP_FILE, render_help
 
     assert HELP_FILE.read_text() == render_help(), "run: uv run python -m chatbot.cli.helptext"
 

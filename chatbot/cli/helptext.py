@@ -11,7 +11,10 @@ import io
 import os
 from pathlib import Path
 
-from chatbot.cli.main import HELP_FILE, HELP_WIDTH
+from chatbot.cli import main
+
+HELP_FILE = Path(main.HELP_FILE)
+HELP_WIDTH = main.HELP_WIDTH
 
 
 def render_help() -> str:

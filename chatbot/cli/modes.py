@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatbot import debug, sanitize
 from chatbot.cli.options import value
+from chatbot.cli.program import PROG
 from chatbot.engine.chat import Chat, deliver
 from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import INTERRUPTED, Conversation, with_images
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from chatbot.engine.reply import Reply
     from chatbot.store.database import Store
     from chatbot.terminal.plain import Renderer
-
-PROG = "writer-chat"
 
 
 def start(given: Mapping[str, Any]) -> int:

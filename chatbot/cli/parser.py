@@ -13,10 +13,9 @@ from typing import Annotated, Any
 import typer
 
 from chatbot import __version__
-from chatbot.cli.options import OPTIONS, SUBCOMMANDS, Option, given_only
+from chatbot.cli.options import OPTIONS, Option, given_only
+from chatbot.cli.program import PROG, SUBCOMMANDS
 from chatbot.errors import CommandLineError
-
-PROG = "writer-chat"
 
 SUMMARY = (
     "Chat with Writer's Palmyra models. With no PROMPT and a terminal on stdin, opens an "

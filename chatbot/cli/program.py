@@ -1,0 +1,6 @@
+"""The program's name and the commands beside chatting: imported by the console script before
+anything else, so it imports nothing."""
+
+PROG = "writer-chat"
+SUBCOMMANDS = ("history", "config", "models")  # chatbot.cli.subcommands.APPS
+OFFLINE_SUBCOMMANDS = ("history", "config")  # they never touch the network
