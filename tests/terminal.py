@@ -55,6 +55,18 @@ class Terminal:
             self._stream.feed(data)
             wait = 0.01
 
+    def read_once(self, wait: float = 0.05) -> bool:
+        """Feed one read of the program's output to the screen; False when there was none.
+
+        Checking the screen after each read sees every state a person could have seen."""
+        try:
+            data = self.child.read_nonblocking(65536, timeout=wait)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            return False
+        self.raw += data
+        self._stream.feed(data)
+        return True
+
     def lines(self) -> list[str]:
         """Scrollback then screen, right-trimmed."""
         history = ["".join(row[x].data for x in range(COLS)) for row in self.screen.history.top]

@@ -74,11 +74,7 @@ def run(settings: Settings, message: str | None) -> int:
     try:
         if message is None:
             return _run_repl(settings, store)
-        client = new_client(settings)
-        try:
-            return _run_one_shot(settings, store, client, message)
-        finally:
-            client.close()
+        return _run_one_shot(settings, store, message)
     finally:
         if store is not None:
             store.close()
@@ -284,9 +280,7 @@ def _say(text: str) -> None:
     sys.stderr.flush()
 
 
-def _run_one_shot(
-    settings: Settings, store: Store | None, client: WriterClient, message: str
-) -> int:
+def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
     """One exchange; a failure is raised as the ApiError it was (the caller prints it)."""
     from chatbot.terminal.consent import ask_on_stdin
     from chatbot.terminal.view import ExchangeView, print_sources
@@ -296,7 +290,6 @@ def _run_one_shot(
         from rich.console import Console
 
         console = Console(highlight=False)
-    chat, journal = _chat(settings, client, store, ask_on_stdin, _say)
     whole_json = settings.json_output or settings.schema is not None  # sources are in it
 
     def sources(lines: list[str]) -> None:
@@ -304,12 +297,15 @@ def _run_one_shot(
             print_sources(lines, sys.stdout)
 
     view = ExchangeView(renderer_factory(settings, console), _say, sources)
+    client = new_client(settings)
+    chat, journal = _chat(settings, client, store, ask_on_stdin, _say)
     try:
         finished = deliver(
             chat.send(message, with_images(message, settings.image_parts)), [journal, view]
         )
     finally:
         view.close()
+        client.close()
     if finished.status == INTERRUPTED:
         return EXIT_INTERRUPTED
     if finished.error is not None:

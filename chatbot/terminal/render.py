@@ -17,8 +17,6 @@ from rich.text import Text
 
 from chatbot import debug, sanitize
 from chatbot.engine import conversation
-from chatbot.terminal.blocks import all_blocks, finished_blocks
-from chatbot.terminal.markdown import render_block
 from chatbot.terminal.plain import STATUS_NOTES
 
 if TYPE_CHECKING:
@@ -27,14 +25,40 @@ if TYPE_CHECKING:
 LIVE_REFRESH_HZ = 15
 REFUSAL_STYLE = "italic red"
 
+# The Markdown engine (markdown-it, rich.markdown, pygments) costs ~25 ms to import. It loads in
+# the background while the request is in flight; until it is ready the live tail previews the
+# text plain, so the first token is never kept waiting for it.
+_markdown_ready = threading.Event()
+
+
+def _load_markdown_engine() -> None:
+    import chatbot.terminal.blocks
+    import chatbot.terminal.markdown  # noqa: F401
+
+    _markdown_ready.set()
+
 
 def warm_up(code_theme: str) -> None:
-    """Prime the Markdown engine's caches (the REPL runs it on a thread while the user types,
+    """Load the Markdown engine and prime its caches (run it on a thread while the user types,
     so the first reply does not pay for it)."""
     import io
 
+    _load_markdown_engine()
     sample = "# h\n\n- *a* `b`\n\n| x |\n|---|\n| 1 |\n\n```python\nx = 1\n```\n"
     print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample, code_theme)
+
+
+def _start_loading_markdown_engine() -> None:
+    if not _markdown_ready.is_set():
+        threading.Thread(
+            target=_load_markdown_engine, name="writer-chat-markdown", daemon=True
+        ).start()
+
+
+def _render_block(console: Console, source: str, code_theme: str) -> list[Line]:
+    from chatbot.terminal.markdown import render_block
+
+    return render_block(console, source, code_theme)
 
 
 class BlockPrinter:
@@ -48,7 +72,7 @@ class BlockPrinter:
     def print_blocks(self, blocks: list[str]) -> None:
         segments: list[Segment] = []
         for block in blocks:
-            lines = render_block(self.console, block, self.code_theme)
+            lines = _render_block(self.console, block, self.code_theme)
             if not lines:
                 continue
             if self.printed_any:
@@ -64,6 +88,8 @@ class BlockPrinter:
 
 def print_markdown(console: Console, text: str, code_theme: str) -> None:
     """Render a whole reply at once, exactly as the streaming renderer leaves it."""
+    from chatbot.terminal.blocks import all_blocks
+
     BlockPrinter(console, code_theme).print_blocks(all_blocks(sanitize.visible(text)))
 
 
@@ -88,8 +114,12 @@ class _Tail:
         room = max(1, height - 2)
         source = _preview_source(self._source, room)
         lines: list[Line] = []
-        if source.strip():
-            lines = render_block(console, source, self._printer.code_theme)
+        if not source.strip():
+            pass
+        elif _markdown_ready.is_set():
+            lines = _render_block(console, source, self._printer.code_theme)
+        else:  # a plain preview for the few ms until the Markdown engine has loaded
+            lines = console.render_lines(Text(source), options, pad=False)
         if self._refusal:
             lines += console.render_lines(Text(self._refusal, REFUSAL_STYLE), options, pad=False)
         if lines and self._gap:
@@ -174,6 +204,7 @@ class MarkdownRenderer:
         self._dirty = True
 
     def start(self) -> None:
+        _start_loading_markdown_engine()
         self._live = Live(
             Waiting(),
             console=self.console,
@@ -203,6 +234,8 @@ class MarkdownRenderer:
             self._pending += text
         blocks: list[str] = []
         if kind == "content" and "\n" in text:  # block boundaries only move when a line ends
+            from chatbot.terminal.blocks import finished_blocks
+
             blocks, length = finished_blocks(self._pending)
             self._pending = self._pending[length:]
         with self._lock:
@@ -236,6 +269,8 @@ class MarkdownRenderer:
                 self._live.stop()
                 self._live = None
         if self._pending.strip():
+            from chatbot.terminal.blocks import all_blocks
+
             self._printer.print_blocks(all_blocks(self._pending))
         self._pending = ""
         shown = self._printer.printed_any or bool(self._refusal)
