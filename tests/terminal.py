@@ -28,18 +28,26 @@ class _AnsweringScreen(pyte.HistoryScreen):
 
 class Terminal:
     def __init__(
-        self, argv: list[str], env: dict[str, str], cwd: str, *, answer_reports: bool = True
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str,
+        *,
+        answer_reports: bool = True,
+        cols: int = COLS,
+        rows: int = ROWS,
     ) -> None:
         env = {**env, "TERM": "xterm-256color"}
+        self.cols, self.rows = cols, rows
         if not answer_reports:
             env["PROMPT_TOOLKIT_NO_CPR"] = "1"
         env.pop("PYTHONUNBUFFERED", None)
-        self.screen = _AnsweringScreen(COLS, ROWS, history=5000)
+        self.screen = _AnsweringScreen(cols, rows, history=5000)
         self.screen.set_mode(pyte.modes.LNM)
         self._stream = pyte.ByteStream(self.screen)
         self.raw = b""
         self.child = pexpect.spawn(
-            argv[0], argv[1:], env=env, cwd=cwd, dimensions=(ROWS, COLS), timeout=10
+            argv[0], argv[1:], env=env, cwd=cwd, dimensions=(rows, cols), timeout=10
         )
         if answer_reports:
             self.screen.reply_to = self.child
@@ -69,7 +77,8 @@ class Terminal:
 
     def lines(self) -> list[str]:
         """Scrollback then screen, right-trimmed."""
-        history = ["".join(row[x].data for x in range(COLS)) for row in self.screen.history.top]
+        cols = self.cols
+        history = ["".join(row[x].data for x in range(cols)) for row in self.screen.history.top]
         return [line.rstrip() for line in [*history, *self.screen.display]]
 
     def text(self) -> str:

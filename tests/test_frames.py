@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.fake_server import Script
 from tests.terminal import Terminal
@@ -32,3 +34,79 @@ def test_the_waiting_line_moves_while_the_server_thinks(fake, home):
     waiting = {row.strip() for frame in frames for row in frame if "waiting for the reply" in row}
     assert len(waiting) >= 3, waiting  # the spinner's frame changed at least three times
     assert "Done." in "\n".join(frames[-1])
+
+
+def frames_document() -> str:
+    """Long paragraphs, a table, a 60-line code block, emoji, CJK and right-to-left text;
+    every line of prose unique, so a line seen twice on one screen is a drawing fault."""
+    words = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot",
+        "golf", "hotel", "india", "juliet", "kilo", "lima",
+    ]  # fmt: skip
+    paragraphs = [
+        " ".join(f"{words[(n + i) % len(words)]}{n}x{i}" for i in range(60)) for n in range(4)
+    ]
+    table = ["| name | value | note |", "|---|---:|---|"] + [
+        f"| row{n} name | {n * 7} | remark number {n} here |" for n in range(8)
+    ]
+    code = ["```python", *(f"line_{n} = compute({n}, 'value {n}')" for n in range(60)), "```"]
+    world = [
+        "Families 👨‍👩‍👧‍👦 and flags 🇫🇷🇯🇵 sit beside café and naïve words here.",
+        "中文段落在这里继续写下去，直到它足够长以便换行显示出来为止。日本語の文も少し。",  # noqa: RUF001
+        "עברית: שורה מימין לשמאל עם מילים נוספות כדי לבדוק את התצוגה.",
+    ]
+    blocks = [
+        "## Frames under test",
+        paragraphs[0],
+        paragraphs[1],
+        "\n".join(table),
+        "\n".join(code),
+        paragraphs[2],
+        "\n\n".join(world),
+        paragraphs[3],
+    ]
+    return "\n\n".join(blocks) + "\n"
+
+
+def prose(line: str) -> bool:
+    text = line.strip()
+    return len(text) >= 12 and sum(ch.isalpha() for ch in text) >= 6
+
+
+def doubled_lines(term: Terminal) -> list[str]:
+    seen: dict[str, int] = {}
+    for line in term.lines():
+        if prose(line):
+            seen[line.strip()] = seen.get(line.strip(), 0) + 1
+    return [line for line, count in seen.items() if count > 1]
+
+
+@pytest.mark.parametrize(
+    ("cols", "rows", "piece"),
+    [(100, 30, 3), (100, 30, 400), (60, 20, 3), (60, 20, 400)],
+)
+def test_no_screen_shows_a_line_twice_while_a_reply_streams(fake, home, cols, rows, piece):
+    text = frames_document()
+    fake.queue(
+        Script(pieces=[text[i : i + piece] for i in range(0, len(text), piece)], delay=0.002)
+    )
+    term = Terminal(
+        [WRITER_CHAT, "doc"], cli_env(home, fake.url), str(home / "work"), cols=cols, rows=rows
+    )
+    faults: list[str] = []
+    reads = 0
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if term.read_once():
+                reads += 1
+                doubled = doubled_lines(term)
+                if doubled:
+                    faults.append(f"read {reads}: {doubled[:2]}")
+            elif not term.child.isalive():
+                break
+    finally:
+        term.close()
+    assert reads > 5  # the stream really arrived in many reads
+    assert "line_59 = compute(59, 'value 59')" in term.text()
+    assert faults == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -244,15 +245,24 @@ def test_no_markdown_shows_the_source_text(terminal, fake):
     assert "# Title" in term.text()
 
 
-def test_no_color_gives_plain_text_too(fake, home):
-    fake.queue(Script(pieces=["# Title\n\n", "**bold**\n"]))
+def test_no_color_keeps_the_layout_and_drops_every_colour(fake, home):
+    long_words = " ".join(f"wordnumber{n}" for n in range(40))
+    table = "| key | value |\n|---|---|\n| alpha | one |\n"
+    fake.queue(Script(pieces=["# Title\n\n", "**bold** and *it*\n\n", table, "\n", long_words]))
     env = cli_env(home, fake.url, NO_COLOR="1")
-    term = Terminal([WRITER_CHAT, "raw please"], env, str(home / "work"))
+    term = Terminal([WRITER_CHAT, "layout please"], env, str(home / "work"))
     try:
         assert term.wait_exit() == 0
-        assert "# Title" in term.text() and "**bold**" in term.text()
     finally:
         term.close()
+    text = term.text()
+    assert "Title" in text and "# Title" not in text  # the heading is laid out...
+    assert "bold and it" in text and "**" not in text  # ...emphasis markers are not shown
+    assert any(line.split() == ["alpha", "one"] for line in term.lines())  # a table, laid out
+    assert any(set(line.strip()) == {"─"} for line in term.lines())
+    words = [w for line in term.lines() for w in line.split() if w.startswith("wordnumber")]
+    assert words == [f"wordnumber{n}" for n in range(40)]  # wrapped between words, never inside
+    assert re.search(rb"\x1b\[[0-9;]*m", term.raw) is None  # no colour or emphasis codes
 
 
 def test_retry_after_a_broken_stream_resends_without_duplicating(terminal, fake):
@@ -338,3 +348,49 @@ def test_ten_turns_share_one_connection(terminal, fake):
     assert len(requests) == 10
     assert len({request.client_port for request in requests}) == 1
     assert len(requests[-1].messages) == 19  # and every turn carried the whole conversation
+
+
+def test_a_paste_taller_than_the_window_stays_whole_in_the_scrollback(terminal, fake):
+    pasted = [f"pasted line {n:03d} of the long paste" for n in range(300)]
+    term = terminal()
+    term.type(PASTE_START + "\n".join(pasted) + PASTE_END)
+    term.wait_for("pasted line 299")
+    term.type("\r")
+    term.wait_for("You said: pasted line 000")
+    term.wait_for_prompt(2)
+    lines = term.lines()
+    sent = lines[: lines.index(next(row for row in lines if "You said" in row))]
+    assert [row for row in sent if "pasted line" in row] == [
+        f"{'> ' if n == 0 else '… '}{line}" for n, line in enumerate(pasted)
+    ]  # every line once, in order, as the prompt showed it
+    assert sum("· context" in row for row in lines) <= 1  # only the live toolbar
+
+
+def test_a_long_single_line_is_shown_whole_without_blank_lines(terminal, fake):
+    words = [f"w{n:04d}" for n in range(1600)]  # 8 KB on one line
+    term = terminal()
+    term.type(" ".join(words) + "\r")
+    term.wait_for("You said: w0000")
+    term.wait_for_prompt(2)
+    lines = term.lines()
+    shown = " ".join(lines)
+    assert "> w0000" in shown and "w1599" in shown
+    blank_run = longest = 0
+    for row in lines[: lines.index(next(r for r in lines if "You said" in r))]:
+        blank_run = blank_run + 1 if not row.strip() else 0
+        longest = max(longest, blank_run)
+    assert longest <= 2
+
+
+def test_slash_edit_shows_the_message_it_sends(fake, home):
+    editor = 'sh -c \'printf "written in the editor" > "$1"\' sh'
+    env = cli_env(home, fake.url, VISUAL=editor)
+    term = Terminal([WRITER_CHAT], env, str(home / "work"))
+    try:
+        term.wait_for_prompt(1)
+        term.say("/edit")
+        term.wait_for("You said: written in the editor")
+        assert any(row.startswith("> written in the editor") for row in term.lines())
+    finally:
+        term.close()
+    assert user_turns(fake.chat_requests()[0].messages) == ["written in the editor"]

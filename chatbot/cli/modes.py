@@ -237,17 +237,17 @@ class _Warmup(threading.Thread):
 
 
 def _run_repl(settings: Settings, store: Store | None) -> int:
-    from rich.console import Console
     from rich.text import Text
 
     from chatbot.terminal.commands import Session
     from chatbot.terminal.consent import ask_in_repl
     from chatbot.terminal.repl import Repl
+    from chatbot.terminal.screen import terminal_console
 
     warmup = _Warmup(settings)
     warmup.start()
-    console = Console(highlight=False)
-    err_console = Console(stderr=True, highlight=False)
+    console = terminal_console()
+    err_console = terminal_console(stderr=True)
 
     def problem(text: str) -> None:
         err_console.print(Text(sanitize.visible(text), style="yellow"))
@@ -287,9 +287,9 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
 
     console = None
     if _markdown_wanted(settings):
-        from rich.console import Console
+        from chatbot.terminal.screen import terminal_console
 
-        console = Console(highlight=False)
+        console = terminal_console()
     whole_json = settings.json_output or settings.schema is not None  # sources are in it
 
     def sources(lines: list[str]) -> None:

@@ -112,7 +112,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="PATH|URL", many=True),
     # output
     Option("no_markdown", ("--no-markdown",),
-           "Print replies as plain text (also when NO_COLOR is set).", OUTPUT, kind=bool),
+           "Print replies as plain text (NO_COLOR keeps the layout, drops colour).", OUTPUT,
+           kind=bool),
     Option("raw", ("--raw",), "Write the model's text unchanged, control characters too.",
            OUTPUT, kind=bool),
     Option("code_theme", ("--code-theme",), "Pygments style for code blocks.", OUTPUT,

@@ -36,7 +36,7 @@ class Settings:
     stop: tuple[str, ...]
     timeout: float
     retries: int
-    markdown: bool  # live Markdown on a terminal (not --no-markdown, --raw or NO_COLOR)
+    markdown: bool  # live Markdown on a terminal (not --no-markdown or --raw)
     raw: bool
     save: bool
     continue_latest: bool
@@ -153,7 +153,7 @@ def resolve_settings(
         api_key=connection.api_key,
         base_url=connection.base_url,
         stop=value(given, "stop"),
-        markdown=not (value(given, "no_markdown") or raw) and "NO_COLOR" not in environ,
+        markdown=not (value(given, "no_markdown") or raw),
         raw=raw,
         save=not value(given, "no_save"),
         continue_latest=value(given, "continue_latest"),

@@ -55,11 +55,10 @@ def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) 
 
     text = show(_store(), conversation_id, "md")
     if sys.stdout.isatty():
-        from rich.console import Console
-
         from chatbot.terminal.render import print_markdown
+        from chatbot.terminal.screen import terminal_console
 
-        print_markdown(Console(highlight=False), text, BY_NAME["code_theme"].default)
+        print_markdown(terminal_console(), text, BY_NAME["code_theme"].default)
     else:
         from chatbot.sanitize import dropped
 

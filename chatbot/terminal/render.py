@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderResult
 from rich.live import Live
 from rich.segment import Segment, Segments
 from rich.text import Text
@@ -188,6 +188,19 @@ class _Ticker(threading.Thread):
             self.join()
 
 
+class _LiveTail(Live):
+    """A Live whose print hook draws the tail as it is now.
+
+    rich's Live redraws, after anything printed above it, the renderable of its last refresh;
+    when finished blocks are printed and the tail shrinks in the same step, that drew the old
+    tail (the blocks a second time, unfinished) until the next refresh.
+    """
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        self._live_render.set_renderable(self.renderable)
+        return super().process_renderables(renderables)
+
+
 class MarkdownRenderer:
     """Rich Markdown: finished blocks are rendered once into the scrollback; only the open
     tail block is redrawn in a small live area (see shared/DESIGN.md, "Rendering a stream")."""
@@ -205,7 +218,7 @@ class MarkdownRenderer:
 
     def start(self) -> None:
         _start_loading_markdown_engine()
-        self._live = Live(
+        self._live = _LiveTail(
             Waiting(),
             console=self.console,
             transient=True,
@@ -238,17 +251,20 @@ class MarkdownRenderer:
 
             blocks, length = finished_blocks(self._pending)
             self._pending = self._pending[length:]
-        with self._lock:
-            if blocks:
+        with self._lock, self.console:  # one write: erase the tail, print blocks, draw the tail
+            if self._live is None:
                 self._printer.print_blocks(blocks)
-            if self._live is not None:
-                self._live.update(_Tail(self._printer, self._pending, self._refusal))
-                if self._waiting:  # the first piece is drawn at once, later ones at the next tick
-                    self._waiting = False
-                    self._live.refresh()
-                    self._dirty = False
-                else:
-                    self._dirty = True
+                return
+            self._live.update(_Tail(self._printer, self._pending, self._refusal))
+            if blocks:
+                self._printer.print_blocks(blocks)  # the print hook draws the new tail below
+                self._dirty = False
+            elif self._waiting:  # the first piece is drawn at once, later ones at the next tick
+                self._live.refresh()
+                self._dirty = False
+            else:
+                self._dirty = True
+            self._waiting = False
 
     def _trace(self, line: str) -> None:
         with self._lock:

@@ -97,6 +97,9 @@ class Repl:
             complete_while_typing=False,
             enable_open_in_editor=True,  # Ctrl-X Ctrl-E: edit in $VISUAL/$EDITOR, then send
             bottom_toolbar=self._toolbar,
+            # The input area shows only what fits on the screen (and the toolbar below it):
+            # it is erased when a message is sent, and the message printed whole instead.
+            erase_when_done=True,
         )
         self.console.print(
             Text.assemble(
@@ -112,12 +115,14 @@ class Repl:
             try:
                 line = prompt.prompt([("bold ansicyan", "> ")])
             except KeyboardInterrupt:
+                self._echo(prompt.default_buffer.text)  # what was typed stays readable, unsent
                 if self._second_ctrl_c():
                     return 0
                 self.console.print(Text("(Ctrl-C again to quit)", style="dim"))
                 continue  # the line is cleared
             except EOFError:
                 return 0
+            self._echo(line)
             text = line.strip()
             if not text:
                 continue
@@ -142,7 +147,17 @@ class Repl:
             style = "yellow" if outcome.error else "dim"
             self.console.print(Text(outcome.message, style=style))
         if outcome.resend is not None:
+            self._echo(outcome.resend)  # /edit's text, /retry's message: what is sent is shown
             self._turn(outcome.resend)
+
+    def _echo(self, line: str) -> None:
+        """The message as it was sent, every line of it, as the prompt showed it."""
+        rows = sanitize.visible(line).split("\n")
+        echo = Text.assemble(("> ", "bold cyan"), rows[0])
+        for row in rows[1:]:
+            echo.append("\n… ")
+            echo.append(row)
+        self.console.print(echo, soft_wrap=True)  # long lines are left to the terminal to wrap
 
     def _say(self, text: str) -> None:
         self.console.print(Text(sanitize.visible(text), style="dim"))

@@ -1,0 +1,44 @@
+"""The console replies are drawn on: rich, on the real terminal, one frame per write.
+
+Every write rich makes while a reply streams is a whole frame (erase the live tail, print the
+finished blocks, draw the new tail). Terminals that know synchronized output (DEC private mode
+2026) are told so, and show each frame only once it is complete; the others ignore the mode.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+from rich.console import Console
+
+BEGIN_FRAME, END_FRAME = "\x1b[?2026h", "\x1b[?2026l"
+
+
+class FrameWrites:
+    """A text stream that brackets each write as one synchronized frame."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if text:
+            self._stream.write(BEGIN_FRAME + text + END_FRAME)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, ...
+        return getattr(self._stream, name)
+
+
+def no_color() -> bool:
+    """NO_COLOR set to anything (no-color.org): no colour and no emphasis, the layout kept."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def terminal_console(*, stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    file: Any = FrameWrites(stream) if stream.isatty() else stream
+    if no_color():
+        return Console(file=file, highlight=False, color_system=None)
+    return Console(file=file, highlight=False)
