@@ -70,6 +70,9 @@ def run(settings: Settings, message: str | None) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
     if message is None and (settings.json_output or settings.schema is not None):
         raise UsageError("--json and --json-schema print one reply: give a prompt")
+    from chatbot.terminal import signals
+
+    signals.install()
     store = _open_store(settings)
     try:
         if message is None:
@@ -307,7 +310,9 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
         view.close()
         client.close()
     if finished.status == INTERRUPTED:
-        return EXIT_INTERRUPTED
+        from chatbot.terminal import signals
+
+        return signals.exit_code() or EXIT_INTERRUPTED
     if finished.error is not None:
         raise finished.error
     if settings.json_output:
@@ -343,8 +348,8 @@ def run_guarded(action: Callable[[], int]) -> int:
     """Run ``action``; every failure becomes one line on stderr and an exit code."""
     try:
         return action()
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (chatbot.terminal.signals)
+        return 128 + interrupt.signum if hasattr(interrupt, "signum") else EXIT_INTERRUPTED
     except CommandLineError as error:
         _warn(str(error))
         return error.exit_code

@@ -21,7 +21,7 @@ from chatbot.engine.chat import deliver
 from chatbot.engine.context import CONTEXT_WINDOWS
 from chatbot.engine.conversation import with_images
 from chatbot.paths import input_history_file
-from chatbot.terminal import heap
+from chatbot.terminal import heap, signals
 from chatbot.terminal.commands import COMMANDS, Session
 from chatbot.terminal.plain import Renderer
 from chatbot.terminal.view import ExchangeView
@@ -114,6 +114,8 @@ class Repl:
         while True:
             try:
                 line = prompt.prompt([("bold ansicyan", "> ")])
+            except signals.Terminated as ended:
+                return 128 + ended.signum
             except KeyboardInterrupt:
                 self._echo(prompt.default_buffer.text)  # what was typed stays readable, unsent
                 if self._second_ctrl_c():
@@ -132,6 +134,9 @@ class Repl:
                 self._command(text)
             else:
                 self._turn(line[1:] if text.startswith("//") else line)
+            ended = signals.exit_code()
+            if ended is not None:  # SIGTERM or SIGHUP during the reply: it is saved, now leave
+                return ended
 
     def _second_ctrl_c(self) -> bool:
         now = time.monotonic()
