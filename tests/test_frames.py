@@ -3,6 +3,7 @@ pseudo-terminal, its output fed to a screen one read at a time, each screen chec
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -110,3 +111,27 @@ def test_no_screen_shows_a_line_twice_while_a_reply_streams(fake, home, cols, ro
     assert reads > 5  # the stream really arrived in many reads
     assert "line_59 = compute(59, 'value 59')" in term.text()
     assert faults == []
+
+
+def test_a_resize_mid_stream_lays_out_what_follows_at_the_new_width(fake, home):
+    paragraphs = [
+        " ".join(f"para{n}word{i}" for i in range(40)) for n in range(12)
+    ]  # each paragraph wraps over several lines at either width
+    text = "\n\n".join(paragraphs) + "\n"
+    fake.queue(Script(pieces=[text[i : i + 20] for i in range(0, len(text), 20)], delay=0.01))
+    term = Terminal([WRITER_CHAT, "doc"], cli_env(home, fake.url), str(home / "work"))
+    try:
+        term.wait_for("para2word")
+        resized_at = len(term.raw)
+        term.child.setwinsize(30, 60)  # the kernel sends SIGWINCH
+        term.screen.resize(30, 60)
+        term.cols = 60
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    written = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", term.raw).decode()
+    assert re.search(r"\S {2,}\r?\n", written) is None  # no line padded with spaces
+    after = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", term.raw[resized_at:]).decode()
+    last_paragraph = [row for row in after.splitlines() if "para11word" in row]
+    assert last_paragraph and all(len(row.strip()) <= 60 for row in last_paragraph)
+    assert sum(len(row.strip()) > 40 for row in last_paragraph) >= 2  # filled to the new width

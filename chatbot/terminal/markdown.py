@@ -58,11 +58,19 @@ def _is_plain_space(segment: Segment) -> bool:
 
 
 def rstrip_line(line: Line) -> Line:
-    """Drop trailing padding so a wide line is not followed by a wrapped row of spaces."""
+    """Drop trailing padding, so a line is never followed by a row of spaces on a terminal
+    that is narrower (or has just been narrowed) than the width it was laid out for."""
     end = len(line)
     while end and _is_plain_space(line[end - 1]):
         end -= 1
-    return line[:end]
+    line = line[:end]
+    if line:
+        last = line[-1]
+        if not last.control and not (last.style and last.style.bgcolor):
+            text = last.text.rstrip(" ")
+            if text != last.text:  # rich pads wrapped paragraph lines inside the text segment
+                line = [*line[:-1], Segment(text, last.style)]
+    return line
 
 
 def render_block(console: Console, source: str, code_theme: str) -> list[Line]:
