@@ -6,7 +6,9 @@ token) in 4-character deltas, as fast as they come, to a forced-terminal console
   ours*  the same, forced to redraw the live tail after every delta (the worst case)
   naive  Live(Markdown(text)) updated and redrawn on every delta (1k and 2k only: it grows with
          the square of the reply)
-and prints CPU seconds (process time, all threads) and the ratios.
+and prints CPU seconds (process time, all threads) and the ratios. Then one line of 10 MB with no
+newline, in 1 KB deltas: the live renderer on a terminal against the plain renderer a pipe gets,
+in the same process (target: within 3x), and at 1 MB (the cost per byte must not grow).
 
     uv run python benchmarks/render.py            # everything (about a minute)
     uv run python benchmarks/render.py --no-naive # ours only
@@ -23,6 +25,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.markdown import Markdown
 
+from chatbot.terminal.plain import PlainRenderer
 from chatbot.terminal.render import MarkdownRenderer
 
 SECTION = (Path(__file__).resolve().parents[1] / "tests" / "documents" / "generic.md").read_text()
@@ -71,6 +74,32 @@ def naive(text: str) -> float:
     return time.process_time() - start
 
 
+def long_line(megabytes: int) -> list[str]:
+    text = "longword " * (megabytes * 1024 * 1024 // 9)
+    return [text[i : i + 1024] for i in range(0, len(text), 1024)]
+
+
+def feed_all(renderer: MarkdownRenderer | PlainRenderer, pieces: list[str]) -> float:
+    start = time.process_time()
+    renderer.start()
+    for piece in pieces:
+        renderer.feed("content", piece)
+    renderer.finish("complete")
+    return time.process_time() - start
+
+
+def long_lines() -> None:
+    ten, one = long_line(10), long_line(1)
+    pipe = feed_all(PlainRenderer(io.StringIO(), io.StringIO()), ten)
+    terminal = feed_all(MarkdownRenderer(console(), "monokai"), ten)
+    terminal_1mb = feed_all(MarkdownRenderer(console(), "monokai"), one)
+    print(
+        f"\none 10 MB line: terminal {terminal:.3f} s CPU, pipe {pipe:.3f} s:"
+        f" {terminal / pipe:.1f}x (target <= 3x)"
+    )
+    print(f"cost per byte at 10 MB / at 1 MB: {terminal / 10 / terminal_1mb:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
@@ -103,6 +132,7 @@ def main() -> None:
     if 2000 in naive_cpu:
         speedup = naive_cpu[2000] / ours_cpu[2000]
         print(f"naive / ours at 2k: {speedup:.0f}x cheaper (target >= 30x)")
+    long_lines()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from chatbot.terminal.markdown import Line
 
 LIVE_REFRESH_HZ = 15
+# A line longer than this is written as it arrives, without Markdown: laying out a paragraph
+# costs rich ~0.6 s a megabyte (more than linearly), and no one reads such a line as layout.
+LONG_LINE = 64 * 1024
 REFUSAL_STYLE = "italic red"
 
 # The Markdown engine (markdown-it, rich.markdown, pygments) costs ~25 ms to import. It loads in
@@ -112,7 +115,7 @@ class _Tail:
         if self._cache and self._cache[0] == key:
             return self._cache[1]
         room = max(1, height - 2)
-        source = _preview_source(self._source, room)
+        source = _preview_source(self._source, room, options.max_width)
         lines: list[Line] = []
         if not source.strip():
             pass
@@ -134,9 +137,15 @@ class _Tail:
             yield Segment.line()
 
 
-def _preview_source(source: str, room: int) -> str:
-    """For a long open code fence show its first line and its last ``room`` lines only, so a
-    preview costs the same however long the fence grows (the final print is complete)."""
+def _preview_source(source: str, room: int, width: int) -> str:
+    """What the live preview renders of the open block, at a cost that does not grow with it
+    (the final print is complete): for a long open code fence its first line and its last
+    ``room`` lines; for a line longer than the screen holds, the end of that line."""
+    line_start = source.rfind("\n") + 1
+    if len(source) - line_start > 2 * room * width:
+        end = source[-room * width :]
+        space = end.find(" ")
+        return end[space + 1 :] if 0 <= space < width else end
     if not source.lstrip(" ").startswith(("```", "~~~")):
         return source
     lines = source.split("\n")
@@ -215,11 +224,12 @@ class MarkdownRenderer:
         self._lock = threading.RLock()  # re-entrant: a trace line may be printed from under it
         self._waiting = True  # the spinner animates until the first piece arrives
         self._dirty = True
+        self._line_length = 0  # characters of the open line so far
+        self._raw_line = False  # an over-long line is being written as it arrives
 
-    def start(self) -> None:
-        _start_loading_markdown_engine()
+    def _start_live(self, renderable: ConsoleRenderable) -> None:
         self._live = _LiveTail(
-            Waiting(),
+            renderable,
             console=self.console,
             transient=True,
             auto_refresh=False,
@@ -227,6 +237,10 @@ class MarkdownRenderer:
             redirect_stderr=False,
         )
         self._live.start(refresh=True)
+
+    def start(self) -> None:
+        _start_loading_markdown_engine()
+        self._start_live(Waiting())
         if debug.enabled():
             debug.print_above_live(self._trace)
         self._ticker = _Ticker(self.redraw, LIVE_REFRESH_HZ)
@@ -241,6 +255,14 @@ class MarkdownRenderer:
 
     def feed(self, kind: str, text: str) -> None:
         text = sanitize.visible(text)
+        if kind == "content":
+            newline = text.rfind("\n")
+            self._line_length = (
+                len(text) - newline - 1 if newline >= 0 else self._line_length + len(text)
+            )
+            if self._raw_line or (newline < 0 and self._line_length > LONG_LINE):
+                self._write_raw(text)
+                return
         if kind == "refusal":
             self._refusal += text
         else:
@@ -251,13 +273,13 @@ class MarkdownRenderer:
 
             blocks, length = finished_blocks(self._pending)
             self._pending = self._pending[length:]
-        with self._lock, self.console:  # one write: erase the tail, print blocks, draw the tail
+        with self._lock:
             if self._live is None:
                 self._printer.print_blocks(blocks)
                 return
             self._live.update(_Tail(self._printer, self._pending, self._refusal))
-            if blocks:
-                self._printer.print_blocks(blocks)  # the print hook draws the new tail below
+            if blocks:  # one write: erase the old tail, the blocks, the new tail (print hook)
+                self._printer.print_blocks(blocks)
                 self._dirty = False
             elif self._waiting:  # the first piece is drawn at once, later ones at the next tick
                 self._live.refresh()
@@ -265,6 +287,31 @@ class MarkdownRenderer:
             else:
                 self._dirty = True
             self._waiting = False
+
+    def _write_raw(self, text: str) -> None:
+        """Write an over-long line as it arrives (each piece costs the same however long the
+        line already is), then go back to live Markdown after it ends."""
+        with self._lock:
+            if not self._raw_line:  # the live tail goes; the line so far is written first
+                self._raw_line = True
+                if self._live is not None:
+                    self._live.stop()
+                    self._live = None
+                if self._printer.printed_any:
+                    text = "\n" + text
+                text, self._pending = self._pending + text, ""
+                self._printer.printed_any = True
+            end = text.find("\n")
+            line, rest = (text, "") if end < 0 else (text[: end + 1], text[end + 1 :])
+            self.console.file.write(line)
+            self.console.file.flush()
+            if end < 0:
+                return
+            self._raw_line = False
+            self._start_live(_Tail(self._printer, "", self._refusal))
+        if rest:
+            self._line_length = 0
+            self.feed("content", rest)
 
     def _trace(self, line: str) -> None:
         with self._lock:
@@ -284,6 +331,9 @@ class MarkdownRenderer:
             if self._live is not None:
                 self._live.stop()
                 self._live = None
+        if self._raw_line:
+            self.console.file.write("\n")
+            self._raw_line = False
         if self._pending.strip():
             from chatbot.terminal.blocks import all_blocks
 
