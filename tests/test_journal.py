@@ -50,5 +50,5 @@ def test_a_failing_database_never_stops_the_chat_and_is_told_once(tmp_path):
         finished = deliver(chat.send(text), [journal])
         assert finished.ok and finished.reply.content == "echo"
     assert [t.content for t in chat.conversation.turns][-2:] == ["three", "echo"]
-    assert len(problems) == 1 and problems[0].startswith("not saved to the history:")
+    assert len(problems) == 1 and problems[0].startswith("not saved to the history yet:")
     assert "Cannot operate on a closed database" in problems[0]

@@ -28,6 +28,7 @@ from chatbot.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     CommandLineError,
     UsageError,
     WriterChatError,
@@ -120,9 +121,15 @@ def _open_store(settings: Settings) -> Store | None:
         if settings.continue_latest or settings.conversation_id:
             raise UsageError("--continue and --cid need saved history: drop --no-save")
         return None
-    from chatbot.store.database import default_store_path, open_store
+    from chatbot.store.database import HistoryUnavailable, open_store
 
-    return open_store(default_store_path())
+    try:
+        return open_store()
+    except HistoryUnavailable as problem:
+        if settings.continue_latest or settings.conversation_id:
+            raise  # nothing to continue from
+        _warn(f"history is off for this run: {problem}")  # the chat itself goes on
+        return None
 
 
 def _conversation(settings: Settings, store: Store | None, journal: Journal) -> Conversation:
@@ -255,6 +262,7 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
     def problem(text: str) -> None:
         err_console.print(Text(sanitize.visible(text), style="yellow"))
 
+    journal = None
     try:
         chat, journal = _chat(settings, warmup, store, ask_in_repl, problem)
         session = Session(
@@ -272,6 +280,8 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
         )
         return repl.run()
     finally:
+        if journal is not None:
+            journal.close()
         warmup.close()
 
 
@@ -308,6 +318,7 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
         )
     finally:
         view.close()
+        journal.close()
         client.close()
     if finished.status == INTERRUPTED:
         from chatbot.terminal import signals
@@ -357,6 +368,12 @@ def run_guarded(action: Callable[[], int]) -> int:
         _warn(f"error: {debug.redact(str(error))}")
         return error.exit_code
     except Exception as error:
+        if type(error).__module__ == "sqlite3":  # reading the history (writing never stops)
+            _warn(
+                f"error: the history database cannot be read ({error}); it is left as it is:"
+                " move it aside to start a new history"
+            )
+            return EXIT_USAGE
         if debug.enabled():
             sys.stderr.write(debug.redacted_traceback())
         _warn(f"unexpected error: {type(error).__name__}: {debug.redact(str(error))}")

@@ -30,9 +30,9 @@ config_app = _sub_app("The config file: create it, or show every setting and whe
 
 
 def _store() -> Store:
-    from chatbot.store.database import default_store_path, open_store
+    from chatbot.store.database import open_store
 
-    return open_store(default_store_path())
+    return open_store()
 
 
 @history_app.callback()

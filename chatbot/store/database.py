@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chatbot.errors import UsageError
+from chatbot.errors import EXIT_USAGE, UsageError, WriterChatError
 from chatbot.paths import private_file
 from chatbot.sanitize import one_line
 
@@ -95,13 +95,27 @@ class ConversationInfo:
     turns: int
 
 
+class NewerSchema(Exception):
+    """The database was written by a newer writer-chat: it is not touched."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"schema {version}; this writer-chat knows {SCHEMA_VERSION}")
+        self.version = version
+
+
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = path
         private_file(path)
-        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self._db = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # Read before anything is written: a file that is not a database fails here, and one
+        # from a newer version is left exactly as it is.
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise NewerSchema(version)
         self._db.execute("PRAGMA foreign_keys = ON")
         # WAL with synchronous=NORMAL survives a killed process (not a power cut) and saves an
         # fsync per write while a reply streams.
@@ -111,6 +125,11 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database and truncate it: after a failed write
+        (a full disk), the log's space is what the next writes need."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def migrate(self, target: int = SCHEMA_VERSION) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -326,14 +345,47 @@ def _json(value: dict[str, Any] | None) -> str | None:
     return json.dumps(value) if value else None
 
 
-def open_store(path: Path) -> Store:
-    """Open the history database, or say in one line why it cannot be."""
-    from chatbot.errors import WriterChatError
+class HistoryUnavailable(WriterChatError):
+    """The history database cannot be used; the file, if there is one, is left as it is."""
 
+    exit_code = EXIT_USAGE
+
+
+def open_store(path: Path | None = None) -> Store:
+    """Open the history database (the default one unless ``path``), or say in one line why it
+    cannot be and what to do."""
     try:
+        path = path or default_store_path()
         return Store(path)
-    except (sqlite3.Error, OSError) as problem:
-        raise WriterChatError(f"cannot open the history database {path}: {problem}") from None
+    except NewerSchema as problem:
+        raise HistoryUnavailable(
+            f"the history database {path} was written by a newer writer-chat ({problem}); it is"
+            " left as it is: upgrade writer-chat, or run with --no-save"
+        ) from None
+    except sqlite3.OperationalError as problem:
+        raise HistoryUnavailable(
+            f"cannot open the history database {path}: {problem}; run with --no-save to chat"
+            " without saving"
+        ) from None
+    except sqlite3.DatabaseError as problem:  # "file is not a database", a damaged page
+        raise HistoryUnavailable(
+            f"the history database {path} cannot be read ({problem}); it is left as it is:"
+            " move it aside to start a new history, or run with --no-save"
+        ) from None
+    except OSError as problem:
+        where = path or "the data directory"
+        raise HistoryUnavailable(
+            f"cannot open the history database {where}: {problem.strerror or problem}; run with"
+            " --no-save to chat without saving"
+        ) from None
+
+
+def history_failure(store: Store, problem: sqlite3.Error) -> HistoryUnavailable:
+    """A database error met while reading the history, in the user's terms."""
+    return HistoryUnavailable(
+        f"the history database {store.path} cannot be read ({problem}); it is left as it is:"
+        " move it aside to start a new history"
+    )
 
 
 def default_store_path() -> Path:

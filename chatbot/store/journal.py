@@ -4,14 +4,17 @@ The user message is written when it is sent; a reply is written when its first t
 then at most once a second while it streams, then with its final status, usage and timings.
 A Journal without a store (``--no-save``) does nothing.
 
-Saving must never stop the chat: a write that fails (disk full, database locked, read-only
-directory) is reported once through ``on_problem`` and the conversation goes on.
+Saving must never stop the chat: a write that fails (disk full, database locked past the busy
+timeout, a read-only directory) is told once through ``on_problem``, and what could not be
+written waits in order; every later event tries again, so the history catches up as soon as
+the cause goes away (the lock released, space freed).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chatbot.engine.conversation import INCOMPLETE, Message
@@ -35,8 +38,19 @@ def _ignore(text: str) -> None:
     pass
 
 
+@dataclass
+class _Unsaved:
+    """A message still to be written, with what its row carries beside the text."""
+
+    message: Message
+    reply_model: str | None = None  # a reply's: written with its final status and usage
+    usage: dict[str, Any] | None = None
+    first_token_ms: float | None = None
+    duration_ms: float | None = None
+
+
 class Journal:
-    """Writes what the events say to ``store``, as it happens."""
+    """Writes what the events say to ``store``, as it happens, catching up after failures."""
 
     def __init__(
         self,
@@ -50,66 +64,111 @@ class Journal:
         self.on_problem = on_problem
         self._failing = False
         self._reply: _ReplyRow | None = None
+        self._unsaved: list[_Unsaved] = []
+        self._new_conversation: tuple[str, str | None] | None = None  # (model, system)
 
     def __call__(self, event: Event) -> None:
         if self.store is None:
             return
         try:
-            wrote = self._write(event)
+            self._record(event)
+            wrote = self._flush()
+            if isinstance(event, Delta) and self._reply is not None and not self._unsaved:
+                wrote = self._reply.write(self.store, self.conversation_id) or wrote
         except Exception as problem:  # whatever saving hit, the chat goes on
             self._report(problem)
         else:
-            if wrote:
-                self._failing = False  # saving works again: a new failure is told again
+            if wrote and self._failing:
+                self._failing = False  # saving works again (a new failure is told again)
 
-    def _write(self, event: Event) -> bool:
-        """Write what ``event`` says; whether anything was written."""
-        assert self.store is not None
+    def _record(self, event: Event) -> None:
+        """Note what ``event`` asks to be saved (written by the next flush)."""
         if isinstance(event, UserSent):
-            if self.conversation_id is None:
-                self.conversation_id = self.store.new_conversation(event.model, event.system)
-            return self._add(event.message)
-        if isinstance(event, RequestSent):
+            if self.conversation_id is None and self._new_conversation is None:
+                self._new_conversation = (event.model, event.system)
+            self._unsaved.append(_Unsaved(event.message))
+        elif isinstance(event, RequestSent):
             self._reply = _ReplyRow(event.model)
         elif isinstance(event, Delta) and self._reply is not None:
-            return self._reply.progress(self.store, self.conversation_id, event)
-        elif isinstance(event, ReplyEnded) and self._reply is not None:
+            self._reply.add(event)
+        elif isinstance(event, ReplyEnded):
             reply, self._reply = self._reply, None
-            if event.message is not None:
-                return reply.finish(
-                    self.store, self.conversation_id, event.message, event.reply.usage
-                )
+            if event.message is not None and reply is not None:
+                self._unsaved.append(reply.unsaved(event.message, event.reply.usage))
         elif isinstance(event, UserWithdrawn):
             self.forget([event.message])
         elif isinstance(event, ToolAnswered):
-            return self._add(event.message)
-        return False
+            self._unsaved.append(_Unsaved(event.message))
 
-    def _add(self, message: Message) -> bool:
-        if self.store is None or self.conversation_id is None:
-            return False
-        message.stored_id = self.store.add_message(
-            self.conversation_id,
-            message.role,
-            message.content,
-            message.status,
-            extra=message.extra(),
-        )
-        return True
+    def _flush(self) -> bool:
+        """Write what waits, oldest first; whether anything was written."""
+        assert self.store is not None
+        wrote = False
+        if self._failing and self._unsaved:
+            self.store.checkpoint()  # a failed write may have left the log full of pages
+        if self._new_conversation is not None:
+            self.conversation_id = self.store.new_conversation(*self._new_conversation)
+            self._new_conversation = None
+            wrote = True
+        while self._unsaved and self.conversation_id is not None:
+            item = self._unsaved[0]
+            message = item.message
+            if message.stored_id is None:
+                message.stored_id = self.store.add_message(
+                    self.conversation_id,
+                    message.role,
+                    message.content,
+                    message.status,
+                    item.reply_model or "",
+                    extra=message.extra(),
+                )
+            if item.reply_model is not None:  # a reply: its final text, status, usage, timings
+                self.store.update_message(
+                    message.stored_id,
+                    message.content,
+                    message.status,
+                    usage=item.usage,
+                    first_token_ms=item.first_token_ms,
+                    duration_ms=item.duration_ms,
+                    extra=message.extra(),
+                )
+            self._unsaved.pop(0)
+            wrote = True
+        return wrote
 
     def _report(self, problem: Exception) -> None:
         if not self._failing:
             self._failing = True
-            self.on_problem(f"not saved to the history: {problem} (the chat goes on)")
+            self.on_problem(
+                f"not saved to the history yet: {problem}; the chat goes on, and what is not"
+                " saved is written as soon as it can be"
+            )
+
+    def unsaved(self) -> int:
+        """How many messages are still waiting to be written."""
+        return len(self._unsaved)
+
+    def close(self) -> None:
+        """A last try at writing what waits; say what is lost if it still cannot be."""
+        if self.store is None or not self._unsaved:
+            return
+        try:
+            self._flush()
+        except Exception as problem:
+            self.on_problem(
+                f"{len(self._unsaved)} messages were not saved to the history: {problem}"
+            )
 
     def forget(self, messages: list[Message]) -> None:
         """Delete messages the user removed (/undo, /retry) or that never got a reply."""
+        gone = {id(m) for m in messages}
+        self._unsaved = [item for item in self._unsaved if id(item.message) not in gone]
         ids = [m.stored_id for m in messages if m.stored_id is not None]
         if self.store is None or not ids:
             return
         try:
             self.store.delete_messages(ids)
-        except Exception as problem:  # whatever saving hit, the chat goes on
+        except Exception as problem:
             self._report(problem)
 
     def system_changed(self, system: str | None) -> None:
@@ -117,7 +176,7 @@ class Journal:
             return
         try:
             self.store.set_system(self.conversation_id, system)
-        except Exception as problem:  # whatever saving hit, the chat goes on
+        except Exception as problem:
             self._report(problem)
 
 
@@ -135,11 +194,14 @@ class _ReplyRow:
     def _text(self) -> str:
         return "".join(self._pieces["content"]) or "".join(self._pieces["refusal"])
 
-    def progress(self, store: Store, conversation_id: str | None, delta: Delta) -> bool:
+    def add(self, delta: Delta) -> None:
         self._pieces[delta.kind].append(delta.text)
-        now = time.monotonic()
         if self._first_token_ms is None:
-            self._first_token_ms = (now - self._started) * 1000
+            self._first_token_ms = (time.monotonic() - self._started) * 1000
+
+    def write(self, store: Store, conversation_id: str | None) -> bool:
+        """Write the reply so far, if a second has passed since the last write."""
+        now = time.monotonic()
         if conversation_id is None or now - self._last_write < PROGRESS_INTERVAL:
             return False
         self._last_write = now  # before writing: a failing write is not retried per piece
@@ -151,27 +213,9 @@ class _ReplyRow:
             store.update_message(self._row, self._text(), INCOMPLETE)
         return True
 
-    def finish(
-        self,
-        store: Store,
-        conversation_id: str | None,
-        message: Message,
-        usage: dict[str, Any] | None,
-    ) -> bool:
-        if conversation_id is None:
-            return False
-        if self._row is None:
-            self._row = store.add_message(
-                conversation_id, "assistant", message.content, message.status, self._model
-            )
-        store.update_message(
-            self._row,
-            message.content,
-            message.status,
-            usage=usage,
-            first_token_ms=self._first_token_ms,
-            duration_ms=(time.monotonic() - self._started) * 1000,
-            extra=message.extra(),
-        )
-        message.stored_id = self._row
-        return True
+    def unsaved(self, message: Message, usage: dict[str, Any] | None) -> _Unsaved:
+        """The finished reply, to be written over its streaming row (or as a new one)."""
+        if self._row is not None:
+            message.stored_id = self._row
+        duration_ms = (time.monotonic() - self._started) * 1000
+        return _Unsaved(message, self._model, usage, self._first_token_ms, duration_ms)

@@ -206,7 +206,7 @@ def _history(session: Session, argument: str) -> Outcome:
 
     store = session.journal.store
     if store is None:
-        return Outcome("history is off (--no-save)", error=True)
+        return Outcome("history is off for this run", error=True)
     lines = listing(store.conversations(limit=15))
     return Outcome("\n".join(lines) if lines else "no saved conversations yet")
 
@@ -217,7 +217,7 @@ def _load(session: Session, argument: str) -> Outcome:
 
     store = session.journal.store
     if store is None:
-        return Outcome("history is off (--no-save)", error=True)
+        return Outcome("history is off for this run", error=True)
     if not argument:
         return Outcome("usage: /load ID (see /history)", error=True)
     conversation, info = load_conversation(store, store.resolve(argument))

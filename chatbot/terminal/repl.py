@@ -11,7 +11,7 @@ from typing import Any
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.history import FileHistory
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.text import Text
@@ -39,6 +39,33 @@ def _key_bindings() -> KeyBindings:
         event.current_buffer.insert_text("\n")
 
     return bindings
+
+
+class _SavedInputs(FileHistory):
+    """Up-arrow history in a file; a write that fails (disk full) is told once, never fatal."""
+
+    def __init__(self, path: str, tell: Callable[[str], None]) -> None:
+        super().__init__(path)
+        self._tell: Callable[[str], None] | None = tell
+
+    def store_string(self, string: str) -> None:
+        try:
+            super().store_string(string)
+        except OSError as problem:
+            if self._tell is not None:
+                self._tell(f"input history not saved: {problem.strerror or problem}")
+                self._tell = None
+
+
+def _input_history(err_console: Console) -> History:
+    def tell(text: str) -> None:
+        err_console.print(Text(text, style="yellow"))
+
+    try:
+        return _SavedInputs(str(input_history_file()), tell)
+    except OSError as problem:  # a read-only or missing data directory: this session only
+        tell(f"input history kept for this session only: {problem.strerror or problem}")
+        return InMemoryHistory()
 
 
 class CommandCompleter(Completer):
@@ -90,7 +117,7 @@ class Repl:
 
     def run(self) -> int:
         prompt: PromptSession[str] = PromptSession(
-            history=FileHistory(str(input_history_file())),
+            history=_input_history(self.err_console),
             key_bindings=_key_bindings(),
             prompt_continuation="… ",
             completer=CommandCompleter(self.session),

@@ -1,0 +1,197 @@
+"""A history failure never stops a reply or the REPL (issue: the chat outlives its surroundings).
+
+Real failures: a second SQLite connection holding the lock, a real full or read-only file
+system (a tmpfs; skipped where this machine cannot mount one), a real corrupt file, a real
+database from a newer version. The user's own files are never replaced or altered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chatbot.engine.chat import Chat, deliver
+from chatbot.engine.request import ChatParams
+from chatbot.store.database import Store
+from chatbot.store.journal import Journal
+from tests.conftest import WRITER_CHAT, cli_env
+from tests.terminal import Terminal
+from tests.test_engine import ScriptedTransport
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(where: Path, *options: str, size: str = "400k") -> Iterator[Path]:
+    where.mkdir(parents=True, exist_ok=True)
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", ",".join([f"size={size}", *options]), "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
+    if mount.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mount.stderr.strip() or mount.returncode}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(directory: Path) -> Path:
+    """Fill the file system of ``directory`` to the last byte."""
+    filler = directory / "filler"
+    with contextlib.suppress(OSError), filler.open("wb") as out:
+        while True:
+            out.write(b"\0" * 4096)
+            out.flush()
+    return filler
+
+
+def saved(store: Store, journal: Journal) -> list[str]:
+    return [m.content for m in store.messages(journal.conversation_id)]
+
+
+def test_a_lock_held_past_the_busy_timeout_delays_saving_and_loses_nothing(tmp_path):
+    path = tmp_path / "history.db"
+    store = Store(path, busy_timeout_ms=100)
+    problems: list[str] = []
+    journal = Journal(store, on_problem=problems.append)
+    chat = Chat(ScriptedTransport(), ChatParams("m"))
+    deliver(chat.send("before the lock"), [journal])
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another process holds the database
+    for text in ("while locked 1", "while locked 2"):
+        assert deliver(chat.send(text), [journal]).ok
+    assert len(problems) == 1 and "locked" in problems[0]
+    assert journal.unsaved() == 4
+    other.execute("COMMIT")
+    other.close()
+    deliver(chat.send("after the lock"), [journal])
+    assert journal.unsaved() == 0
+    assert saved(store, journal) == [
+        "before the lock", "echo",
+        "while locked 1", "echo",
+        "while locked 2", "echo",
+        "after the lock", "echo",
+    ]  # fmt: skip
+
+
+def test_a_full_disk_delays_saving_until_space_is_freed(tmp_path):
+    with mounted_tmpfs(tmp_path / "small", size="2m") as small:
+        store = Store(small / "history.db")
+        problems: list[str] = []
+        journal = Journal(store, on_problem=problems.append)
+        chat = Chat(ScriptedTransport(), ChatParams("m"))
+        deliver(chat.send("first"), [journal])
+        filler = fill(small)
+        for number in range(3):
+            assert deliver(chat.send(f"on a full disk {number} " + "x" * 2_000), [journal]).ok
+        assert len(problems) == 1 and "full" in problems[0]
+        filler.unlink()
+        deliver(chat.send("space again"), [journal])
+        texts = saved(store, journal)
+        assert texts[:2] == ["first", "echo"] and texts[-2:] == ["space again", "echo"]
+        assert len(texts) == 10
+        store.close()
+
+
+def test_the_repl_goes_on_when_the_disk_fills_up(fake, home, tmp_path):
+    with mounted_tmpfs(tmp_path / "data") as data:
+        env = cli_env(home, fake.url, XDG_DATA_HOME=str(data))
+        term = Terminal([WRITER_CHAT], env, str(home / "work"))
+        try:
+            term.wait_for_prompt(1)
+            term.say("before")
+            filler = fill(data)
+            term.say("on a full disk " + "y" * 3_000)
+            term.wait_for("You said: on a full disk")
+            term.say("still here?")
+            term.wait_for("You said: still here?")
+            filler.unlink()
+            term.type("exit\r")
+            assert term.wait_exit() == 0
+        finally:
+            term.close()
+        text = term.text()
+        assert text.count("not saved to the history yet") == 1
+        assert "unexpected error" not in text and "Traceback" not in text
+        store = Store(data / "writer-chat" / "history.db")
+        latest = store.latest()
+        assert latest is not None
+        contents = [m.content for m in store.messages(latest)]
+        assert contents[0] == "before" and contents[-1] == "You said: still here?"
+
+
+def test_a_read_only_data_directory_turns_history_off_for_the_run(run_cli, fake, tmp_path):
+    with mounted_tmpfs(tmp_path / "ro", "ro") as read_only:
+        result = run_cli("hello", XDG_DATA_HOME=str(read_only))
+    assert result.code == 0 and result.text == "You said: hello\n"
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("writer-chat: history is off for this run: cannot open")
+    assert "Read-only file system" in warning and "--no-save" in warning
+
+
+def fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def history_file(home: Path) -> Path:
+    path = home / "data" / "writer-chat" / "history.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_a_corrupt_database_is_left_alone_and_the_chat_goes_on(run_cli, fake, home):
+    path = history_file(home)
+    path.write_bytes(b"these are not the bytes of a database\n" * 100)
+    before = fingerprint(path)
+    result = run_cli("hello")
+    assert result.code == 0 and result.text == "You said: hello\n"
+    assert "file is not a database" in result.stderr
+    assert "move it aside" in result.stderr and "--no-save" in result.stderr
+    listing = run_cli("history")
+    assert listing.code == 2 and len(listing.stderr.splitlines()) == 1
+    assert "file is not a database" in listing.stderr
+    continued = run_cli("-c", "more")
+    assert continued.code == 2 and "file is not a database" in continued.stderr
+    assert fake.chat_requests()[-1].messages[-1]["content"] == "hello"  # -c sent nothing
+    assert fingerprint(path) == before
+
+
+def test_a_damaged_page_is_one_line_for_history_and_never_stops_a_reply(run_cli, fake, home):
+    assert run_cli(*[], "a first question " * 50).code == 0
+    path = history_file(home)
+    store = Store(path)
+    store.close()
+    data = bytearray(path.read_bytes())
+    for offset in range(4096, len(data), 512):  # every page but the first, scrambled
+        data[offset : offset + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+    before = fingerprint(path)
+    listing = run_cli("history")
+    assert listing.code == 2 and len(listing.stderr.splitlines()) == 1
+    assert "history database" in listing.stderr and "Traceback" not in listing.stderr
+    reply = run_cli("still answering?")
+    assert reply.code == 0 and reply.text == "You said: still answering?\n"
+    assert "Traceback" not in reply.stderr and "unexpected" not in reply.stderr
+    assert fingerprint(path) == before
+
+
+def test_a_database_from_a_newer_version_is_not_written_to(run_cli, fake, home):
+    path = history_file(home)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, body BLOB)")
+    db.execute("PRAGMA user_version = 9")
+    db.commit()
+    db.close()
+    before = fingerprint(path)
+    result = run_cli("hello")
+    assert result.code == 0 and result.text == "You said: hello\n"
+    assert "newer writer-chat (schema 9" in result.stderr
+    assert fingerprint(path) == before
+    listing = run_cli("history")
+    assert listing.code == 2 and "newer writer-chat" in listing.stderr
