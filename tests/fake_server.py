@@ -40,7 +40,8 @@ class Script:
     """What the server does with one request.
 
     ``pieces`` are the content deltas; ``fault`` breaks the stream after ``fault_after`` pieces:
-    "reset" (drop the connection), "hang" (stop sending, keep it open), "error_event" (an
+    "reset" (drop the connection), "hang" (stop sending, keep it open), "keepalive" (only SSE
+    comments from then on), "trickle" (one byte at a time, never a whole event), "error_event" (an
     ``event: error`` frame), "malformed" (a data line that is not JSON), "eof" (end the body
     without a finish_reason).
     """
@@ -57,6 +58,7 @@ class Script:
     send_done: bool = True
     send_usage: bool = True
     raw_sse: bytes | None = None
+    content_type: str = "text/event-stream"  # of a 200 stream ("text/html": a wrong URL's page)
     headers: dict[str, str] = field(default_factory=dict)
     tool_calls: list[tuple[str, str]] | None = None  # (name, arguments JSON), streamed in pieces
     graph_data: dict[str, Any] | None = None  # sent whole in one late delta
@@ -331,7 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream(self, script: Script, body: dict[str, Any], request: RecordedRequest) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Type", script.content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         for name, value in script.headers.items():
@@ -420,6 +422,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "hang":
             while self.fake.sleep(0.05):
                 pass
+        elif fault == "keepalive":  # only SSE comments, forever
+            while self.fake.sleep(0.2):
+                self._write_chunk(b": keep-alive\n\n")
+        elif fault == "trickle":  # one byte at a time of an event that never ends
+            while self.fake.sleep(0.2):
+                self._write_chunk(b"d")
         elif fault == "error_event":
             self._write_chunk(
                 b'event: error\ndata: {"tpe":"InternalError","errors":'

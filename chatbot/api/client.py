@@ -18,7 +18,7 @@ import httpx
 from chatbot import __version__, debug
 from chatbot.api import tls
 from chatbot.api.retry import RetryPolicy, is_retryable_status, retry_after
-from chatbot.api.sse import describe_error_body, iter_chunks
+from chatbot.api.sse import NoContent, describe_error_body, iter_chunks
 from chatbot.engine.events import Notice
 from chatbot.errors import (
     ApiConnectionError,
@@ -70,7 +70,7 @@ class WriterClient:
         except httpx.HTTPError as error:
             raise self._translate(error, opening=True) from None
         if response.status_code >= 400:
-            raise status_error(response, "")
+            raise status_error(response, "", _read_capped(response))
         try:
             models = response.json().get("models") or []
         except (ValueError, AttributeError):
@@ -126,10 +126,10 @@ class WriterClient:
                     f"{response.status_code}); check --base-url"
                 )
             try:
-                response.read()
+                text = _read_capped(response)
             except httpx.HTTPError as error:
                 raise self._translate(error, opening=True) from None
-            error = status_error(response, body.get("model", ""))
+            error = status_error(response, body.get("model", ""), text)
             if is_retryable_status(response.status_code, response.headers):
                 reason = (
                     "rate limited"
@@ -141,7 +141,12 @@ class WriterClient:
 
     def _chunks(self, response: httpx.Response) -> Iterator[dict[str, Any]]:
         try:
-            yield from iter_chunks(response)
+            yield from iter_chunks(response, patience=self.timeout)
+        except NoContent:
+            raise ApiTimeoutError(
+                f"no reply from {self.base_url} for {self.timeout:g} s: the stream stayed open"
+                " but nothing of the reply came (see --timeout)"
+            ) from None
         except httpx.HTTPError as error:
             raise self._translate(error, opening=False) from None
 
@@ -206,13 +211,25 @@ class RetryableError(Exception):
         self.server_delay = server_delay
 
 
-def status_error(response: httpx.Response, model: str) -> ApiStatusError:
+ERROR_BODY_LIMIT = 64 * 1024  # an error body is read this far, never whole
+
+
+def _read_capped(response: httpx.Response) -> str:
+    """The start of an error body: a server can send megabytes where a line is expected."""
+    data = b""
+    for piece in response.iter_bytes():
+        data += piece
+        if len(data) >= ERROR_BODY_LIMIT:
+            break
+    return data[:ERROR_BODY_LIMIT].decode(response.encoding or "utf-8", "replace")
+
+
+def status_error(response: httpx.Response, model: str, text: str) -> ApiStatusError:
     """Map an HTTP error response to the exception, and one line, the user should see."""
     status = response.status_code
-    text = response.text
     try:
         description = describe_error_body(json.loads(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         description = ""
     description = description or one_line(text, 200) or response.reason_phrase
     if status in (401, 403):

@@ -3,19 +3,51 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from chatbot import debug
-from chatbot.errors import StreamError
+from chatbot.errors import ApiError, StreamError
 from chatbot.sanitize import one_line
 
 if TYPE_CHECKING:
     import httpx
 
 
-def iter_chunks(response: httpx.Response) -> Iterator[dict[str, Any]]:
-    """Yield each chunk of a streamed reply; stop at ``[DONE]`` or at the end of the body."""
+class NoContent(Exception):
+    """The server kept the stream open but sent no reply content for too long."""
+
+
+class _Watched:
+    """The response as EventSource reads it: each network read checks how long the reply has
+    gone without content, whatever else (keep-alive comments, a trickle of bytes) arrives."""
+
+    def __init__(self, response: httpx.Response, patience: float | None) -> None:
+        self._response = response
+        self.headers = response.headers
+        self._patience = patience
+        self._deadline = float("inf")
+        self.moved()
+
+    def moved(self) -> None:
+        if self._patience is not None:
+            self._deadline = time.monotonic() + self._patience
+
+    def iter_text(self) -> Iterator[str]:
+        for text in self._response.iter_text():
+            if time.monotonic() > self._deadline:
+                raise NoContent
+            yield text
+
+
+def iter_chunks(
+    response: httpx.Response, patience: float | None = None
+) -> Iterator[dict[str, Any]]:
+    """Yield each chunk of a streamed reply; stop at ``[DONE]`` or at the end of the body.
+
+    ``patience``: the longest wait, in seconds, for the reply's next content (NoContent).
+    """
     from httpx_sse import EventSource  # loads with the first reply, not at start
 
     content_type = response.headers.get("content-type", "")
@@ -23,9 +55,15 @@ def iter_chunks(response: httpx.Response) -> Iterator[dict[str, Any]]:
         # A server that ignored stream=true: treat its whole completion as a single chunk.
         yield _completion_as_chunk(_parse_json(response.read().decode("utf-8", "replace")))
         return
-    done = False
+    if not content_type.startswith("text/event-stream"):
+        raise ApiError(
+            f"the server answered with {one_line(content_type, 60) or 'no content type'}, not"
+            " a stream of replies: is the base URL the Writer API? (see --base-url)"
+        )
+    done = finished = False
     trace = debug.enabled()
-    for event in EventSource(response).iter_sse():
+    watched = _Watched(response, patience)
+    for event in EventSource(watched).iter_sse():  # type: ignore[arg-type]
         if trace:
             debug.log.debug("<- event %r %s", event.event, one_line(event.data, 200))
         if done:
@@ -36,14 +74,42 @@ def iter_chunks(response: httpx.Response) -> Iterator[dict[str, Any]]:
             continue  # other named events are not part of the protocol; skip them
         if event.data.startswith("[DONE]"):
             done = True
+            if not finished:  # the server said the reply is over, without a finish_reason
+                yield {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
         elif event.data.strip():
-            yield _parse_json(event.data)
+            chunk = _parse_json(event.data)
+            if _carries_content(chunk):
+                watched.moved()
+                finished = finished or _finishes(chunk)
+            yield chunk
+
+
+def _choices(chunk: dict[str, Any]) -> list[dict[str, Any]]:
+    choices = chunk.get("choices")
+    return [c for c in choices if isinstance(c, dict)] if isinstance(choices, list) else []
+
+
+def _finishes(chunk: dict[str, Any]) -> bool:
+    return any(choice.get("finish_reason") for choice in _choices(chunk))
+
+
+def _carries_content(chunk: dict[str, Any]) -> bool:
+    """Whether a chunk moves the reply on (keep-alive chunks and empty deltas do not)."""
+    if chunk.get("usage") or _finishes(chunk):
+        return True
+    for choice in _choices(chunk):
+        delta = choice.get("delta")
+        if isinstance(delta, dict) and any(
+            delta.get(k) for k in ("content", "refusal", "tool_calls")
+        ):
+            return True
+    return False
 
 
 def _parse_json(data: str) -> dict[str, Any]:
     try:
         chunk = json.loads(data)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # RecursionError: nested past any sense
         raise StreamError(f"malformed data from the server: {one_line(data, 80)}") from None
     if not isinstance(chunk, dict):
         raise StreamError(f"malformed data from the server: {one_line(data, 80)}")
@@ -53,7 +119,7 @@ def _parse_json(data: str) -> dict[str, Any]:
 def _error_text(data: str) -> str:
     try:
         body = json.loads(data)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return one_line(data) or "no details"
     return describe_error_body(body) or one_line(data) or "no details"
 
