@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,10 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Config()
+    except UnicodeDecodeError as problem:
+        raise UsageError(
+            f"{path} is not UTF-8 text (invalid byte at offset {problem.start}); save it as UTF-8"
+        ) from None
     except OSError as problem:
         raise UsageError(f"cannot read {path}: {problem.strerror}") from None
     import tomllib  # here: most runs have no config file
@@ -94,6 +99,8 @@ def _checked(key: str, value: Any, where: str) -> Any:
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise UsageError(f"{where}: '{key}' must be a {kind.__name__}")
+    if kind is float and not math.isfinite(value):
+        raise UsageError(f"{where}: '{key}' must be a finite number, not {value}")
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise UsageError(f"{where}: '{key}' must be {bounds}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatbot import debug, sanitize
-from chatbot.cli.options import value
+from chatbot.cli.options import check_numbers, value
 from chatbot.cli.program import PROG
 from chatbot.engine.chat import Chat, deliver
 from chatbot.engine.context import ContextBudget
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 def start(given: Mapping[str, Any]) -> int:
     """Run writer-chat with the options the user gave; return the exit code."""
+    check_numbers(given)  # every bad value is a usage error before anything is sent or saved
     if value(given, "debug_trace") or os.environ.get("WRITER_LOG", "").lower() == "debug":
         debug.enable()
     from chatbot.cli.inputs import one_shot_message
@@ -335,7 +336,8 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
 
 def _print_json(document: Any) -> None:
     indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(document, indent=indent, ensure_ascii=False) + "\n")
+    text = json.dumps(document, indent=indent, ensure_ascii=False)
+    sys.stdout.write(sanitize.json_escaped(text) + "\n")
 
 
 def _print_checked_json(reply: Reply, schema: dict[str, Any]) -> None:

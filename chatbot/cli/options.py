@@ -7,10 +7,13 @@ so the help text and the README's usage section. Nothing else declares an option
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from chatbot.errors import UsageError
 
 SUBCOMMANDS = (
     "history",
@@ -152,6 +155,14 @@ CONFIG_OPTIONS: tuple[Option, ...] = tuple(option for option in OPTIONS if optio
 def value(given: Mapping[str, Any], name: str) -> Any:
     """The option's value from the command line, else its default."""
     return given[name] if name in given else BY_NAME[name].default
+
+
+def check_numbers(given: Mapping[str, Any]) -> None:
+    """Refuse a number no request can carry (nan, inf: the parser's ranges let them through)."""
+    for name, item in given.items():
+        option = BY_NAME.get(name)
+        if option is not None and option.kind is float and not math.isfinite(item):
+            raise UsageError(f"{option.flags[0]}: {item} is not a number writer-chat can use")
 
 
 def given_only(parsed: Mapping[str, Any]) -> dict[str, Any]:

@@ -102,6 +102,12 @@ def resolve_connection(
             f"no API key: set {KEY_VARIABLE} in the environment or in a .env file here"
             " (see .env.example)"
         )
+    if not (api_key.isascii() and api_key.isprintable()) or any(c.isspace() for c in api_key):
+        where = "the environment" if key_from_env else "the .env file"
+        raise UsageError(
+            f"{KEY_VARIABLE} in {where} has characters no API key has (non-ASCII, spaces or"
+            " line breaks): copy it again from Writer's console"
+        )
     candidates = [("flag", flag_base_url), ("environment", environ.get(BASE_URL_VARIABLE))]
     if not key_from_env:
         candidates.append((".env", dotenv.get(BASE_URL_VARIABLE)))

@@ -5,6 +5,7 @@ They are never sent to the model; what they change in the conversation is told t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,8 @@ def _number(text: str, kind: type, low: float, high: float | None, name: str) ->
         value = kind(text)
     except ValueError:
         raise UsageError(f"{name} must be a number") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{name} must be a finite number")
     if value < low or (high is not None and value > high):
         bound = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise UsageError(f"{name} must be {bound}")
