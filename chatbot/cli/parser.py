@@ -38,7 +38,7 @@ EPILOG = """\
   writer-chat --functions tools.py "weather?"  [dim]# let it call your functions[/dim]
 
 Exit codes: 0 success, 1 API or network failure, 2 usage or config error,
-130 interrupted.
+130 interrupted (Ctrl-C), 143 or 129 ended by SIGTERM or SIGHUP.
 """
 
 
