@@ -319,3 +319,21 @@ def test_a_failure_is_an_api_error_for_the_edges_to_word():
     chat = Chat(ScriptedTransport([[ApiError("boom")]]), ChatParams("m"))
     finished, _ = run(chat, "x")
     assert str(finished.error) == "boom"
+
+
+def test_a_failing_observer_ends_the_reply_and_the_others_see_it_end():
+    transport = ScriptedTransport([reply("one ", "two ", "three")])
+    chat = Chat(transport, ChatParams("palmyra-x5"))
+    seen: list[Event] = []
+
+    def screen(event: Event) -> None:
+        if isinstance(event, Delta) and event.text == "two ":
+            raise OSError(5, "Input/output error")  # the terminal went away
+
+    with pytest.raises(OSError, match="Input/output error"):
+        deliver(chat.send("go"), [screen, seen.append])
+    assert transport.closed == [True]
+    ended = [e for e in seen if isinstance(e, ReplyEnded)]
+    assert [e.status for e in ended] == [conv.INTERRUPTED]  # the journal would save this
+    assert isinstance(seen[-1], Finished)
+    assert chat.conversation.turns[-1].content == "one two "

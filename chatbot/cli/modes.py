@@ -315,7 +315,7 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
     chat, journal = _chat(settings, client, store, ask_on_stdin, _say)
     try:
         finished = deliver(
-            chat.send(message, with_images(message, settings.image_parts)), [journal, view]
+            chat.send(message, with_images(message, settings.image_parts)), [view, journal]
         )
     finally:
         view.close()

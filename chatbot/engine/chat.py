@@ -204,23 +204,30 @@ def deliver(exchange: Exchange, observers: Iterable[Callable[[Event], None]]) ->
     """Give each event of ``exchange`` to every observer, in order; return how it finished.
 
     A Ctrl-C that lands in an observer (while it draws) is handed to the engine, which ends the
-    reply as interrupted just as if it had landed while waiting for the network.
+    reply as interrupted just as if it had landed while waiting for the network. An observer
+    that fails (a terminal gone away) ends the reply the same way, the other observers still
+    see every event to the end (the journal saves the partial reply), and the failure is raised
+    after that.
     """
     observers = list(observers)
     pending: KeyboardInterrupt | None = None
+    failure: Exception | None = None
     while True:
         try:
             event = exchange.throw(pending) if pending else next(exchange)
         except StopIteration:
             raise AssertionError("an exchange always ends with Finished") from None
         pending = None
-        try:
-            for observe in observers:
+        for observe in observers:
+            try:
                 observe(event)
-        except KeyboardInterrupt as interrupt:
-            if isinstance(event, Finished):
-                return event
-            pending = interrupt
+            except KeyboardInterrupt as interrupt:
+                pending = interrupt
+            except Exception as problem:
+                if failure is None:
+                    failure, pending = problem, KeyboardInterrupt()
         if isinstance(event, Finished):
             exchange.close()
+            if failure is not None:
+                raise failure
             return event

@@ -203,7 +203,7 @@ class Repl:
         parts, self._image_parts = with_images(text, self._image_parts), []
         try:
             exchange = session.chat.send(text, parts)
-            finished = deliver(exchange, [session.journal, self.view])
+            finished = deliver(exchange, [self.view, session.journal])
             if finished.error is not None:
                 self.err_console.print(Text(f"error: {finished.error}", style="red"))
                 self.err_console.print(Text("/retry sends it again", style="dim"))
