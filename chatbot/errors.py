@@ -9,9 +9,18 @@ EXIT_INTERRUPTED = 130
 
 
 class WriterChatError(Exception):
-    """Base class: ``str(error)`` is the one line shown to the user."""
+    """Base class: ``str(error)`` is the one line shown to the user.
+
+    ``hints`` holds what to do next where it depends on where the user is: under
+    "command line" (a flag to change) and "chat" (a slash command).
+    """
 
     exit_code = EXIT_FAILURE
+    hints: dict[str, str] = {}  # noqa: RUF012 (replaced per instance, never mutated)
+
+    def said(self, where: str) -> str:
+        hint = self.hints.get(where)
+        return f"{self} {hint}" if hint else str(self)
 
 
 class UsageError(WriterChatError):
@@ -55,3 +64,7 @@ class StreamError(ApiError):
 
 class CommandLineError(UsageError):
     """The parser rejected the flags or arguments (its message already says which)."""
+
+
+class ReaderGone(Exception):
+    """stdout's reader went away (``| head``): a quiet, normal end."""

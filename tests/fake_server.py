@@ -1,7 +1,7 @@
 """A protocol-faithful fake of Writer's ``/v1/chat`` API on a loopback port.
 
 Real HTTP/1.1 (keep-alive, chunked transfer encoding), real SSE framing shaped like the
-recorded Writer stream in ``shared/captures`` (a fresh id per chunk, ``role`` on every delta,
+recorded Writer stream in ``tests/captures`` (a fresh id per chunk, ``role`` on every delta,
 all-null ``graph_data`` placeholders, a final ``choices: []`` usage chunk, ``data: [DONE]``),
 and Writer's ``tpe``/``errors[]`` error bodies. Tests queue a :class:`Script` per request and
 then assert on :attr:`FakeWriter.requests`. With nothing queued it echoes the last user message.

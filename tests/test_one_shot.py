@@ -26,13 +26,14 @@ def test_stdin_alone_is_the_prompt(run_cli, fake):
     result = run_cli(stdin=b"hi from a pipe\n")
     assert result.code == 0, result.stderr
     assert result.text == "You said: hi from a pipe\n"
+    assert fake.chat_requests()[0].messages[-1]["content"] == "hi from a pipe"  # echo's newline
 
 
 def test_argument_then_blank_line_then_stdin(run_cli, fake):
     result = run_cli("summarise this", stdin=b"# Notes\nline\n")
     assert result.code == 0, result.stderr
     (request,) = fake.chat_requests()
-    assert request.messages[-1]["content"] == "summarise this\n\n# Notes\nline\n"
+    assert request.messages[-1]["content"] == "summarise this\n\n# Notes\nline"
 
 
 def test_flags_reach_the_request(run_cli, fake):

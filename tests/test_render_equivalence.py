@@ -1,4 +1,4 @@
-"""Streaming a reply leaves exactly what rendering it whole would (RENDERING-AND-SAFETY.md A3).
+"""Streaming a reply leaves exactly what rendering it whole would (docs/RENDERING-AND-SAFETY.md A3).
 
 The bytes the live renderer writes, replayed through a terminal emulator (pyte, 100x40, with
 scrollback), must leave the same text as a one-shot render of the whole reply.

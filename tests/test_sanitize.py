@@ -1,4 +1,4 @@
-"""Model text never carries control characters to the terminal (RENDERING-AND-SAFETY.md B5)."""
+"""Model text never carries control characters to the terminal (docs/RENDERING-AND-SAFETY.md B5)."""
 
 from __future__ import annotations
 

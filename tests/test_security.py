@@ -1,4 +1,4 @@
-"""Model text is data and the key is a secret (RENDERING-AND-SAFETY.md B4, B5)."""
+"""Model text is data and the key is a secret (docs/RENDERING-AND-SAFETY.md B4, B5)."""
 
 from __future__ import annotations
 

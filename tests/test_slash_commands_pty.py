@@ -50,7 +50,7 @@ def test_new_starts_over_and_history_load_brings_it_back(terminal, fake):
     term.say("/history")
     line = next(row for row in term.lines() if re.match(r"[0-9a-f]{8}  .*the alamo$", row))
     term.say(f"/load {line.split()[0]}")
-    term.wait_for("loaded ")
+    term.wait_for("continuing ")
     term.say("and then?")
     contents = [m["content"] for m in fake.chat_requests()[2].messages]
     assert contents == ["remember the alamo", "You said: remember the alamo", "and then?"]

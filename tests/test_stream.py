@@ -1,4 +1,5 @@
-"""Stream decoding and accumulation (PROTOCOL.md §3, §6), through real httpx and the fake server."""
+"""Stream decoding and accumulation (docs/PROTOCOL.md §3, §6), through real httpx and the
+fake server."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from chatbot.engine.request import ChatParams, build_chat_body
 from chatbot.errors import StreamError
 from tests.fake_server import TEST_KEY, Script
 
-CAPTURE = Path(__file__).resolve().parents[2] / "shared" / "captures" / "tool-calls-2024-11.sse"
 LOCAL_CAPTURE = Path(__file__).with_name("captures") / "tool-calls-2024-11.sse"
 
 
@@ -46,11 +46,6 @@ def test_recorded_writer_stream_assembles_exactly_two_tool_calls(fake):
     assert reply.content == "\n"  # the stray piece between the calls
     assert reply.reply_id == "a2a302fa-a85c-44b4-9c20-0956d557517c"  # the first chunk's id
     assert deltas == [Delta("content", "\n")]
-
-
-@pytest.mark.skipif(not CAPTURE.exists(), reason="shared/ is not beside the checkout")
-def test_the_vendored_capture_matches_the_shared_one():
-    assert LOCAL_CAPTURE.read_bytes() == CAPTURE.read_bytes()
 
 
 def test_usage_chunk_with_empty_choices_and_done_marker(fake):

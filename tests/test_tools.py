@@ -1,4 +1,5 @@
-"""Writer's tools through the real binary: what is sent (PROTOCOL.md shapes) and what is shown."""
+"""Writer's tools through the real binary: what is sent (docs/PROTOCOL.md shapes) and what is
+shown."""
 
 from __future__ import annotations
 

@@ -55,6 +55,9 @@ class WriterClient:
                 "Accept": "text/event-stream",
             },
             timeout=httpx.Timeout(timeout),
+            # One connection for the whole session, however long the pauses (httpx closes an
+            # idle one after 5 s by default: a new TLS handshake before the next first token).
+            limits=httpx.Limits(keepalive_expiry=None),
             follow_redirects=False,
             verify=tls.verify(),  # raises UsageError when the certificates cannot load
             event_hooks={"request": [_trace_request], "response": [_trace_response]},
@@ -86,13 +89,16 @@ class WriterClient:
         iterator (normally, on an error, or on Ctrl-C) closes the response at once, so the
         server sees the disconnect.
         """
-        attempt, waited = 0, 0.0
+        attempt, waited, reconnected = 0, 0.0, False
         while True:
             attempt += 1
             try:
                 response = self._open(body)
                 break
             except RetryableError as error:
+                if error.at_once and not reconnected:
+                    reconnected, attempt = True, attempt - 1
+                    continue
                 wait = self.retry.delay(attempt, error.server_delay, self._rng)
                 if not self.retry.allows(attempt, waited, wait):
                     raise error.cause from None
@@ -111,9 +117,13 @@ class WriterClient:
             response = self._http.send(request, stream=True)
         except (httpx.NetworkError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as error:
             failure = self._translate(error, opening=True)
-            if _untrusted_certificate(error):  # asking again gets the same certificate
+            if _untrusted_certificate(error) or _not_tls(error):  # asking again changes nothing
                 raise failure from None
-            raise RetryableError(failure, "cannot connect") from None
+            # A kept-alive connection the server closed while we were idle: send again at once.
+            stale = isinstance(
+                error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+            )
+            raise RetryableError(failure, "cannot connect", at_once=stale) from None
         except httpx.HTTPError as error:
             raise self._translate(error, opening=True) from None
         if response.status_code < 300:
@@ -157,6 +167,11 @@ class WriterClient:
             return ApiTimeoutError(
                 f"timed out after {self.timeout:g} s {what} {self.base_url} (see --timeout)"
             )
+        if opening and _not_tls(error):
+            return ApiConnectionError(
+                f"cannot connect to {self.base_url}: the server does not speak TLS (it answered"
+                " in plain HTTP); if it is a local server, its URL starts with http://"
+            )
         refusal = _untrusted_certificate(error)
         if opening and refusal is not None:
             return ApiConnectionError(
@@ -178,6 +193,17 @@ def _untrusted_certificate(error: BaseException) -> ssl.SSLCertVerificationError
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _not_tls(error: BaseException) -> bool:
+    """Whether the server answered a TLS handshake in plain HTTP (an https:// URL to an
+    http:// server): OpenSSL's WRONG_VERSION_NUMBER."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _trace_request(request: httpx.Request) -> None:
@@ -204,11 +230,19 @@ def _seconds(value: float) -> str:
 class RetryableError(Exception):
     """A failure before the reply started that may succeed if sent again."""
 
-    def __init__(self, cause: ApiError, reason: str, server_delay: float | None = None) -> None:
+    def __init__(
+        self,
+        cause: ApiError,
+        reason: str,
+        server_delay: float | None = None,
+        *,
+        at_once: bool = False,
+    ) -> None:
         super().__init__(str(cause))
         self.cause = cause
         self.reason = reason
         self.server_delay = server_delay
+        self.at_once = at_once  # silently, once: a stale kept-alive connection
 
 
 ERROR_BODY_LIMIT = 64 * 1024  # an error body is read this far, never whole
@@ -238,10 +272,22 @@ def status_error(response: httpx.Response, model: str, text: str) -> ApiStatusEr
             status,
             description,
         )
-    if status == 404 or (status == 400 and "model" in description.lower()):
-        return UnknownModelError(
-            f"unknown model '{one_line(model, 80)}' (HTTP {status}): {description}. "
-            "Pick another with --model.",
+    said = description.lower()
+    if status in (400, 404) and model and ("model" in said or model.lower() in said):
+        error = UnknownModelError(
+            f"unknown model '{one_line(model, 80)}' (HTTP {status}): {description}.",
+            status,
+            description,
+        )
+        error.hints = {
+            "command line": "Pick another with --model.",
+            "chat": "Pick another with /model (/models lists them).",
+        }
+        return error
+    if status == 404:  # not the model: the route (a base URL ending in /v1 is the usual slip)
+        return ApiStatusError(
+            f"not found (HTTP 404): {description}. The base URL looks wrong: it is the API's"
+            " root, such as https://api.writer.com (without /v1)",
             status,
             description,
         )

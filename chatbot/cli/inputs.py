@@ -29,6 +29,7 @@ def one_shot_message(
     parts += [_file_part(path, max_bytes=max_bytes, encoding=encoding) for path in files]
     if stdin is not None and not stdin.isatty():
         piped = read_limited(stdin.buffer, max_bytes=max_bytes, encoding=encoding)
+        piped = piped.removesuffix("\n").removesuffix("\r")  # echo's newline is not the prompt's
         if piped.strip():
             parts.append(piped)
         elif not parts:

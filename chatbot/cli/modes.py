@@ -30,6 +30,7 @@ from chatbot.errors import (
     EXIT_OK,
     EXIT_USAGE,
     CommandLineError,
+    ReaderGone,
     UsageError,
     WriterChatError,
 )
@@ -72,6 +73,11 @@ def run(settings: Settings, message: str | None) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
     if message is None and (settings.json_output or settings.schema is not None):
         raise UsageError("--json and --json-schema print one reply: give a prompt")
+    if message is None and not sys.stdout.isatty():
+        raise UsageError(
+            "the chat needs a terminal to show replies on, and stdout is not one: give a prompt"
+            ' to write one reply there (writer-chat "…" > file), or pipe one in'
+        )
     from chatbot.terminal import signals
 
     signals.install()
@@ -146,8 +152,9 @@ def _conversation(settings: Settings, store: Store | None, journal: Journal) -> 
         if latest is None:
             raise UsageError("no saved conversation to continue yet")
         conversation_id = latest
-    conversation, _ = load_conversation(store, conversation_id)
+    conversation, info = load_conversation(store, conversation_id)
     journal.conversation_id = conversation_id
+    journal.continued = (info.id, info.title)
     if settings.system is not None:
         conversation.system = settings.system
         journal.system_changed(settings.system)
@@ -272,6 +279,10 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
             roles=dict(settings.roles),
             list_models=lambda: warmup.client().list_models(),
         )
+        if journal.continued is not None:
+            from chatbot.terminal.commands import describe_continued
+
+            session.continued = describe_continued(*journal.continued, chat.conversation)
         repl = Repl(
             session,
             new_renderer=renderer_factory(settings, console),
@@ -357,17 +368,30 @@ def _warn(message: str) -> None:
     sys.stderr.flush()
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail on the closed pipe too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def run_guarded(action: Callable[[], int]) -> int:
     """Run ``action``; every failure becomes one line on stderr and an exit code."""
     try:
         return action()
+    except (BrokenPipeError, ReaderGone):  # the reader went away (| head): a quiet end, as for cat
+        _silence_stdout()
+        return EXIT_OK
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (chatbot.terminal.signals)
         return 128 + interrupt.signum if hasattr(interrupt, "signum") else EXIT_INTERRUPTED
     except CommandLineError as error:
         _warn(str(error))
         return error.exit_code
     except WriterChatError as error:
-        _warn(f"error: {debug.redact(str(error))}")
+        _warn(f"error: {debug.redact(error.said('command line'))}")
         return error.exit_code
     except Exception as error:
         if type(error).__module__ == "sqlite3":  # reading the history (writing never stops)

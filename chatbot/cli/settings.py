@@ -141,6 +141,8 @@ def resolve_settings(
             values[name], sources[name] = config.values[name], f"config file ({config.path})"
         else:
             values[name], sources[name] = option.default, "default"
+    if sources["code_theme"] != "default":
+        _check_code_theme(values["code_theme"], sources["code_theme"])
     role = given.get("role")
     if role is not None and "system" not in given:
         if role not in config.roles:
@@ -174,6 +176,20 @@ def resolve_settings(
         **_tools_and_output(given, values["model"]),
     )
     return settings, sources
+
+
+def _check_code_theme(name: str, source: str) -> None:
+    """A Pygments style that exists (pygments loads only when a theme was asked for)."""
+    from pygments.styles import get_all_styles, get_style_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        get_style_by_name(name)
+    except ClassNotFound:
+        near = ", ".join(sorted(get_all_styles())[:12])
+        raise UsageError(
+            f"unknown code theme '{name}' (from the {source}): try one of {near}, …"
+        ) from None
 
 
 def _tools_and_output(given: Mapping[str, Any], model: str) -> dict[str, Any]:

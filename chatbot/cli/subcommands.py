@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS
+from chatbot.errors import ReaderGone
 
 if TYPE_CHECKING:
     from chatbot.store.database import Store
@@ -29,6 +30,17 @@ models_app = _sub_app("List the models the API offers (GET /v1/models).")
 config_app = _sub_app("The config file: create it, or show every setting and where it came from.")
 
 
+def _out(text: str, end: str = "\n") -> None:
+    """Write to stdout; a reader that went away (| head) ends the command quietly.
+
+    The parser turns a BrokenPipeError into exit 1, so it is raised as ReaderGone instead."""
+    try:
+        sys.stdout.write(text + end)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise ReaderGone from None
+
+
 def _store() -> Store:
     from chatbot.store.database import open_store
 
@@ -45,7 +57,7 @@ def history_list(
         from chatbot.store.history import listing
 
         lines = listing(_store().conversations(limit=limit))
-        print("\n".join(lines) if lines else "no saved conversations yet")
+        _out("\n".join(lines) if lines else "no saved conversations yet")
 
 
 @history_app.command("show")
@@ -62,7 +74,7 @@ def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) 
     else:
         from chatbot.sanitize import dropped
 
-        sys.stdout.write(dropped(text))
+        _out(dropped(text), end="")
 
 
 @history_app.command("export")
@@ -73,7 +85,7 @@ def history_export(
     """Write a conversation to stdout as Markdown or JSON."""
     from chatbot.store.history import show
 
-    sys.stdout.write(show(_store(), conversation_id, fmt))
+    _out(show(_store(), conversation_id, fmt), end="")
 
 
 @history_app.command("search")
@@ -84,10 +96,10 @@ def history_search(text: Annotated[list[str], typer.Argument(metavar="TEXT...")]
 
     found = _store().search(" ".join(text))
     for info, snippet in found:
-        print(listing([info])[0])
-        print(f"          {one_line(snippet, 100)}")
+        _out(listing([info])[0])
+        _out(f"          {one_line(snippet, 100)}")
     if not found:
-        print("no matches")
+        _out("no matches")
 
 
 @history_app.command("rm")
@@ -96,7 +108,7 @@ def history_rm(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) ->
     store = _store()
     full = store.resolve(conversation_id)
     store.delete_conversation(full)
-    print(f"removed {full[:8]}")
+    _out(f"removed {full[:8]}")
 
 
 @config_app.callback()
@@ -107,7 +119,7 @@ def config_main(ctx: typer.Context) -> None:
 
         path = config_path()
         state = "exists" if path.exists() else "not created yet: writer-chat config init"
-        print(f"{path} ({state})")
+        _out(f"{path} ({state})")
 
 
 @config_app.command("init")
@@ -119,7 +131,7 @@ def config_init(
 
     path = config_path()
     write_template(path, force=force)
-    print(f"wrote {path}")
+    _out(f"wrote {path}")
 
 
 @config_app.command("show")
@@ -136,7 +148,7 @@ def config_show() -> None:
     }
     for name, value in shown.items():
         text = "(not set)" if value is None else str(value)
-        print(f"{name:<12} {text:<40} {sources[name]}")
+        _out(f"{name:<12} {text:<40} {sources[name]}")
 
 
 @models_app.callback()
@@ -153,9 +165,9 @@ def models_list(ctx: typer.Context) -> None:
     finally:
         client.close()
     width = max((len(model_id) for model_id, _ in models), default=2)
-    print(f"{'id':<{width}}  name")
+    _out(f"{'id':<{width}}  name")
     for model_id, name in models:
-        print(f"{one_line(model_id, 60):<{width}}  {one_line(name, 60)}")
+        _out(f"{one_line(model_id, 60):<{width}}  {one_line(name, 60)}")
 
 
 APPS = {"history": history_app, "config": config_app, "models": models_app}

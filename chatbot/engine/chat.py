@@ -205,9 +205,9 @@ def deliver(exchange: Exchange, observers: Iterable[Callable[[Event], None]]) ->
 
     A Ctrl-C that lands in an observer (while it draws) is handed to the engine, which ends the
     reply as interrupted just as if it had landed while waiting for the network. An observer
-    that fails (a terminal gone away) ends the reply the same way, the other observers still
-    see every event to the end (the journal saves the partial reply), and the failure is raised
-    after that.
+    that fails (a terminal gone away) ends the reply the same way and sees no more events; the
+    others see every event to the end (the journal saves the partial reply), and the failure
+    is raised after that.
     """
     observers = list(observers)
     pending: KeyboardInterrupt | None = None
@@ -218,12 +218,13 @@ def deliver(exchange: Exchange, observers: Iterable[Callable[[Event], None]]) ->
         except StopIteration:
             raise AssertionError("an exchange always ends with Finished") from None
         pending = None
-        for observe in observers:
+        for observe in list(observers):
             try:
                 observe(event)
             except KeyboardInterrupt as interrupt:
                 pending = interrupt
             except Exception as problem:
+                observers.remove(observe)  # it is broken: it sees no more events
                 if failure is None:
                     failure, pending = problem, KeyboardInterrupt()
         if isinstance(event, Finished):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# PROTOCOL.md §1.1 (input limits where known; the rest are conservative guesses).
+# docs/PROTOCOL.md §1.1 (input limits where known; the rest are conservative guesses).
 CONTEXT_WINDOWS = {
     "palmyra-x5": 1_040_000,
     "palmyra-x4": 122_880,

@@ -1,4 +1,4 @@
-"""A streamed reply, merged from chunk dicts (PROTOCOL.md §3 and §6).
+"""A streamed reply, merged from chunk dicts (docs/PROTOCOL.md §3 and §6).
 
 Chunks are untrusted JSON decoded elsewhere (chatbot.api.sse); this module only merges them,
 so it is tested without any HTTP.
@@ -94,7 +94,7 @@ def _str(value: Any) -> str:
 
 
 class ReplyAccumulator:
-    """Merge chunks into a :class:`Reply`, tolerating everything PROTOCOL.md §6 warns about.
+    """Merge chunks into a :class:`Reply`, tolerating everything docs/PROTOCOL.md §6 warns about.
 
     Chunks are untrusted JSON: a field of an unexpected type is ignored, never a crash.
     """

@@ -5,6 +5,7 @@ They are never sent to the model; what they change in the conversation is told t
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class Session:
     journal: Journal
     roles: dict[str, str] = field(default_factory=dict)  # named system prompts (config file)
     list_models: Callable[[], list[tuple[str, str]]] | None = None  # GET /v1/models
+    continued: str = ""  # what -c/--cid continued: shown when the REPL opens
     model_names: list[str] = field(default_factory=list)  # from the last /models, for completion
 
 
@@ -38,6 +40,8 @@ class Outcome:
     resend: str | None = None
     error: bool = False
     clipboard: str | None = None
+    quit: bool = False
+    clear_screen: bool = False
 
 
 Handler = Callable[[Session, str], Outcome]
@@ -55,21 +59,28 @@ class Command:
 class Commands:
     table: dict[str, Command] = field(default_factory=dict)
 
-    def add(self, usage: str, summary: str) -> Callable[[Handler], Handler]:
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def add(self, usage: str, summary: str, *aliases: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             name = usage.split()[0]
             self.table[name] = Command(name, usage, summary, handler)
+            self.aliases.update(dict.fromkeys(aliases, name))
             return handler
 
         return register
 
     def run(self, line: str, session: Session) -> Outcome:
         name, _, argument = line.strip().partition(" ")
-        command = self.table.get(name.lower())
+        name = name.lower()
+        command = self.table.get(self.aliases.get(name, name))
         if command is None:
+            known = [*self.table, *self.aliases]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            guess = f"did you mean {close[0]}? " if close else ""
             return Outcome(
-                f"unknown command {name}: /help lists them (start with // to send a message "
-                "that begins with /)",
+                f"unknown command {one_line(name, 40)}: {guess}/help lists them (start with //"
+                " to send a message that begins with /)",
                 error=True,
             )
         try:
@@ -84,7 +95,6 @@ COMMANDS = Commands()
 @COMMANDS.add("/help", "list the commands")
 def _help(session: Session, argument: str) -> Outcome:
     rows = [f"{c.usage:<20} {c.summary}" for c in COMMANDS.table.values()]
-    rows.append(f"{'exit':<20} leave (also quit, Ctrl-D, or Ctrl-C twice)")
     return Outcome("\n".join(rows))
 
 
@@ -98,6 +108,17 @@ def _switch_to(session: Session, conversation: Conversation, conversation_id: st
 def _new(session: Session, argument: str) -> Outcome:
     _switch_to(session, Conversation(system=session.chat.conversation.system), None)
     return Outcome("new conversation")
+
+
+@COMMANDS.add("/clear", "clear the screen and start a new conversation")
+def _clear(session: Session, argument: str) -> Outcome:
+    outcome = _new(session, argument)
+    return Outcome(outcome.message, clear_screen=True)
+
+
+@COMMANDS.add("/exit", "leave (also /quit, exit, quit, Ctrl-D)", "/quit")
+def _exit(session: Session, argument: str) -> Outcome:
+    return Outcome(quit=True)
 
 
 @COMMANDS.add("/system [text|-]", "show or replace the system prompt (- removes it)")
@@ -115,6 +136,11 @@ def _model(session: Session, argument: str) -> Outcome:
     if not argument:
         return Outcome(f"model: {session.chat.params.model}")
     session.chat.set_params(model=argument)
+    if session.model_names and argument not in session.model_names:
+        return Outcome(
+            f"model: {argument} (not among the models /models listed: the server will say)",
+            error=True,
+        )
     return Outcome(f"model: {argument}")
 
 
@@ -227,17 +253,38 @@ def _load(session: Session, argument: str) -> Outcome:
     _switch_to(session, conversation, info.id)
     if info.model:
         session.chat.set_params(model=info.model)
-    return Outcome(f"loaded {info.id[:8]}: {info.turns} turns, {info.title}")
+    return Outcome(describe_continued(info.id, info.title, conversation))
 
 
-@COMMANDS.add("/save FILE", "write the conversation to FILE (.md or .json)")
+def describe_continued(conversation_id: str, title: str, conversation: Conversation) -> str:
+    """A saved conversation as it is picked up: its id, title, size and last exchange."""
+    users = [t for t in conversation.turns if t.role == "user"]
+    lines = [
+        f"continuing {conversation_id[:8]} “{one_line(title, 60)}”: {len(users)} exchanges,"
+        f" {len(conversation.turns)} messages"
+    ]
+    last = conversation.turns[conversation.turns.index(users[-1]) :] if users else []
+    for message in last[:2]:
+        who = "you" if message.role == "user" else "reply"
+        lines.append(f"  {who}: {one_line(message.content, 90)}")
+    return "\n".join(lines)
+
+
+@COMMANDS.add("/save FILE [--force]", "write the conversation to FILE (.md, the default, or .json)")
 def _save(session: Session, argument: str) -> Outcome:
-    if not argument:
+    words = argument.split()
+    force = "--force" in words
+    name = " ".join(word for word in words if word != "--force")
+    if not name:
         return Outcome("usage: /save FILE.md or /save FILE.json", error=True)
-    path = Path(argument).expanduser()
+    path = Path(name).expanduser()
+    if not path.suffix:
+        path = path.with_name(path.name + ".md")
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in ("md", "json"):
         return Outcome("the file name must end in .md or .json", error=True)
+    if path.exists() and not force:
+        return Outcome(f"{path} exists already: /save {name} --force replaces it", error=True)
     chat = session.chat
     text = render(fmt, session.journal.conversation_id, chat.params.model, chat.conversation)
     try:

@@ -212,7 +212,7 @@ class _LiveTail(Live):
 
 class MarkdownRenderer:
     """Rich Markdown: finished blocks are rendered once into the scrollback; only the open
-    tail block is redrawn in a small live area (see shared/DESIGN.md, "Rendering a stream")."""
+    tail block is redrawn in a small live area (blocks printed once, the open tail redrawn)."""
 
     def __init__(self, console: Console, code_theme: str) -> None:
         self.console = console

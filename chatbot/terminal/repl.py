@@ -123,6 +123,7 @@ class Repl:
             completer=CommandCompleter(self.session),
             complete_while_typing=False,
             enable_open_in_editor=True,  # Ctrl-X Ctrl-E: edit in $VISUAL/$EDITOR, then send
+            enable_suspend=True,  # Ctrl-Z suspends like any terminal program; fg redraws
             bottom_toolbar=self._toolbar,
             # The input area shows only what fits on the screen (and the toolbar below it):
             # it is erased when a message is sent, and the message printed whole instead.
@@ -135,9 +136,8 @@ class Repl:
                 style="dim",
             )
         )
-        turns = len(self.session.chat.conversation.turns)
-        if turns:
-            self.console.print(Text(f"continuing a conversation of {turns} messages", "dim"))
+        if self.session.continued:
+            self.console.print(Text(sanitize.visible(self.session.continued), "dim"))
         while True:
             try:
                 line = prompt.prompt([("bold ansicyan", "> ")])
@@ -158,7 +158,8 @@ class Repl:
             if text.lower() in QUIT_WORDS:
                 return 0
             if text.startswith("/") and not text.startswith("//"):
-                self._command(text)
+                if self._command(text):
+                    return 0
             else:
                 self._turn(line[1:] if text.startswith("//") else line)
             ended = signals.exit_code()
@@ -171,8 +172,13 @@ class Repl:
         self._last_ctrl_c = now
         return second
 
-    def _command(self, text: str) -> None:
+    def _command(self, text: str) -> bool:
+        """Run a slash command; whether the REPL should end."""
         outcome = COMMANDS.run(text, self.session)
+        if outcome.quit:
+            return True
+        if outcome.clear_screen:
+            self.console.clear()
         if outcome.clipboard is not None:
             _copy_to_clipboard(outcome.clipboard)
         if outcome.message:
@@ -181,6 +187,7 @@ class Repl:
         if outcome.resend is not None:
             self._echo(outcome.resend)  # /edit's text, /retry's message: what is sent is shown
             self._turn(outcome.resend)
+        return False
 
     def _echo(self, line: str) -> None:
         """The message as it was sent, every line of it, as the prompt showed it."""
@@ -205,7 +212,8 @@ class Repl:
             exchange = session.chat.send(text, parts)
             finished = deliver(exchange, [self.view, session.journal])
             if finished.error is not None:
-                self.err_console.print(Text(f"error: {finished.error}", style="red"))
+                said = finished.error.said("chat")
+                self.err_console.print(Text(f"error: {sanitize.visible(said)}", style="red"))
                 self.err_console.print(Text("/retry sends it again", style="dim"))
         except KeyboardInterrupt:
             pass  # a second Ctrl-C while the reply was being closed

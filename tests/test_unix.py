@@ -1,0 +1,180 @@
+"""A good Unix citizen, and a first minute without surprises: the real program, as a person
+meets it (pipes closed early, a wrong base URL, pauses, Ctrl-Z, the commands people type)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from chatbot import __version__
+from tests.conftest import WRITER_CHAT, cli_env
+from tests.fake_server import Script
+from tests.terminal import Terminal
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_readme_command_prints_only_the_program_s_output():
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH here")
+    done = subprocess.run(
+        [uv, "run", "writer-chat", "--version"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert done.stdout == f"writer-chat {__version__}\n" and done.stderr == ""
+
+
+def spawn_with_reader_gone(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Run writer-chat with stdout a pipe whose reader has already gone (as `| head` does)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [WRITER_CHAT, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            timeout=20,
+        )
+    finally:
+        os.close(write_end)
+    return done.returncode, done.stderr.decode()
+
+
+def test_a_closed_pipe_is_a_quiet_end(fake, home):
+    env = cli_env(home, fake.url)
+    fake.queue(Script(pieces=["many ", "words"]))
+    code, stderr = spawn_with_reader_gone(["go"], env, home / "work")
+    assert code in (0, -signal.SIGPIPE) and stderr == ""
+    code, stderr = spawn_with_reader_gone(["history", "search", "go"], env, home / "work")
+    assert code in (0, -signal.SIGPIPE) and stderr == ""
+
+
+def test_a_missing_route_is_not_an_unknown_model(run_cli, fake):
+    result = run_cli("hi", WRITER_BASE_URL=fake.url + "/v1")
+    assert result.code == 1 and "unknown model" not in result.stderr
+    assert "not found (HTTP 404)" in result.stderr and "without /v1" in result.stderr
+    unknown = run_cli("-m", "palmyra-nope", "hi")
+    assert "unknown model 'palmyra-nope'" in unknown.stderr
+    assert unknown.stderr.rstrip().endswith("Pick another with --model.")
+
+
+def test_in_the_chat_the_hint_names_slash_model(terminal, fake):
+    term = terminal("-m", "palmyra-nope")
+    term.say("hi")
+    term.wait_for("/models lists them")
+    assert "Pick another with" in term.text() and "--model" not in term.text()
+
+
+def test_one_connection_serves_a_session_with_long_pauses(terminal, fake):
+    term = terminal()
+    for number in range(3):
+        term.say(f"message {number}")
+        if number < 2:
+            time.sleep(7)  # longer than httpx's default keep-alive expiry (5 s)
+    term.wait_for("You said: message 2")
+    assert len({request.client_port for request in fake.chat_requests()}) == 1
+
+
+def test_https_to_a_plain_http_server_fails_at_once(run_cli, fake):
+    started = time.monotonic()
+    result = run_cli("hi", WRITER_BASE_URL=fake.url.replace("http://", "https://"))
+    assert time.monotonic() - started < 3  # no retries
+    assert result.code == 1 and len(result.stderr.splitlines()) == 1
+    assert "does not speak TLS" in result.stderr and "http://" in result.stderr
+    assert "retrying" not in result.stderr
+
+
+def test_ctrl_z_suspends_and_fg_redraws_the_prompt(fake, home):
+    # A shell with job control around it, as a person has: under a bare pseudo-terminal the
+    # process group is orphaned and the kernel discards SIGTSTP.
+    env = {**cli_env(home, fake.url), "PS1": "shell$ "}
+    term = Terminal(["bash", "--norc", "--noprofile", "-i"], env, str(home / "work"))
+    try:
+        term.wait_for("shell$")
+        term.type(f"{WRITER_CHAT}\r")
+        term.wait_for("/help")
+        term.type("half typed")
+        term.wait_for("half typed")
+        term.ctrl("z")
+        term.wait_for("Stopped")
+        term.type("fg\r")
+        before = len(term.raw)
+        term.wait_until(lambda: b"half typed" in term.raw[before:], "the prompt redrawn")
+        term.type(" and sent\r")
+        term.wait_for("You said: half typed and sent")
+    finally:
+        term.close()
+    assert "\x1a" not in fake.chat_requests()[0].messages[-1]["content"]
+
+
+def test_the_slash_commands_people_type(terminal, fake):
+    term = terminal()
+    term.say("/mdl")
+    term.wait_for("did you mean /model?")
+    term.say("first")
+    term.type("/clear\r")
+    term.wait_for("new conversation")
+    term.type("second\r")
+    term.wait_for("You said: second")
+    assert fake.chat_requests()[-1].messages == [{"role": "user", "content": "second"}]
+    term.type("/quit\r")
+    assert term.wait_exit() == 0
+    other = terminal()
+    other.type("/exit\r")
+    assert other.wait_exit() == 0
+
+
+def test_slash_save_names_the_file_and_never_overwrites_it_unasked(terminal, fake, home):
+    term = terminal()
+    term.say("remember this")
+    term.say("/save notes")
+    saved = home / "work" / "notes.md"
+    assert "remember this" in saved.read_text()
+    saved.write_text("my own notes")
+    term.say("/save notes")
+    term.wait_for("exists already")
+    assert saved.read_text() == "my own notes"
+    term.say("/save notes --force")
+    assert "remember this" in saved.read_text()
+
+
+def test_a_chat_with_stdout_in_a_file_is_refused(fake, home):
+    out = home / "work" / "out.txt"
+    term = Terminal(
+        ["/bin/sh", "-c", f"exec {WRITER_CHAT} > {out}"],
+        cli_env(home, fake.url),
+        str(home / "work"),
+    )
+    try:
+        assert term.wait_exit() == 2
+    finally:
+        term.close()
+    assert "stdout is not one" in term.text() and out.read_text() == ""
+
+
+def test_continuing_says_what_is_continued(run_cli, fake, home):
+    assert run_cli("what is a monad?").code == 0
+    term = Terminal([WRITER_CHAT, "-c"], cli_env(home, fake.url), str(home / "work"))
+    try:
+        term.wait_for_prompt(1)
+        text = term.text()
+    finally:
+        term.close()
+    assert "“what is a monad?”: 1 exchanges, 2 messages" in text
+    assert "you: what is a monad?" in text and "reply: You said: what is a monad?" in text
+
+
+def test_unknown_code_theme_is_a_usage_error(run_cli, fake):
+    result = run_cli("--code-theme", "nonexistent", "hi")
+    assert result.code == 2 and "unknown code theme 'nonexistent'" in result.stderr
+    assert fake.chat_requests() == []
