@@ -178,3 +178,24 @@ def test_unknown_code_theme_is_a_usage_error(run_cli, fake):
     result = run_cli("--code-theme", "nonexistent", "hi")
     assert result.code == 2 and "unknown code theme 'nonexistent'" in result.stderr
     assert fake.chat_requests() == []
+
+
+def help_screen(home: Path, columns: int, *args: str) -> str:
+    term = Terminal([WRITER_CHAT, *args, "--help"], cli_env(home, None), str(home), cols=columns)
+    try:
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    return term.text()
+
+
+def test_every_help_screen_keeps_option_names_whole_and_looks_alike(home):
+    from chatbot.cli.options import OPTIONS
+
+    narrow = help_screen(home, 60)
+    for option in OPTIONS:
+        assert option.flags[0] in narrow, option.flags[0]  # never "--allow-insecur…"
+    assert "…" not in narrow
+    for args in ((), ("history",), ("config",)):
+        assert "╭─ Options" in help_screen(home, 100, *args)  # the same panels everywhere
+        assert "╭─" not in help_screen(home, 60, *args)  # and the same plain layout

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from chatbot import __version__
+from chatbot.cli.helpstyle import markup_mode
 from chatbot.cli.options import OPTIONS, Option, given_only
 from chatbot.cli.program import PROG, SUBCOMMANDS
 from chatbot.errors import CommandLineError
@@ -105,7 +106,7 @@ def build_app(start: Callable[[dict[str, Any]], int]) -> typer.Typer:
     app = typer.Typer(
         add_completion=True,
         pretty_exceptions_enable=False,
-        rich_markup_mode="rich",
+        rich_markup_mode=markup_mode(),
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 

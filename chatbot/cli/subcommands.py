@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from chatbot.cli.helpstyle import markup_mode
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS
 from chatbot.errors import ReaderGone
 
@@ -18,7 +19,7 @@ def _sub_app(help_text: str) -> typer.Typer:
     return typer.Typer(
         add_completion=False,
         pretty_exceptions_enable=False,
-        rich_markup_mode=None,
+        rich_markup_mode=markup_mode(),
         context_settings={"help_option_names": ["-h", "--help"]},
         help=help_text,
         invoke_without_command=True,
@@ -149,6 +150,28 @@ def config_show() -> None:
     for name, value in shown.items():
         text = "(not set)" if value is None else str(value)
         _out(f"{name:<12} {text:<40} {sources[name]}")
+    proxy, variable = proxy_for(settings.base_url)
+    _out(f"{'proxy':<12} {proxy or '(none)':<40} {f'environment ({variable})' if proxy else ''}")
+
+
+def proxy_for(url: str) -> tuple[str | None, str | None]:
+    """The proxy requests to ``url`` go through (httpx's rules: HTTPS_PROXY or HTTP_PROXY by
+    scheme, else ALL_PROXY; NO_PROXY exempts), its password hidden, and the variable it is in."""
+    import os
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass_environment(parts.hostname or ""):
+        return None, None
+    for variable in (f"{parts.scheme.upper()}_PROXY", "ALL_PROXY"):
+        value = os.environ.get(variable) or os.environ.get(variable.lower())
+        if value:
+            proxy = urlsplit(value)
+            if proxy.password:
+                value = value.replace(f":{proxy.password}@", ":****@", 1)
+            return value, variable
+    return None, None
 
 
 @models_app.callback()
