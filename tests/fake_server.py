@@ -101,9 +101,15 @@ class FakeWriter:
     """The server; use as a context manager or call :meth:`start` and :meth:`stop`."""
 
     def __init__(
-        self, api_key: str = TEST_KEY, port: int = 0, tls: ssl.SSLContext | None = None
+        self,
+        api_key: str = TEST_KEY,
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+        *,
+        idle_timeout: float | None = None,  # close a kept-alive connection idle this long
     ) -> None:
         self.api_key = api_key
+        self.idle_timeout = idle_timeout
         self.scheme = "https" if tls else "http"
         self.requests: list[RecordedRequest] = []
         self._scripts: deque[Script] = deque()
@@ -240,6 +246,10 @@ class _QuietServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-writer/1"
+
+    def setup(self) -> None:
+        self.timeout = self.fake.idle_timeout  # the socket timeout StreamRequestHandler sets
+        super().setup()
 
     @property
     def fake(self) -> FakeWriter:

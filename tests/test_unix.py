@@ -199,3 +199,35 @@ def test_every_help_screen_keeps_option_names_whole_and_looks_alike(home):
     for args in ((), ("history",), ("config",)):
         assert "╭─ Options" in help_screen(home, 100, *args)  # the same panels everywhere
         assert "╭─" not in help_screen(home, 60, *args)  # and the same plain layout
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_silently(home):
+    from tests.fake_server import FakeWriter
+
+    with FakeWriter(idle_timeout=1) as fake:
+        term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"))
+        try:
+            term.wait_for_prompt(1)
+            term.say("before the pause")
+            time.sleep(2.5)  # the server closes the idle connection meanwhile
+            term.say("after the pause")
+            term.wait_for("You said: after the pause")
+        finally:
+            term.close()
+        assert "retrying" not in term.text() and "error" not in term.text()
+        assert len({request.client_port for request in fake.chat_requests()}) == 2
+
+
+def test_slash_model_warns_when_the_models_list_does_not_have_it():
+    from chatbot.engine.chat import Chat
+    from chatbot.engine.request import ChatParams
+    from chatbot.store.journal import Journal
+    from chatbot.terminal.commands import COMMANDS, Session
+    from tests.test_engine import ScriptedTransport
+
+    session = Session(Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None))
+    assert not COMMANDS.run("/model anything", session).error  # no list yet: nothing to say
+    session.model_names = ["palmyra-x5", "palmyra-x4"]
+    outcome = COMMANDS.run("/model palmyra-x9", session)
+    assert outcome.error and "not among the models /models listed" in outcome.message
+    assert session.chat.params.model == "palmyra-x9"  # the server has the last word
