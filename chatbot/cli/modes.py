@@ -8,7 +8,6 @@ paths that draw with them, so a piped one-shot run loads neither.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -19,11 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from chatbot import debug, sanitize
 from chatbot.cli.options import check_numbers, value
+from chatbot.cli.parts import (
+    build_chat,
+    markdown_wanted,
+    new_client,
+    open_history,
+    renderer_factory,
+)
 from chatbot.cli.program import PROG
-from chatbot.engine.chat import Chat, deliver
-from chatbot.engine.context import ContextBudget
-from chatbot.engine.conversation import INTERRUPTED, Conversation, with_images
-from chatbot.engine.request import ChatParams
+from chatbot.engine.chat import deliver
+from chatbot.engine.conversation import INTERRUPTED, with_images
 from chatbot.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -34,16 +38,12 @@ from chatbot.errors import (
     UsageError,
     WriterChatError,
 )
-from chatbot.store.journal import Journal
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from chatbot.api.client import WriterClient
     from chatbot.cli.settings import Settings
     from chatbot.engine.reply import Reply
     from chatbot.store.database import Store
-    from chatbot.terminal.plain import Renderer
 
 
 def start(given: Mapping[str, Any]) -> int:
@@ -81,7 +81,7 @@ def run(settings: Settings, message: str | None) -> int:
     from chatbot.terminal import signals
 
     signals.install()
-    store = _open_store(settings)
+    store = open_history(settings, _warn)
     try:
         if message is None:
             return _run_repl(settings, store)
@@ -89,128 +89,6 @@ def run(settings: Settings, message: str | None) -> int:
     finally:
         if store is not None:
             store.close()
-
-
-# the parts
-
-
-def new_client(settings: Settings) -> WriterClient:
-    from chatbot.api.client import WriterClient
-    from chatbot.api.retry import RetryPolicy
-
-    return WriterClient(
-        settings.api_key,
-        settings.base_url,
-        settings.timeout,
-        retry=RetryPolicy(retries=settings.retries),
-    )
-
-
-def _params(settings: Settings) -> ChatParams:
-    response_format = None
-    if settings.schema is not None:
-        from chatbot.cli.schema import response_format as schema_format
-
-        response_format = schema_format(settings.schema)
-    return ChatParams(
-        model=settings.model,
-        temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
-        top_p=settings.top_p,
-        stop=settings.stop,
-        tools=settings.tools,
-        response_format=response_format,
-    )
-
-
-def _open_store(settings: Settings) -> Store | None:
-    if not settings.save:
-        if settings.continue_latest or settings.conversation_id:
-            raise UsageError("--continue and --cid need saved history: drop --no-save")
-        return None
-    from chatbot.store.database import HistoryUnavailable, open_store
-
-    try:
-        return open_store()
-    except HistoryUnavailable as problem:
-        if settings.continue_latest or settings.conversation_id:
-            raise  # nothing to continue from
-        _warn(f"history is off for this run: {problem}")  # the chat itself goes on
-        return None
-
-
-def _conversation(settings: Settings, store: Store | None, journal: Journal) -> Conversation:
-    """A fresh conversation, or a saved one for -c / --cid (the journal then continues it)."""
-    if store is None or not (settings.continue_latest or settings.conversation_id):
-        return Conversation(system=settings.system)
-    from chatbot.store.history import load_conversation
-
-    if settings.conversation_id:
-        conversation_id = store.resolve(settings.conversation_id)
-    else:
-        latest = store.latest()
-        if latest is None:
-            raise UsageError("no saved conversation to continue yet")
-        conversation_id = latest
-    conversation, info = load_conversation(store, conversation_id)
-    journal.conversation_id = conversation_id
-    journal.continued = (info.id, info.title)
-    if settings.system is not None:
-        conversation.system = settings.system
-        journal.system_changed(settings.system)
-    return conversation
-
-
-def _chat(
-    settings: Settings,
-    transport: Any,
-    store: Store | None,
-    consent: Callable[[Any], bool],
-    on_problem: Callable[[str], None],
-) -> tuple[Chat, Journal]:
-    journal = Journal(store, on_problem=on_problem)
-    functions = None
-    if settings.functions is not None:
-        from chatbot.engine.tools import FunctionBox
-
-        functions = FunctionBox.load(settings.functions)
-    if settings.yes:
-        from chatbot.terminal.consent import always
-
-        consent = always
-    chat = Chat(
-        transport,
-        _params(settings),
-        _conversation(settings, store, journal),
-        budget=ContextBudget(window_override=settings.context_window),
-        functions=functions,
-        consent=consent,
-        tool_rounds=settings.tool_rounds,
-    )
-    return chat, journal
-
-
-def _markdown_wanted(settings: Settings) -> bool:
-    return settings.markdown and sys.stdout.isatty()
-
-
-def renderer_factory(settings: Settings, console: Console | None) -> Callable[[], Renderer]:
-    """A new renderer for each request: nothing shown when the reply is printed whole as JSON,
-    live Markdown on a terminal (rich is imported on first use), plain text otherwise."""
-    from chatbot.terminal.plain import PlainRenderer
-
-    if settings.json_output or settings.schema is not None:
-        return lambda: PlainRenderer(io.StringIO(), sys.stderr)
-    if console is None or not _markdown_wanted(settings):
-        terminal = sys.stdout.isatty()
-        return lambda: PlainRenderer(sys.stdout, sys.stderr, terminal=terminal, raw=settings.raw)
-
-    def markdown() -> Renderer:
-        from chatbot.terminal.render import MarkdownRenderer
-
-        return MarkdownRenderer(console, settings.code_theme)
-
-    return markdown
 
 
 # the REPL
@@ -233,7 +111,7 @@ class _Warmup(threading.Thread):
             self._client = None
         finally:
             self._client_tried.set()
-        if _markdown_wanted(self._settings):
+        if markdown_wanted(self._settings):
             from chatbot.terminal.render import warm_up
 
             warm_up(self._settings.code_theme)
@@ -272,7 +150,7 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
 
     journal = None
     try:
-        chat, journal = _chat(settings, warmup, store, ask_in_repl, problem)
+        chat, journal = build_chat(settings, warmup, store, ask_in_repl, problem)
         session = Session(
             chat,
             journal,
@@ -311,7 +189,7 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
     from chatbot.terminal.view import ExchangeView, print_sources
 
     console = None
-    if _markdown_wanted(settings):
+    if markdown_wanted(settings):
         from chatbot.terminal.screen import terminal_console
 
         console = terminal_console()
@@ -323,7 +201,7 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
 
     view = ExchangeView(renderer_factory(settings, console), _say, sources)
     client = new_client(settings)
-    chat, journal = _chat(settings, client, store, ask_on_stdin, _say)
+    chat, journal = build_chat(settings, client, store, ask_on_stdin, _say)
     try:
         finished = deliver(
             chat.send(message, with_images(message, settings.image_parts)), [view, journal]

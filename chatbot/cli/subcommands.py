@@ -177,7 +177,7 @@ def proxy_for(url: str) -> tuple[str | None, str | None]:
 @models_app.callback()
 def models_list(ctx: typer.Context) -> None:
     """List the models the API offers (GET /v1/models)."""
-    from chatbot.cli.modes import new_client
+    from chatbot.cli.parts import new_client
     from chatbot.cli.settings import resolve_from_sources
     from chatbot.sanitize import one_line
 

@@ -1,0 +1,145 @@
+"""The parts one run is wired from: the HTTP client, the request settings, the history store
+and journal, the chat engine with its conversation, the renderer for each reply."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from chatbot.engine.chat import Chat
+from chatbot.engine.context import ContextBudget
+from chatbot.engine.conversation import Conversation
+from chatbot.engine.request import ChatParams
+from chatbot.errors import UsageError
+from chatbot.store.journal import Journal
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from chatbot.api.client import WriterClient
+    from chatbot.cli.settings import Settings
+    from chatbot.store.database import Store
+    from chatbot.terminal.plain import Renderer
+
+
+def new_client(settings: Settings) -> WriterClient:
+    from chatbot.api.client import WriterClient
+    from chatbot.api.retry import RetryPolicy
+
+    return WriterClient(
+        settings.api_key,
+        settings.base_url,
+        settings.timeout,
+        retry=RetryPolicy(retries=settings.retries),
+    )
+
+
+def chat_params(settings: Settings) -> ChatParams:
+    response_format = None
+    if settings.schema is not None:
+        from chatbot.cli.schema import response_format as schema_format
+
+        response_format = schema_format(settings.schema)
+    return ChatParams(
+        model=settings.model,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        top_p=settings.top_p,
+        stop=settings.stop,
+        tools=settings.tools,
+        response_format=response_format,
+    )
+
+
+def open_history(settings: Settings, warn: Callable[[str], None]) -> Store | None:
+    """The history store, or None: --no-save, or a database that cannot be used (``warn`` says
+    why, once, and the chat goes on without it)."""
+    if not settings.save:
+        if settings.continue_latest or settings.conversation_id:
+            raise UsageError("--continue and --cid need saved history: drop --no-save")
+        return None
+    from chatbot.store.database import HistoryUnavailable, open_store
+
+    try:
+        return open_store()
+    except HistoryUnavailable as problem:
+        if settings.continue_latest or settings.conversation_id:
+            raise  # nothing to continue from
+        warn(f"history is off for this run: {problem}")  # the chat itself goes on
+        return None
+
+
+def _conversation(settings: Settings, store: Store | None, journal: Journal) -> Conversation:
+    """A fresh conversation, or a saved one for -c / --cid (the journal then continues it)."""
+    if store is None or not (settings.continue_latest or settings.conversation_id):
+        return Conversation(system=settings.system)
+    from chatbot.store.history import load_conversation
+
+    if settings.conversation_id:
+        conversation_id = store.resolve(settings.conversation_id)
+    else:
+        latest = store.latest()
+        if latest is None:
+            raise UsageError("no saved conversation to continue yet")
+        conversation_id = latest
+    conversation, info = load_conversation(store, conversation_id)
+    journal.conversation_id = conversation_id
+    journal.continued = (info.id, info.title)
+    if settings.system is not None:
+        conversation.system = settings.system
+        journal.system_changed(settings.system)
+    return conversation
+
+
+def build_chat(
+    settings: Settings,
+    transport: Any,
+    store: Store | None,
+    consent: Callable[[Any], bool],
+    on_problem: Callable[[str], None],
+) -> tuple[Chat, Journal]:
+    journal = Journal(store, on_problem=on_problem)
+    functions = None
+    if settings.functions is not None:
+        from chatbot.engine.tools import FunctionBox
+
+        functions = FunctionBox.load(settings.functions)
+    if settings.yes:
+        from chatbot.terminal.consent import always
+
+        consent = always
+    chat = Chat(
+        transport,
+        chat_params(settings),
+        _conversation(settings, store, journal),
+        budget=ContextBudget(window_override=settings.context_window),
+        functions=functions,
+        consent=consent,
+        tool_rounds=settings.tool_rounds,
+    )
+    return chat, journal
+
+
+def markdown_wanted(settings: Settings) -> bool:
+    return settings.markdown and sys.stdout.isatty()
+
+
+def renderer_factory(settings: Settings, console: Console | None) -> Callable[[], Renderer]:
+    """A new renderer for each request: nothing shown when the reply is printed whole as JSON,
+    live Markdown on a terminal (rich is imported on first use), plain text otherwise."""
+    from chatbot.terminal.plain import PlainRenderer
+
+    if settings.json_output or settings.schema is not None:
+        return lambda: PlainRenderer(io.StringIO(), sys.stderr)
+    if console is None or not markdown_wanted(settings):
+        terminal = sys.stdout.isatty()
+        return lambda: PlainRenderer(sys.stdout, sys.stderr, terminal=terminal, raw=settings.raw)
+
+    def markdown() -> Renderer:
+        from chatbot.terminal.render import MarkdownRenderer
+
+        return MarkdownRenderer(console, settings.code_theme)
+
+    return markdown
