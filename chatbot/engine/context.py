@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# docs/PROTOCOL.md §1.1 (input limits where known; the rest are conservative guesses).
+# Input limits of the models Writer serves (docs/PROTOCOL.md §1.1): Writer's own table could not
+# be read, so these are AWS Bedrock's pages for the same models (palmyra-x5: 1,040,000 input
+# tokens; palmyra-x4: 122,880). palmyra-fin, -med, -creative and -x-003-instruct were removed
+# on 2026-07-13. Any other id gets the conservative default; --context-window overrides.
 CONTEXT_WINDOWS = {
     "palmyra-x5": 1_040_000,
     "palmyra-x4": 122_880,
-    "palmyra-x-004": 122_880,
-    "palmyra-fin": 32_768,
-    "palmyra-med": 32_768,
 }
 DEFAULT_WINDOW = 32_768
 DEFAULT_REPLY_ROOM = 1_024
@@ -48,7 +48,10 @@ class ContextBudget:
         return self.window_override or CONTEXT_WINDOWS.get(model, DEFAULT_WINDOW)
 
     def estimate(self, messages: list[dict[str, Any]]) -> int:
-        rough = rough_tokens(messages)
+        return self._scaled(rough_tokens(messages))
+
+    def _scaled(self, rough: int) -> int:
+        """A rough count scaled by how the server's last count compared with ours."""
         if self.last_prompt_tokens and self.last_rough:
             return round(rough * self.last_prompt_tokens / self.last_rough)
         return rough
@@ -58,18 +61,22 @@ class ContextBudget:
     ) -> tuple[list[dict[str, Any]], int]:
         """The messages to send, and how many old ones were left out to make them fit.
 
-        The system prompt and the new message are always kept.
+        The system prompt and the new message are always kept; what is sent starts at a user
+        turn. Each message is measured once, so a long conversation costs linear time.
         """
         limit = self.window(model) - (max_tokens or DEFAULT_REPLY_ROOM)
         system = [m for m in messages[:1] if m.get("role") == "system"]
         rest = messages[len(system) :]
-        dropped = 0
-        while len(rest) > 1 and self.estimate(system + rest) > limit:
-            rest = rest[1:]
-            dropped += 1
-            while len(rest) > 1 and rest[0].get("role") != "user":
-                rest, dropped = rest[1:], dropped + 1  # start at a user turn
-        return system + rest, dropped
+        sizes = [rough_tokens([m]) for m in rest]
+        total = rough_tokens(system) + sum(sizes)
+        start = 0
+        while len(rest) - start > 1 and self._scaled(total) > limit:
+            total -= sizes[start]
+            start += 1
+            while len(rest) - start > 1 and rest[start].get("role") != "user":
+                total -= sizes[start]
+                start += 1
+        return system + rest[start:], start
 
     def fullness(self, model: str) -> float | None:
         if self.last_prompt_tokens is None:
