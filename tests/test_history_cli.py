@@ -91,3 +91,34 @@ def test_the_fast_path_and_the_parser_know_the_same_subcommands():
     from chatbot.cli.subcommands import APPS
 
     assert set(APPS) == set(SUBCOMMANDS)
+
+
+def test_history_limit_all_model_and_since(run_cli, fake):
+    for number in range(4):
+        model = "palmyra-x4" if number % 2 else "palmyra-x5"
+        assert run_cli("-m", model, f"question {number}").code == 0
+    newest_two = run_cli("history", "--limit", "2").text.splitlines()
+    assert [row.split()[-1] for row in newest_two] == ["3", "2"]
+    assert len(run_cli("history", "--all").text.splitlines()) == 4
+    x4 = run_cli("history", "--all", "--model", "palmyra-x4").text.splitlines()
+    assert [row.split()[-1] for row in x4] == ["3", "1"]
+    assert len(run_cli("history", "--since", "1d").text.splitlines()) == 4
+    assert run_cli("history", "--since", "2999-01-01").text == "no saved conversations yet\n"
+    bad = run_cli("history", "--since", "yesterday")
+    assert bad.code == 2 and "give a date" in bad.stderr
+
+
+def test_a_long_listing_on_a_terminal_goes_through_the_pager(run_cli, fake, home):
+    from tests.conftest import WRITER_CHAT, cli_env
+    from tests.terminal import Terminal
+
+    for number in range(40):
+        assert run_cli(f"question {number}").code == 0
+    paged = home / "paged.txt"
+    env = cli_env(home, fake.url, PAGER=f"tee {paged}")
+    term = Terminal([WRITER_CHAT, "history", "--all"], env, str(home / "work"))
+    try:
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    assert len(paged.read_text().splitlines()) == 40

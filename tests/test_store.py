@@ -147,3 +147,59 @@ def test_kill_9_mid_reply_keeps_the_turn_and_the_partial_reply(fake, home):
     assert (user.content, user.status) == ("a long one", "complete")
     assert reply.status == "incomplete"  # never marked complete: the process died
     assert reply.content.startswith("w0 w1 w2") and "w399" not in reply.content
+
+
+def test_a_version_3_history_is_upgraded_in_one_step_with_one_line_and_every_row(tmp_path):
+    from chatbot.store.database import _statements
+
+    path = tmp_path / "v3.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:3]:  # the schema the previous release wrote
+        for statement in _statements(migration):
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 3")
+    db.execute("BEGIN")
+    for number in range(300):
+        cid = f"{number:032x}"
+        db.execute(
+            "INSERT INTO conversations VALUES (?, ?, ?, 'palmyra-x5', NULL, ?)",
+            (cid, number, number + 0.5, f"title {number}"),
+        )
+        db.executemany(
+            "INSERT INTO messages (conversation_id, role, content, status, created_at)"
+            " VALUES (?, ?, ?, 'complete', ?)",
+            [
+                (cid, "user" if i % 2 == 0 else "assistant", f"text {number} {i}", number)
+                for i in range(6)
+            ],
+        )
+    db.execute("COMMIT")
+    counts = [
+        db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("conversations", "messages")
+    ]
+    db.close()
+    said: list[str] = []
+    store = Store(path, on_upgrade=said.append)
+    assert said == [f"upgrading the history database {path} (schema 3 to {SCHEMA_VERSION})"]
+    assert [
+        store._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+        for t in ("conversations", "messages")
+    ] == counts
+    newest = store.listing(3)
+    assert [c.title for c in newest] == ["title 299", "title 298", "title 297"]
+    assert [c.title for c in store.listing(None, since=297)] == [
+        "title 299",
+        "title 298",
+        "title 297",
+    ]
+    assert len(store.listing(None)) == 300
+    found = store.search("text")
+    assert found[0][0].title == "title 299"  # newest matches first
+    plan = store._db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM conversations ORDER BY updated_at DESC LIMIT 5"
+    ).fetchall()
+    assert "conversations_by_update" in " ".join(str(tuple(row)) for row in plan)
+    store.close()
+    again: list[str] = []
+    Store(path, on_upgrade=again.append).close()
+    assert again == []  # once only

@@ -63,7 +63,7 @@ def open_history(settings: Settings, warn: Callable[[str], None]) -> Store | Non
     from chatbot.store.database import HistoryUnavailable, open_store
 
     try:
-        return open_store()
+        return open_store(on_upgrade=warn)
     except HistoryUnavailable as problem:
         if settings.continue_latest or settings.conversation_id:
             raise  # nothing to continue from

@@ -42,23 +42,53 @@ def _out(text: str, end: str = "\n") -> None:
         raise ReaderGone from None
 
 
+def _page(text: str) -> None:
+    """Show ``text`` through $PAGER (less) on a terminal when it is taller than the screen, as
+    git log does; write it plainly otherwise."""
+    import shutil
+
+    if not sys.stdout.isatty() or text.count("\n") + 2 < shutil.get_terminal_size().lines:
+        _out(text)
+        return
+    import os
+    import shlex
+    import subprocess
+
+    pager = shlex.split(os.environ.get("PAGER") or "less -FRX")
+    try:
+        subprocess.run(pager, input=text + "\n", text=True, check=False)
+    except OSError:  # no such pager
+        _out(text)
+
+
 def _store() -> Store:
     from chatbot.store.database import open_store
 
-    return open_store()
+    return open_store(on_upgrade=lambda line: sys.stderr.write(f"writer-chat: {line}\n"))
 
 
 @history_app.callback()
 def history_list(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, metavar="N", help="How many to list.")] = 20,
+    every: Annotated[bool, typer.Option("--all", help="List them all.")] = False,
+    model: Annotated[
+        str | None, typer.Option(metavar="ID", help="Only conversations with this model.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(metavar="DATE|Nd", help="Only those used since YYYY-MM-DD, or N days ago."),
+    ] = None,
 ) -> None:
-    """List saved conversations, newest first."""
+    """List saved conversations, newest first (through a pager on a terminal)."""
     if ctx.invoked_subcommand is None:
-        from chatbot.store.history import listing
+        from chatbot.store.history import listing, since_timestamp
 
-        lines = listing(_store().conversations(limit=limit))
-        _out("\n".join(lines) if lines else "no saved conversations yet")
+        found = _store().listing(
+            None if every else limit, model=model, since=since_timestamp(since)
+        )
+        lines = listing(found)
+        _page("\n".join(lines) if lines else "no saved conversations yet")
 
 
 @history_app.command("show")

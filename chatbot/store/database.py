@@ -68,6 +68,10 @@ MIGRATIONS = [
     """
     ALTER TABLE messages ADD COLUMN extra TEXT;
     """,
+    # 4: the newest conversations first without sorting them all (history, -c)
+    """
+    CREATE INDEX conversations_by_update ON conversations(updated_at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -104,8 +108,15 @@ class NewerSchema(Exception):
 
 
 class Store:
-    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        on_upgrade: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = path
+        self._on_upgrade = on_upgrade
         private_file(path)
         self._db = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -133,6 +144,10 @@ class Store:
 
     def migrate(self, target: int = SCHEMA_VERSION) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if 0 < version < target and self._on_upgrade is not None:
+            self._on_upgrade(
+                f"upgrading the history database {self.path} (schema {version} to {target})"
+            )
         for number in range(version, target):
             # BEGIN IMMEDIATE: two processes starting at once do not both migrate.
             self._db.execute("BEGIN IMMEDIATE")
@@ -241,14 +256,19 @@ class Store:
         return rows[0]
 
     def conversations(
-        self, limit: int = 1000, where: str = "1", args: tuple[Any, ...] = ()
+        self,
+        limit: int | None = 1000,
+        where: str = "1",
+        args: tuple[Any, ...] = (),
     ) -> list[ConversationInfo]:
+        """Conversations with at least one message, the most recently used first (walked in
+        the order of an index, so the newest come without sorting them all)."""
         rows = self._db.execute(
             "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id"
             f" AND m.role = 'user') AS turns FROM conversations c WHERE {where}"
             " AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)"
             " ORDER BY c.updated_at DESC LIMIT ?",
-            (*args, limit),
+            (*args, -1 if limit is None else limit),
         ).fetchall()
         return [
             ConversationInfo(
@@ -262,6 +282,19 @@ class Store:
             )
             for r in rows
         ]
+
+    def listing(
+        self, limit: int | None, *, model: str | None = None, since: float | None = None
+    ) -> list[ConversationInfo]:
+        """``history``: the newest ``limit`` conversations (None: all), filtered."""
+        where, args = ["1"], []
+        if model is not None:
+            where.append("c.model = ?")
+            args.append(model)
+        if since is not None:
+            where.append("c.updated_at >= ?")
+            args.append(since)
+        return self.conversations(limit, " AND ".join(where), tuple(args))
 
     def messages(self, cid: str) -> list[StoredMessage]:
         rows = self._db.execute(
@@ -286,11 +319,13 @@ class Store:
         query = " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
         if not query:
             return []
+        # Newest first by message id (ids grow with time), which FTS5 walks backwards and stops
+        # after ``limit``: no sort of every match, however common the word.
         rows = self._db.execute(
-            "SELECT m.conversation_id AS cid,"
-            " snippet(messages_fts, 0, '', '', '…', 12) AS snippet"
-            " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-            " WHERE messages_fts MATCH ? ORDER BY m.created_at DESC LIMIT ?",
+            "SELECT m.conversation_id AS cid, f.snippet FROM (SELECT rowid,"
+            " snippet(messages_fts, 0, '', '', '…', 12) AS snippet FROM messages_fts"
+            " WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f"
+            " JOIN messages m ON m.id = f.rowid ORDER BY f.rowid DESC",
             (query, limit),
         ).fetchall()
         found: dict[str, str] = {}
@@ -351,12 +386,12 @@ class HistoryUnavailable(WriterChatError):
     exit_code = EXIT_USAGE
 
 
-def open_store(path: Path | None = None) -> Store:
+def open_store(path: Path | None = None, on_upgrade: Callable[[str], None] | None = None) -> Store:
     """Open the history database (the default one unless ``path``), or say in one line why it
-    cannot be and what to do."""
+    cannot be and what to do. ``on_upgrade`` hears one line when the schema is upgraded."""
     try:
         path = path or default_store_path()
-        return Store(path)
+        return Store(path, on_upgrade=on_upgrade)
     except NewerSchema as problem:
         raise HistoryUnavailable(
             f"the history database {path} was written by a newer writer-chat ({problem}); it is"

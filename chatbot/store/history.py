@@ -30,3 +30,19 @@ def listing(conversations: list[ConversationInfo]) -> list[str]:
 def show(store: Store, prefix: str, fmt: str = "md") -> str:
     conversation, info = load_conversation(store, store.resolve(prefix))
     return render(fmt, info.id, info.model, conversation, title=info.title)
+
+
+def since_timestamp(text: str | None) -> float | None:
+    """``--since``: a date (YYYY-MM-DD, local time) or a number of days ago (``7d``)."""
+    if text is None:
+        return None
+    import time
+
+    from chatbot.errors import UsageError
+
+    if text.endswith("d") and text[:-1].isdigit():
+        return time.time() - int(text[:-1]) * 86_400
+    try:
+        return time.mktime(time.strptime(text, "%Y-%m-%d"))
+    except ValueError:
+        raise UsageError(f"--since {text}: give a date (2026-11-30) or days ago (7d)") from None
