@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import pexpect
 from _common import WRITER_CHAT, FakeWriter, env_for, median
+from startup import first_prompt
 
 from chatbot.store.database import Store
 
@@ -62,15 +62,6 @@ def build(path: Path, conversations: int) -> None:
     db.close()
 
 
-def first_prompt(env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    child = pexpect.spawn(WRITER_CHAT, [], env=env, dimensions=(30, 100))
-    child.expect("> ", timeout=10)
-    elapsed = time.perf_counter() - started
-    child.terminate(force=True)
-    return elapsed
-
-
 def wall(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
@@ -99,7 +90,8 @@ def main() -> None:
         }
         for env in envs.values():
             wall([WRITER_CHAT, "history"], env)  # the first open upgrades the schema if needed
-        print(f"{'command':<32} {'400k':>9} {'1 conv.':>9} {'ratio':>7}  goal")
+        large_label = f"{args.conversations * 20 // 1000}k msgs"
+        print(f"{'command':<32} {large_label:>9} {'1 conv.':>9} {'ratio':>7}  goal")
         for label, (argv, goal) in commands.items():
             times: dict[str, list[float]] = {"large": [], "small": []}
             for _ in range(RUNS):
