@@ -4,6 +4,7 @@ origin and streams the answer back, counting what passed through."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,12 @@ class _Forward(BaseHTTPRequestHandler):
         self._forward()
 
     def _forward(self) -> None:
+        if self.server.password and self.headers.get("Proxy-Authorization") != self.server.password:
+            self.send_response(407)
+            self.send_header("Proxy-Authenticate", 'Basic realm="test"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         target = urlsplit(self.path)
         self.server.seen.append(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -52,12 +59,20 @@ class _Forward(BaseHTTPRequestHandler):
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
     seen: list[str]
+    password: str | None  # the Proxy-Authorization header it wants, if any
 
 
 class LoopbackProxy:
+    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+        self._auth = None
+        if user is not None and password is not None:
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            self._auth = f"Basic {token}"
+
     def __enter__(self) -> LoopbackProxy:
         self._server = _ProxyServer(("127.0.0.1", 0), _Forward)
         self._server.seen = []
+        self._server.password = self._auth
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

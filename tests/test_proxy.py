@@ -21,3 +21,22 @@ def test_config_show_names_the_proxy_without_its_password(run_cli, fake):
     [line] = [row for row in shown.text.splitlines() if row.startswith("proxy")]
     assert "http://me:****@proxy.example:3128" in line and "HTTP_PROXY" in line
     assert "s3cret" not in shown.text
+
+
+def test_a_proxy_that_refuses_is_named(run_cli, fake):
+    result = run_cli("--retries", "0", "hi", HTTP_PROXY="http://127.0.0.1:9")
+    assert result.code == 1 and len(result.stderr.splitlines()) == 1
+    assert "cannot connect to the proxy http://127.0.0.1:9 (HTTP_PROXY)" in result.stderr
+    assert fake.chat_requests() == []
+
+
+def test_a_proxy_that_wants_a_password_says_so_and_never_shows_one(run_cli, fake):
+    with LoopbackProxy("me", "s3cret") as proxy:
+        asked = run_cli("hi", HTTP_PROXY=proxy.url)
+        assert asked.code == 1 and "asks for a user name and password (HTTP 407)" in asked.stderr
+        host = proxy.url.removeprefix("http://")
+        given = run_cli("hi", HTTP_PROXY=f"http://me:s3cret@{host}")
+        assert given.code == 0 and given.text == "You said: hi\n"
+        wrong = run_cli("hi", HTTP_PROXY=f"http://me:wrong-pass@{host}")
+        assert wrong.code == 1 and "http://me:****@" in wrong.stderr
+        assert "wrong-pass" not in wrong.stderr and "s3cret" not in asked.stderr + wrong.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 
 
@@ -112,3 +113,39 @@ def test_a_tiny_context_window_trims_the_oldest_turns(terminal, fake):
     assert last[-1]["content"].startswith("message 3")  # the new message is always sent
     assert not any(m["content"].startswith("message 0") for m in last)
     assert term.text().count("context full: leaving out the oldest messages") == 1
+
+
+def test_copy_inside_tmux_also_loads_tmux_s_buffer(fake, home):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from tests.conftest import WRITER_CHAT, cli_env
+    from tests.fake_server import Script
+    from tests.terminal import Terminal
+
+    if shutil.which("tmux") is None:
+        pytest.skip("no tmux here")
+    server = ["tmux", "-L", f"writer-chat-test-{os.getpid()}", "-f", "/dev/null"]
+    subprocess.run([*server, "new-session", "-d", "-s", "t"], check=True)
+    try:
+        socket = subprocess.run(
+            [*server, "display", "-p", "#{socket_path},#{pid},0"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        fake.queue(Script(pieces=["Exactly this  \n", "text."]))
+        term = Terminal([WRITER_CHAT], cli_env(home, fake.url, TMUX=socket), str(home / "work"))
+        try:
+            term.wait_for_prompt(1)
+            term.say("say it")
+            term.say("/copy")
+            term.wait_for("tmux's buffer")
+        finally:
+            term.close()
+        buffer = subprocess.run(
+            [*server, "show-buffer"], capture_output=True, text=True, check=True
+        ).stdout
+        assert buffer == "Exactly this  \ntext."  # the reply's own text, not its rendering
+    finally:
+        subprocess.run([*server, "kill-server"], check=False)

@@ -17,6 +17,7 @@ import httpx
 
 from chatbot import __version__, debug
 from chatbot.api import tls
+from chatbot.api.proxy import proxy_for
 from chatbot.api.retry import RetryPolicy, is_retryable_status, retry_after
 from chatbot.api.sse import NoContent, describe_error_body, iter_chunks
 from chatbot.engine.events import Notice
@@ -181,6 +182,12 @@ class WriterClient:
             )
         reason = one_line(str(error)) or type(error).__name__
         if opening:
+            proxy, variable = proxy_for(self.base_url)
+            if proxy is not None:  # the proxy is what could not be reached
+                return ApiConnectionError(
+                    f"cannot connect to the proxy {proxy} ({variable}) on the way to"
+                    f" {self.base_url}: {reason}"
+                )
             return ApiConnectionError(f"cannot connect to {self.base_url}: {reason}")
         return StreamError(f"the connection broke mid-reply: {reason}")
 
@@ -266,6 +273,14 @@ def status_error(response: httpx.Response, model: str, text: str) -> ApiStatusEr
     except (ValueError, RecursionError):
         description = ""
     description = description or one_line(text, 200) or response.reason_phrase
+    if status == 407:
+        proxy, variable = proxy_for(str(response.request.url))
+        return ApiStatusError(
+            f"the proxy {proxy} ({variable}) asks for a user name and password (HTTP 407): put"
+            " them in its URL (http://user:password@host:port)",
+            status,
+            description,
+        )
     if status in (401, 403):
         return AuthenticationError(
             f"the API key was rejected (HTTP {status}): {description}. Check WRITER_API_KEY.",

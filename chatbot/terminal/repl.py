@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +19,7 @@ from chatbot.engine.chat import deliver
 from chatbot.engine.context import CONTEXT_WINDOWS
 from chatbot.engine.conversation import with_images
 from chatbot.paths import input_history_file
-from chatbot.terminal import heap, signals
+from chatbot.terminal import clipboard, heap, signals
 from chatbot.terminal.commands import COMMANDS, Session
 from chatbot.terminal.plain import Renderer
 from chatbot.terminal.view import ExchangeView
@@ -179,11 +177,12 @@ class Repl:
             return True
         if outcome.clear_screen:
             self.console.clear()
+        message = outcome.message
         if outcome.clipboard is not None:
-            _copy_to_clipboard(outcome.clipboard)
-        if outcome.message:
+            message += f" to {clipboard.copy(outcome.clipboard)}"
+        if message:
             style = "yellow" if outcome.error else "dim"
-            self.console.print(Text(outcome.message, style=style))
+            self.console.print(Text(message, style=style))
         if outcome.resend is not None:
             self._echo(outcome.resend)  # /edit's text, /retry's message: what is sent is shown
             self._turn(outcome.resend)
@@ -221,10 +220,3 @@ class Repl:
             self.view.close()
         self.console.print()
         heap.release_free_memory()
-
-
-def _copy_to_clipboard(text: str) -> None:
-    """OSC 52: the terminal puts ``text`` on the system clipboard (works over ssh too)."""
-    encoded = base64.b64encode(text.encode()).decode()
-    sys.stdout.write(f"\x1b]52;c;{encoded}\x07")
-    sys.stdout.flush()

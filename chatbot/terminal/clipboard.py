@@ -1,0 +1,57 @@
+"""/copy: put text on the clipboard by every way this session offers, and say which.
+
+OSC 52 always (the terminal sets its clipboard, over ssh too); inside tmux also tmux's buffer
+(tmux drops OSC 52 unless set-clipboard is on); on a local desktop the native tool when there
+is one. The text is the reply's own, never a rendering of it (no wrapping, no padding).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+
+TIMEOUT = 5
+
+
+def _run(command: list[str], text: str) -> bool:
+    try:
+        done = subprocess.run(
+            command, input=text.encode(), capture_output=True, timeout=TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _tmux_plain(text: str) -> bool:
+    return _run(["tmux", "load-buffer", "-"], text)
+
+
+def _native() -> tuple[str, list[str]] | None:
+    """The desktop's own clipboard tool, if this is a local desktop that has one."""
+    if sys.platform == "darwin" and shutil.which("pbcopy"):
+        return "pbcopy", ["pbcopy"]
+    if os.environ.get("WAYLAND_DISPLAY") and shutil.which("wl-copy"):
+        return "wl-copy", ["wl-copy"]
+    if os.environ.get("DISPLAY") and shutil.which("xclip"):
+        return "xclip", ["xclip", "-selection", "clipboard"]
+    return None
+
+
+def copy(text: str) -> str:
+    """Copy ``text``; return where it went, for the user to read."""
+    encoded = base64.b64encode(text.encode()).decode()
+    sys.stdout.write(f"\x1b]52;c;{encoded}\x07")
+    sys.stdout.flush()
+    places = ["the terminal (OSC 52)"]
+    in_tmux = bool(os.environ.get("TMUX")) and shutil.which("tmux") is not None
+    # -w also hands it to tmux's own clipboard handling (tmux 3.2+); older ones lack the flag
+    if in_tmux and (_run(["tmux", "load-buffer", "-w", "-"], text) or _tmux_plain(text)):
+        places.append("tmux's buffer")
+    native = _native()
+    if native is not None and _run(native[1], text):
+        places.append(native[0])
+    return ", ".join(places)
