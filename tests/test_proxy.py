@@ -40,3 +40,35 @@ def test_a_proxy_that_wants_a_password_says_so_and_never_shows_one(run_cli, fake
         wrong = run_cli("hi", HTTP_PROXY=f"http://me:wrong-pass@{host}")
         assert wrong.code == 1 and "http://me:****@" in wrong.stderr
         assert "wrong-pass" not in wrong.stderr and "s3cret" not in asked.stderr + wrong.stderr
+
+
+def test_a_system_wide_config_sets_the_fleet_s_defaults_and_the_user_s_beats_it(
+    run_cli, fake, home
+):
+    with LoopbackProxy() as proxy:
+        system = home / "etc-xdg" / "writer-chat" / "config.toml"
+        system.parent.mkdir(parents=True)
+        system.write_text(
+            f'base_url = "{fake.url}"\nproxy = "{proxy.url}"\nmodel = "palmyra-x4"\n'
+            'system = "Company style."\n'
+        )
+        user = home / "config-home" / "writer-chat" / "config.toml"
+        user.parent.mkdir(parents=True)
+        user.write_text('model = "palmyra-x5"\n')
+        env = {
+            "XDG_CONFIG_DIRS": str(home / "etc-xdg"),
+            "XDG_CONFIG_HOME": str(home / "config-home"),
+            "WRITER_BASE_URL": None,  # the administrator's base URL, not the test's
+        }
+        shown = {row.split()[0]: row for row in run_cli("config", "show", **env).text.splitlines()}
+        assert shown["model"].split()[1] == "palmyra-x5" and str(user) in shown["model"]
+        assert fake.url in shown["base_url"] and str(system) in shown["base_url"]
+        assert proxy.url in shown["proxy"] and str(system) in shown["proxy"]
+        assert str(system) in shown["system"]
+        result = run_cli("hi", **env)
+        assert result.code == 0 and result.text == "You said: hi\n"
+        assert proxy.seen == [f"{fake.url}/v1/chat"]  # through the configured proxy
+        assert fake.chat_requests()[0].messages[0] == {
+            "role": "system",
+            "content": "Company style.",
+        }

@@ -43,10 +43,12 @@ class WriterClient:
         timeout: float,
         *,
         retry: RetryPolicy,
+        proxy: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry
+        self.proxy = proxy  # None: the environment's proxy settings, by httpx's rules
         self._rng = random.Random()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -59,6 +61,7 @@ class WriterClient:
             # One connection for the whole session, however long the pauses (httpx closes an
             # idle one after 5 s by default: a new TLS handshake before the next first token).
             limits=httpx.Limits(keepalive_expiry=None),
+            proxy=proxy,
             follow_redirects=False,
             verify=tls.verify(),  # raises UsageError when the certificates cannot load
             event_hooks={"request": [_trace_request], "response": [_trace_response]},
@@ -182,7 +185,7 @@ class WriterClient:
             )
         reason = one_line(str(error)) or type(error).__name__
         if opening:
-            proxy, variable = proxy_for(self.base_url)
+            proxy, variable = proxy_for(self.base_url, self.proxy)
             if proxy is not None:  # the proxy is what could not be reached
                 return ApiConnectionError(
                     f"cannot connect to the proxy {proxy} ({variable}) on the way to"

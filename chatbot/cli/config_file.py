@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,12 +53,44 @@ class Config:
     path: Path | None = None
     values: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)  # the file each value came from
+
+    def source(self, name: str) -> str:
+        return f"config file ({self.sources.get(name, self.path)})"
 
 
 def config_path() -> Path:
+    """The user's own config file (``writer-chat config init`` writes it)."""
     from platformdirs import user_config_path
 
     return user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def system_config_paths() -> list[Path]:
+    """System-wide config files an administrator sets (``$XDG_CONFIG_DIRS``, else /etc/xdg),
+    least important first: each is read before the user's, which beats them all."""
+    dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+    paths = [Path(d) / APP_NAME / "config.toml" for d in dirs.split(os.pathsep) if d]
+    return list(reversed(paths))
+
+
+def load_configs() -> Config:
+    """Every config file there is, system-wide ones first, then the user's."""
+    layered = Config()
+    for path in [*system_config_paths(), config_path()]:
+        if path.is_file():
+            layered = _over(layered, load_config(path))
+    return layered
+
+
+def _over(base: Config, top: Config) -> Config:
+    """``top``'s values over ``base``'s, each remembering its file."""
+    return Config(
+        top.path or base.path,
+        {**base.values, **top.values},
+        {**base.roles, **top.roles},
+        {**base.sources, **top.sources},
+    )
 
 
 def load_config(path: Path) -> Config:
@@ -89,7 +122,8 @@ def load_config(path: Path) -> Config:
         else:
             known = ", ".join([*SETTINGS, "roles"])
             raise UsageError(f"{where}: unknown setting '{key}' (known: {known})")
-    return Config(path, values, roles)
+    sources = dict.fromkeys([*values, *(f"role {name}" for name in roles)], path)
+    return Config(path, values, roles, sources)
 
 
 def _checked(key: str, value: Any, where: str) -> Any:

@@ -71,7 +71,9 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     # connection
     Option("base_url", ("--base-url",), "API base URL.", CONNECTION,
-           default="https://api.writer.com", metavar="URL", env="WRITER_BASE_URL"),
+           default="https://api.writer.com", metavar="URL", env="WRITER_BASE_URL", config=True),
+    Option("proxy", ("--proxy",), "Proxy for every request (else HTTPS_PROXY, ALL_PROXY).",
+           CONNECTION, metavar="URL", config=True, example="http://proxy.example:3128"),
     Option("timeout", ("--timeout",), "Wait this long to connect and between bytes.", CONNECTION,
            kind=float, default=60.0, metavar="SECONDS", low=0.1, config=True),
     Option("retries", ("--retries",), "Retries before the reply starts: 429, 5xx, network.",

@@ -33,6 +33,7 @@ def new_client(settings: Settings) -> WriterClient:
         settings.base_url,
         settings.timeout,
         retry=RetryPolicy(retries=settings.retries),
+        proxy=settings.proxy,
     )
 
 

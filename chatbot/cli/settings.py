@@ -36,6 +36,7 @@ class Settings:
     stop: tuple[str, ...]
     timeout: float
     retries: int
+    proxy: str | None  # --proxy or the config's; None: the environment's, by httpx's rules
     markdown: bool  # live Markdown on a terminal (not --no-markdown or --raw)
     raw: bool
     save: bool
@@ -79,7 +80,7 @@ class Connection(NamedTuple):
     api_key: str
     base_url: str
     key_source: str  # "environment" or ".env"
-    url_source: str  # "flag", "environment", ".env" or "default"
+    url_source: str  # "flag", "environment", ".env", "config file (PATH)" or "default"
 
 
 def resolve_connection(
@@ -88,6 +89,7 @@ def resolve_connection(
     dotenv: Mapping[str, str],
     *,
     allow_insecure_http: bool = False,
+    configured: tuple[str | None, str] = (None, "config file"),
 ) -> Connection:
     """The key and base URL, and where each came from: flags beat the environment, which
     beats ``.env``.
@@ -111,6 +113,7 @@ def resolve_connection(
     candidates = [("flag", flag_base_url), ("environment", environ.get(BASE_URL_VARIABLE))]
     if not key_from_env:
         candidates.append((".env", dotenv.get(BASE_URL_VARIABLE)))
+    candidates.append((configured[1], configured[0]))
     url_source, base_url = next(
         ((source, url.strip()) for source, url in candidates if url and url.strip()),
         ("default", DEFAULT_BASE_URL),
@@ -135,10 +138,12 @@ def resolve_settings(
     values: dict[str, Any] = {}
     for option in CONFIG_OPTIONS:
         name = option.name
+        if name == "base_url":
+            continue  # with the key, below: the environment and .env come before the config
         if name in given:
             values[name], sources[name] = given[name], "flag"
         elif name in config.values:
-            values[name], sources[name] = config.values[name], f"config file ({config.path})"
+            values[name], sources[name] = config.values[name], config.source(name)
         else:
             values[name], sources[name] = option.default, "default"
     if sources["code_theme"] != "default":
@@ -154,6 +159,7 @@ def resolve_settings(
         environ,
         dotenv,
         allow_insecure_http=value(given, "allow_insecure_http"),
+        configured=(config.values.get("base_url"), config.source("base_url")),
     )
     sources["api_key"], sources["base_url"] = connection.key_source, connection.url_source
     raw = value(given, "raw")
@@ -227,10 +233,10 @@ def _tools_and_output(given: Mapping[str, Any], model: str) -> dict[str, Any]:
 
 def resolve_from_sources(given: Mapping[str, Any]) -> tuple[Settings, dict[str, str]]:
     """Settings from flags, the environment, the working directory's .env and the config."""
-    from chatbot.cli.config_file import config_path, load_config
+    from chatbot.cli.config_file import load_configs
 
     cwd = Path.cwd()
-    return resolve_settings(given, os.environ, read_dotenv(cwd), load_config(config_path()))
+    return resolve_settings(given, os.environ, read_dotenv(cwd), load_configs())
 
 
 def check_base_url(url: str, allow_insecure_http: bool = False) -> str:

@@ -175,15 +175,20 @@ def config_show() -> None:
     shown = {
         "api_key": "****" + key[-4:] if len(key) > 8 else "****",
         "base_url": settings.base_url,
-        **{option.name: getattr(settings, option.name) for option in CONFIG_OPTIONS},
+        **{
+            option.name: getattr(settings, option.name)
+            for option in CONFIG_OPTIONS
+            if option.name not in ("base_url", "proxy")
+        },
     }
     for name, value in shown.items():
         text = "(not set)" if value is None else str(value)
         _out(f"{name:<12} {text:<40} {sources[name]}")
     from chatbot.api.proxy import proxy_for
 
-    proxy, variable = proxy_for(settings.base_url)
-    _out(f"{'proxy':<12} {proxy or '(none)':<40} {f'environment ({variable})' if proxy else ''}")
+    proxy, where = proxy_for(settings.base_url, settings.proxy)
+    source = sources["proxy"] if settings.proxy else f"environment ({where})" if proxy else ""
+    _out(f"{'proxy':<12} {proxy or '(none)':<40} {source}")
 
 
 @models_app.callback()
