@@ -69,3 +69,28 @@ def test_read_dotenv_reads_only_this_directory(tmp_path: Path):
     child.mkdir()
     assert read_dotenv(tmp_path) == {"WRITER_API_KEY": "abc"}
     assert read_dotenv(child) == {}
+
+
+def config_with(home, text: str) -> dict[str, str]:
+    path = home / "cfg" / "writer-chat" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return {"XDG_CONFIG_HOME": str(home / "cfg")}
+
+
+def test_api_key_command_supplies_the_key_when_nothing_else_does(run_cli, fake, home):
+    env = config_with(home, "api_key_command = \"printf 'test-key\\\\n'\"\n")
+    result = run_cli("hi", WRITER_API_KEY=None, **env)
+    assert result.code == 0 and result.text == "You said: hi\n"
+    shown = run_cli("config", "show", WRITER_API_KEY=None, **env).text
+    [row] = [line for line in shown.splitlines() if line.startswith("api_key")]
+    assert "****" in row and "api_key_command, config file" in row and "test-key" not in row
+
+
+def test_a_failing_api_key_command_is_one_line_with_what_it_said(run_cli, fake, home):
+    env = config_with(home, "api_key_command = \"sh -c 'echo vault is locked >&2; exit 3'\"\n")
+    result = run_cli("hi", WRITER_API_KEY=None, **env)
+    assert result.code == 2 and len(result.stderr.splitlines()) == 1
+    assert "api_key_command failed (exit 3): vault is locked" in result.stderr
+    assert fake.chat_requests() == []
+    assert run_cli("hi", **env).code == 0  # a key in the environment wins: the command never runs

@@ -38,6 +38,7 @@ class Option:
     high: float | None = None
     many: bool = False  # repeatable; the value is a tuple
     config: bool = False  # may also be set in the config file (and config show lists it)
+    flag: bool = True  # False: a setting of the config file only
     example: Any = None  # a value for the config file template, when the default is None
     env: str | None = None  # the environment variable that also sets it
     shown_default: str | None = None  # the default as --help says it, when not str(default)
@@ -80,6 +81,8 @@ OPTIONS: tuple[Option, ...] = (
            CONNECTION, kind=int, default=2, metavar="N", low=0, high=10, config=True),
     Option("allow_insecure_http", ("--allow-insecure-http",),
            "Allow a plain http:// base URL that is not loopback.", CONNECTION, kind=bool),
+    Option("api_key_command", (), "A command that prints the API key (pass show writer).",
+           CONNECTION, metavar="COMMAND", config=True, flag=False, example="pass show writer"),
     # model
     Option("model", ("--model", "-m"), "Model id.", MODEL,
            default="palmyra-x5", metavar="ID", config=True),

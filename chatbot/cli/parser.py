@@ -98,7 +98,8 @@ def _signature() -> list[inspect.Parameter]:
             ),
         ],
     )
-    return [prompt, *(_parameter(option) for option in OPTIONS), version]
+    flags = [_parameter(option) for option in OPTIONS if option.flag]
+    return [prompt, *flags, version]
 
 
 def build_app(start: Callable[[dict[str, Any]], int]) -> typer.Typer:

@@ -79,7 +79,7 @@ def read_dotenv(directory: Path) -> dict[str, str]:
 class Connection(NamedTuple):
     api_key: str
     base_url: str
-    key_source: str  # "environment" or ".env"
+    key_source: str  # "environment", ".env" or "api_key_command, config file (PATH)"
     url_source: str  # "flag", "environment", ".env", "config file (PATH)" or "default"
 
 
@@ -90,6 +90,7 @@ def resolve_connection(
     *,
     allow_insecure_http: bool = False,
     configured: tuple[str | None, str] = (None, "config file"),
+    key_command: tuple[str | None, str] = (None, "config file"),
 ) -> Connection:
     """The key and base URL, and where each came from: flags beat the environment, which
     beats ``.env``.
@@ -99,13 +100,21 @@ def resolve_connection(
     """
     key_from_env = environ.get(KEY_VARIABLE, "").strip()
     api_key = key_from_env or dotenv.get(KEY_VARIABLE, "").strip()
+    key_source = "environment" if key_from_env else ".env"
+    if not api_key and key_command[0]:  # run only when no key was found earlier
+        api_key, key_source = (
+            _key_from_command(key_command[0]),
+            f"api_key_command, {key_command[1]}",
+        )
     if not api_key:
         raise UsageError(
             f"no API key: set {KEY_VARIABLE} in the environment or in a .env file here"
             " (see .env.example)"
         )
     if not (api_key.isascii() and api_key.isprintable()) or any(c.isspace() for c in api_key):
-        where = "the environment" if key_from_env else "the .env file"
+        where = {"environment": "the environment", ".env": "the .env file"}.get(
+            key_source, "what api_key_command printed"
+        )
         raise UsageError(
             f"{KEY_VARIABLE} in {where} has characters no API key has (non-ASCII, spaces or"
             " line breaks): copy it again from Writer's console"
@@ -121,9 +130,40 @@ def resolve_connection(
     return Connection(
         api_key,
         check_base_url(base_url, allow_insecure_http),
-        "environment" if key_from_env else ".env",
+        key_source,
         url_source,
     )
+
+
+KEY_COMMAND_TIMEOUT = 10.0
+
+
+def _key_from_command(command: str) -> str:
+    """The API key a command prints (``pass show writer``, ``op read …``): run without a
+    shell, with a timeout; its own error output is shown when it fails."""
+    import shlex
+    import subprocess
+
+    from chatbot.sanitize import one_line
+
+    try:
+        argv = shlex.split(command)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=KEY_COMMAND_TIMEOUT, check=False
+        )
+    except ValueError as problem:
+        raise UsageError(f"api_key_command cannot be read as a command: {problem}") from None
+    except FileNotFoundError:
+        raise UsageError(f"api_key_command: no such program: {argv[0]}") from None
+    except subprocess.TimeoutExpired:
+        raise UsageError(
+            f"api_key_command did not answer within {KEY_COMMAND_TIMEOUT:g} s:"
+            f" {one_line(command, 80)}"
+        ) from None
+    if done.returncode != 0:
+        said = one_line(done.stderr, 200) or "no message"
+        raise UsageError(f"api_key_command failed (exit {done.returncode}): {said}")
+    return done.stdout.strip()
 
 
 def resolve_settings(
@@ -138,7 +178,7 @@ def resolve_settings(
     values: dict[str, Any] = {}
     for option in CONFIG_OPTIONS:
         name = option.name
-        if name == "base_url":
+        if name in ("base_url", "api_key_command"):
             continue  # with the key, below: the environment and .env come before the config
         if name in given:
             values[name], sources[name] = given[name], "flag"
@@ -160,6 +200,7 @@ def resolve_settings(
         dotenv,
         allow_insecure_http=value(given, "allow_insecure_http"),
         configured=(config.values.get("base_url"), config.source("base_url")),
+        key_command=(config.values.get("api_key_command"), config.source("api_key_command")),
     )
     sources["api_key"], sources["base_url"] = connection.key_source, connection.url_source
     raw = value(given, "raw")

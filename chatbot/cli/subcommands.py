@@ -178,7 +178,7 @@ def config_show() -> None:
         **{
             option.name: getattr(settings, option.name)
             for option in CONFIG_OPTIONS
-            if option.name not in ("base_url", "proxy")
+            if option.name not in ("base_url", "proxy", "api_key_command")
         },
     }
     for name, value in shown.items():
