@@ -163,7 +163,7 @@ def test_a_corrupt_database_is_left_alone_and_the_chat_goes_on(run_cli, fake, ho
 
 
 def test_a_damaged_page_is_one_line_for_history_and_never_stops_a_reply(run_cli, fake, home):
-    assert run_cli(*[], "a first question " * 50).code == 0
+    assert run_cli("a first question " * 50).code == 0
     path = history_file(home)
     store = Store(path)
     store.close()
@@ -175,9 +175,20 @@ def test_a_damaged_page_is_one_line_for_history_and_never_stops_a_reply(run_cli,
     listing = run_cli("history")
     assert listing.code == 2 and len(listing.stderr.splitlines()) == 1
     assert "history database" in listing.stderr and "Traceback" not in listing.stderr
+    assert "cannot be read" in listing.stderr and "move it aside" in listing.stderr
     reply = run_cli("still answering?")
     assert reply.code == 0 and reply.text == "You said: still answering?\n"
     assert "Traceback" not in reply.stderr and "unexpected" not in reply.stderr
+    term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"))
+    try:  # the REPL's /history reads the same pages: one line, and the chat goes on
+        term.wait_for_prompt(1)
+        term.say("/history")
+        joined = lambda: " ".join(term.lines())  # noqa: E731 (the line wraps on screen)
+        term.wait_until(lambda: "cannot be read (database disk image" in joined(), "one line")
+        term.say("still here?")
+        term.wait_for("You said: still here?")
+    finally:
+        term.close()
     assert fingerprint(path) == before
 
 

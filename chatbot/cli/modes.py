@@ -32,7 +32,6 @@ from chatbot.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_USAGE,
     CommandLineError,
     ReaderGone,
     UsageError,
@@ -157,10 +156,11 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
             roles=dict(settings.roles),
             list_models=lambda: warmup.client().list_models(),
         )
-        if journal.continued is not None:
+        if store is not None and journal.conversation_id is not None:  # -c or --cid
             from chatbot.terminal.commands import describe_continued
 
-            session.continued = describe_continued(*journal.continued, chat.conversation)
+            info = store.info(journal.conversation_id)
+            session.continued = describe_continued(info.id, info.title, chat.conversation)
         repl = Repl(
             session,
             new_renderer=renderer_factory(settings, console),
@@ -272,12 +272,6 @@ def run_guarded(action: Callable[[], int]) -> int:
         _warn(f"error: {debug.redact(error.said('command line'))}")
         return error.exit_code
     except Exception as error:
-        if type(error).__module__ == "sqlite3":  # reading the history (writing never stops)
-            _warn(
-                f"error: the history database cannot be read ({error}); it is left as it is:"
-                " move it aside to start a new history"
-            )
-            return EXIT_USAGE
         if debug.enabled():
             sys.stderr.write(debug.redacted_traceback())
         _warn(f"unexpected error: {type(error).__name__}: {debug.redact(str(error))}")

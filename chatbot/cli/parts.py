@@ -85,9 +85,8 @@ def _conversation(settings: Settings, store: Store | None, journal: Journal) -> 
         if latest is None:
             raise UsageError("no saved conversation to continue yet")
         conversation_id = latest
-    conversation, info = load_conversation(store, conversation_id)
+    conversation, _ = load_conversation(store, conversation_id)
     journal.conversation_id = conversation_id
-    journal.continued = (info.id, info.title)
     if settings.system is not None:
         conversation.system = settings.system
         journal.system_changed(settings.system)

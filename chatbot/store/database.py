@@ -7,6 +7,7 @@ transaction, so a process killed mid-reply leaves every committed turn and the p
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chatbot.errors import EXIT_USAGE, UsageError, WriterChatError
 from chatbot.paths import private_file
@@ -97,6 +98,26 @@ class ConversationInfo:
     system: str | None
     title: str
     turns: int
+
+
+_Read = TypeVar("_Read", bound=Callable[..., Any])
+
+
+def _reading(method: _Read) -> _Read:
+    """A read of the history that meets a damaged database says so in the user's terms (the
+    writes never raise past the journal: chatbot.store.journal)."""
+
+    @functools.wraps(method)
+    def read(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as problem:
+            raise HistoryUnavailable(
+                f"the history database {self.path} cannot be read ({problem}); it is left as it"
+                " is: move it aside to start a new history"
+            ) from None
+
+    return read  # type: ignore[return-value]
 
 
 class NewerSchema(Exception):
@@ -228,6 +249,7 @@ class Store:
 
     # reading
 
+    @_reading
     def resolve(self, prefix: str) -> str:
         """The full id of the conversation whose id starts with ``prefix`` (must be unique)."""
         if not prefix or not all(c in "0123456789abcdef" for c in prefix.lower()):
@@ -242,6 +264,7 @@ class Store:
             raise UsageError(f"more than one conversation starts with {prefix}: give more of it")
         return str(rows[0]["id"])
 
+    @_reading
     def latest(self) -> str | None:
         row = self._db.execute(
             "SELECT id FROM conversations WHERE EXISTS (SELECT 1 FROM messages"
@@ -249,12 +272,14 @@ class Store:
         ).fetchone()
         return str(row["id"]) if row else None
 
+    @_reading
     def info(self, cid: str) -> ConversationInfo:
         rows = self.conversations(where="c.id = ?", args=(cid,))
         if not rows:
             raise UsageError(f"no conversation with id {cid}")
         return rows[0]
 
+    @_reading
     def conversations(
         self,
         limit: int | None = 1000,
@@ -283,6 +308,7 @@ class Store:
             for r in rows
         ]
 
+    @_reading
     def listing(
         self, limit: int | None, *, model: str | None = None, since: float | None = None
     ) -> list[ConversationInfo]:
@@ -296,6 +322,7 @@ class Store:
             args.append(since)
         return self.conversations(limit, " AND ".join(where), tuple(args))
 
+    @_reading
     def messages(self, cid: str) -> list[StoredMessage]:
         rows = self._db.execute(
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (cid,)
@@ -314,6 +341,7 @@ class Store:
             for r in rows
         ]
 
+    @_reading
     def search(self, text: str, limit: int = 50) -> list[tuple[ConversationInfo, str]]:
         """Conversations whose prompts or replies match ``text``, with a snippet of each."""
         query = " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
@@ -413,14 +441,6 @@ def open_store(path: Path | None = None, on_upgrade: Callable[[str], None] | Non
             f"cannot open the history database {where}: {problem.strerror or problem}; run with"
             " --no-save to chat without saving"
         ) from None
-
-
-def history_failure(store: Store, problem: sqlite3.Error) -> HistoryUnavailable:
-    """A database error met while reading the history, in the user's terms."""
-    return HistoryUnavailable(
-        f"the history database {store.path} cannot be read ({problem}); it is left as it is:"
-        " move it aside to start a new history"
-    )
 
 
 def default_store_path() -> Path:

@@ -66,7 +66,6 @@ class Journal:
         self._reply: _ReplyRow | None = None
         self._unsaved: list[_Unsaved] = []
         self._new_conversation: tuple[str, str | None] | None = None  # (model, system)
-        self.continued: tuple[str, str] | None = None  # (id, title) of a saved one picked up
 
     def __call__(self, event: Event) -> None:
         if self.store is None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from chatbot.engine.chat import Chat
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.export import render
-from chatbot.errors import ApiError, UsageError
+from chatbot.errors import ApiError, UsageError, WriterChatError
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
 from chatbot.store.journal import Journal
@@ -85,7 +85,7 @@ class Commands:
             )
         try:
             return command.handler(session, argument.strip())
-        except UsageError as problem:
+        except WriterChatError as problem:  # a usage slip, or a history that cannot be read
             return Outcome(str(problem), error=True)
 
 
