@@ -4,7 +4,7 @@ From process start to the first piece of the reply appearing on a pseudo-termina
 the fake server (which answers at once), compared in the same run with a bare httpx client
 that prints raw text. Also: how long after the server sent the first piece it reached the
 terminal. Targets: at most 0.20 s and at most 1.4x the bare client; the first piece on screen
-within 20 ms of its arrival.
+within 1.5x of the bare client's lag.
 
     uv run python benchmarks/first_token.py
 """
@@ -67,6 +67,8 @@ def main() -> None:
         )
     ours, bare = results["writer-chat (Markdown)"][0], results["bare httpx (raw text)"][0]
     print(f"writer-chat / bare: {ours / bare:.2f}x (targets: <= 1.4x and <= 200 ms)")
+    lag, bare_lag = results["writer-chat (Markdown)"][1], results["bare httpx (raw text)"][1]
+    print(f"server send -> screen, writer-chat / bare: {lag / bare_lag:.2f}x (target: <= 1.5x)")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from httpx_sse import EventSource
+
 from chatbot import debug
 from chatbot.errors import ApiError, StreamError
 from chatbot.sanitize import one_line
@@ -48,7 +50,6 @@ def iter_chunks(
 
     ``patience``: the longest wait, in seconds, for the reply's next content (NoContent).
     """
-    from httpx_sse import EventSource  # loads with the first reply, not at start
 
     content_type = response.headers.get("content-type", "")
     if content_type.startswith("application/json"):

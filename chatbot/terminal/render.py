@@ -27,10 +27,12 @@ LIVE_REFRESH_HZ = 15
 # costs rich ~0.6 s a megabyte (more than linearly), and no one reads such a line as layout.
 LONG_LINE = 64 * 1024
 REFUSAL_STYLE = "italic red"
+LOAD_DELAY = 0.05  # seconds
 
 # The Markdown engine (markdown-it, rich.markdown, pygments) costs ~25 ms to import. It loads in
-# the background while the request is in flight; until it is ready the live tail previews the
-# text plain, so the first token is never kept waiting for it.
+# the background while the request is in flight (or once the first piece is drawn, if the server
+# answers at once); until it is ready the live tail previews the text plain, so the first token
+# is never kept waiting for it.
 _markdown_ready = threading.Event()
 
 
@@ -51,11 +53,17 @@ def warm_up(code_theme: str) -> None:
     print_markdown(Console(file=io.StringIO(), force_terminal=True, width=80), sample, code_theme)
 
 
-def _start_loading_markdown_engine() -> None:
+def _start_loading_markdown_engine(first_piece_shown: threading.Event) -> None:
+    """Load the engine on a thread once the first piece is on screen, or after LOAD_DELAY
+    (a real server takes longer than that to answer): imports running on a second thread
+    keep the main one waiting for the GIL, so the first piece would wait for them."""
+
+    def load() -> None:
+        first_piece_shown.wait(LOAD_DELAY)
+        _load_markdown_engine()
+
     if not _markdown_ready.is_set():
-        threading.Thread(
-            target=_load_markdown_engine, name="writer-chat-markdown", daemon=True
-        ).start()
+        threading.Thread(target=load, name="writer-chat-markdown", daemon=True).start()
 
 
 def _render_block(console: Console, source: str, code_theme: str) -> list[Line]:
@@ -223,6 +231,7 @@ class MarkdownRenderer:
         self._ticker: _Ticker | None = None
         self._lock = threading.RLock()  # re-entrant: a trace line may be printed from under it
         self._waiting = True  # the spinner animates until the first piece arrives
+        self._first_piece_shown = threading.Event()
         self._dirty = True
         self._line_length = 0  # characters of the open line so far
         self._raw_line = False  # an over-long line is being written as it arrives
@@ -239,7 +248,7 @@ class MarkdownRenderer:
         self._live.start(refresh=True)
 
     def start(self) -> None:
-        _start_loading_markdown_engine()
+        _start_loading_markdown_engine(self._first_piece_shown)
         self._start_live(Waiting())
         if debug.enabled():
             debug.print_above_live(self._trace)
@@ -287,6 +296,7 @@ class MarkdownRenderer:
             else:
                 self._dirty = True
             self._waiting = False
+            self._first_piece_shown.set()
 
     def _write_raw(self, text: str) -> None:
         """Write an over-long line as it arrives (each piece costs the same however long the
