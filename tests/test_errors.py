@@ -23,7 +23,7 @@ def test_missing_key_says_how_to_set_it(run_cli, fake):
     assert_one_line(result, 2)
     assert result.stderr == (  # whole: the key redactor once ate a "WRITER_API_KEY=..." hint
         "writer-chat: error: no API key: set WRITER_API_KEY in the environment or in a .env"
-        " file here (see .env.example)\n"
+        " file here (see .env.example), or keep it in the system keychain: writer-chat key set\n"
     )
     assert fake.chat_requests() == []
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from chatbot.cli import settings
 from chatbot.cli.settings import DEFAULT_BASE_URL, check_base_url, read_dotenv, resolve_connection
 from chatbot.errors import UsageError
 
@@ -94,3 +95,18 @@ def test_a_failing_api_key_command_is_one_line_with_what_it_said(run_cli, fake, 
     assert "api_key_command failed (exit 3): vault is locked" in result.stderr
     assert fake.chat_requests() == []
     assert run_cli("hi", **env).code == 0  # a key in the environment wins: the command never runs
+
+
+def test_a_hanging_api_key_command_is_stopped_at_its_timeout(monkeypatch):
+    monkeypatch.setattr(settings, "KEY_COMMAND_TIMEOUT", 0.3)
+    with pytest.raises(UsageError) as raised:
+        settings.resolve_connection(None, {}, {}, key_command=("sleep 30", "config file"))
+    assert str(raised.value) == "api_key_command did not answer within 0.3 s: sleep 30"
+
+
+def test_what_a_failing_api_key_command_printed_on_stdout_is_never_shown(run_cli, fake, home):
+    command = "sh -c 'echo sk-printed-secret-4321; echo denied >&2; exit 1'"
+    env = config_with(home, f'api_key_command = "{command}"\n')
+    result = run_cli("hi", WRITER_API_KEY=None, **env)
+    assert result.code == 2 and "api_key_command failed (exit 1): denied" in result.stderr
+    assert "sk-printed-secret" not in result.stderr + result.text

@@ -180,8 +180,8 @@ class WriterClient:
         if opening and refusal is not None:
             return ApiConnectionError(
                 f"cannot connect to {self.base_url}: its TLS certificate is not trusted"
-                f" ({one_line(refusal.verify_message or str(refusal))}); a private CA bundle"
-                " can be given in SSL_CERT_FILE"
+                f" ({one_line(refusal.verify_message or str(refusal))}); a private CA can be"
+                " added to the system's certificates or given in SSL_CERT_FILE"
             )
         reason = one_line(str(error)) or type(error).__name__
         if opening:

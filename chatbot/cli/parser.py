@@ -35,6 +35,7 @@ EPILOG = """\
   writer-chat history                          [dim]# show, export, search, rm[/dim]
   writer-chat config init                      [dim]# create the config file[/dim]
   writer-chat models                           [dim]# the models you can use[/dim]
+  writer-chat key set                          [dim]# keep the key in the keychain[/dim]
   writer-chat --graph ID "what is our policy?" [dim]# answer from a Knowledge Graph[/dim]
   writer-chat --functions tools.py "weather?"  [dim]# let it call your functions[/dim]
 

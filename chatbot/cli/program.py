@@ -2,5 +2,5 @@
 anything else, so it imports nothing."""
 
 PROG = "writer-chat"
-SUBCOMMANDS = ("history", "config", "models")  # chatbot.cli.subcommands.APPS
-OFFLINE_SUBCOMMANDS = ("history", "config")  # they never touch the network
+SUBCOMMANDS = ("history", "config", "models", "key")  # chatbot.cli.subcommands.APPS
+OFFLINE_SUBCOMMANDS = ("history", "config", "key")  # they never touch the network

@@ -7,7 +7,7 @@ then the config file, then the option table's default (chatbot.cli.options).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -79,7 +79,7 @@ def read_dotenv(directory: Path) -> dict[str, str]:
 class Connection(NamedTuple):
     api_key: str
     base_url: str
-    key_source: str  # "environment", ".env" or "api_key_command, config file (PATH)"
+    key_source: str  # "environment", ".env", "system keychain (BACKEND)" or "api_key_command, …"
     url_source: str  # "flag", "environment", ".env", "config file (PATH)" or "default"
 
 
@@ -91,9 +91,11 @@ def resolve_connection(
     allow_insecure_http: bool = False,
     configured: tuple[str | None, str] = (None, "config file"),
     key_command: tuple[str | None, str] = (None, "config file"),
+    keychain: Callable[[], tuple[str, str] | None] | None = None,
 ) -> Connection:
     """The key and base URL, and where each came from: flags beat the environment, which
-    beats ``.env``.
+    beats ``.env``. The key: the environment, ``.env``, the keychain, then api_key_command;
+    each later place is looked in only when no key was found earlier.
 
     A base URL from ``.env`` is honoured only when the key comes from that same file, so a
     ``.env`` in an untrusted checkout cannot send the user's real key to another host.
@@ -101,6 +103,8 @@ def resolve_connection(
     key_from_env = environ.get(KEY_VARIABLE, "").strip()
     api_key = key_from_env or dotenv.get(KEY_VARIABLE, "").strip()
     key_source = "environment" if key_from_env else ".env"
+    if not api_key and keychain is not None and (kept := keychain()):
+        api_key, key_source = kept[0], f"system keychain ({kept[1]})"
     if not api_key and key_command[0]:  # run only when no key was found earlier
         api_key, key_source = (
             _key_from_command(key_command[0]),
@@ -109,11 +113,14 @@ def resolve_connection(
     if not api_key:
         raise UsageError(
             f"no API key: set {KEY_VARIABLE} in the environment or in a .env file here"
-            " (see .env.example)"
+            " (see .env.example), or keep it in the system keychain: writer-chat key set"
         )
-    if not (api_key.isascii() and api_key.isprintable()) or any(c.isspace() for c in api_key):
+    if not plausible_key(api_key):
         where = {"environment": "the environment", ".env": "the .env file"}.get(
-            key_source, "what api_key_command printed"
+            key_source,
+            "the system keychain"
+            if key_source.startswith("system")
+            else "what api_key_command printed",
         )
         raise UsageError(
             f"{KEY_VARIABLE} in {where} has characters no API key has (non-ASCII, spaces or"
@@ -133,6 +140,16 @@ def resolve_connection(
         key_source,
         url_source,
     )
+
+
+def plausible_key(key: str) -> bool:
+    """Printable ASCII without spaces or line breaks, as every Writer key is."""
+    return key.isascii() and key.isprintable() and not any(c.isspace() for c in key)
+
+
+def masked_key(key: str) -> str:
+    """The last four characters, for a person to tell keys apart; nothing of a short one."""
+    return "****" + key[-4:] if len(key) > 8 else "****"
 
 
 KEY_COMMAND_TIMEOUT = 10.0
@@ -201,6 +218,7 @@ def resolve_settings(
         allow_insecure_http=value(given, "allow_insecure_http"),
         configured=(config.values.get("base_url"), config.source("base_url")),
         key_command=(config.values.get("api_key_command"), config.source("api_key_command")),
+        keychain=_keychain,
     )
     sources["api_key"], sources["base_url"] = connection.key_source, connection.url_source
     raw = value(given, "raw")
@@ -223,6 +241,12 @@ def resolve_settings(
         **_tools_and_output(given, values["model"]),
     )
     return settings, sources
+
+
+def _keychain() -> tuple[str, str] | None:
+    from chatbot.cli.keychain import read_key
+
+    return read_key()
 
 
 def _check_code_theme(name: str, source: str) -> None:

@@ -1,4 +1,4 @@
-"""`writer-chat history …` and `writer-chat config …`: the commands beside chatting."""
+"""`writer-chat history|config|models|key …`: the commands beside chatting."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def _sub_app(help_text: str) -> typer.Typer:
 history_app = _sub_app("Saved conversations: list, show, export, search, remove.")
 models_app = _sub_app("List the models the API offers (GET /v1/models).")
 config_app = _sub_app("The config file: create it, or show every setting and where it came from.")
+key_app = _sub_app("The API key in the system keychain: set, show where the key comes from, rm.")
 
 
 def _out(text: str, end: str = "\n") -> None:
@@ -168,12 +169,11 @@ def config_init(
 @config_app.command("show")
 def config_show() -> None:
     """Every setting as it would be used now, and where it came from."""
-    from chatbot.cli.settings import resolve_from_sources
+    from chatbot.cli.settings import masked_key, resolve_from_sources
 
     settings, sources = resolve_from_sources({})
-    key = settings.api_key
     shown = {
-        "api_key": "****" + key[-4:] if len(key) > 8 else "****",
+        "api_key": masked_key(settings.api_key),
         "base_url": settings.base_url,
         **{
             option.name: getattr(settings, option.name)
@@ -189,6 +189,9 @@ def config_show() -> None:
     proxy, where = proxy_for(settings.base_url, settings.proxy)
     source = sources["proxy"] if settings.proxy else f"environment ({where})" if proxy else ""
     _out(f"{'proxy':<12} {proxy or '(none)':<40} {source}")
+    from chatbot.api import tls
+
+    _out(f"{'certificates':<12} {tls.source()}")
 
 
 @models_app.callback()
@@ -210,4 +213,93 @@ def models_list(ctx: typer.Context) -> None:
         _out(f"{one_line(model_id, 60):<{width}}  {one_line(name, 60)}")
 
 
-APPS = {"history": history_app, "config": config_app, "models": models_app}
+@key_app.callback()
+def key_main(ctx: typer.Context) -> None:
+    """Show where the API key in use comes from (as key show)."""
+    if ctx.invoked_subcommand is None:
+        key_show()
+
+
+@key_app.command("set")
+def key_set() -> None:
+    """Keep the API key in the system keychain: typed without echo, or piped on stdin."""
+    from chatbot.cli.keychain import PLACE, store_key
+    from chatbot.cli.settings import KEY_VARIABLE, masked_key, plausible_key
+    from chatbot.errors import UsageError
+
+    if sys.stdin.isatty():
+        import getpass
+
+        key = getpass.getpass(f"{KEY_VARIABLE} (not shown): ", stream=sys.stderr).strip()
+    else:
+        key = sys.stdin.readline().strip()
+    if not key:
+        raise UsageError("no key given: type it at the prompt, or pipe it on stdin")
+    if not plausible_key(key):
+        raise UsageError(
+            "that has characters no API key has (non-ASCII, spaces or line breaks): copy it"
+            " again from Writer's console"
+        )
+    backend = store_key(key)
+    _out(f"kept the API key {masked_key(key)} in {PLACE} ({backend})")
+    import os
+
+    if os.environ.get(KEY_VARIABLE, "").strip():
+        _out(f"note: {KEY_VARIABLE} is set in the environment, and is used before the keychain")
+
+
+@key_app.command("show")
+def key_show() -> None:
+    """Where the API key in use comes from, masked; and the other places that hold one."""
+    import os
+    from pathlib import Path
+
+    from chatbot.cli.config_file import load_configs
+    from chatbot.cli.keychain import PLACE, describe, read_key
+    from chatbot.cli.settings import KEY_VARIABLE, masked_key, read_dotenv, resolve_connection
+    from chatbot.errors import UsageError
+
+    config = load_configs()
+    places: list[tuple[str, str]] = []  # in the order they are looked in: the first is used
+    if key := os.environ.get(KEY_VARIABLE, "").strip():
+        places.append((f"{KEY_VARIABLE} in the environment", masked_key(key)))
+    if key := read_dotenv(Path.cwd()).get(KEY_VARIABLE, "").strip():
+        places.append((f"{KEY_VARIABLE} in {Path.cwd() / '.env'}", masked_key(key)))
+    try:
+        if kept := read_key():
+            places.append((f"{PLACE} ({kept[1]})", masked_key(kept[0])))
+    except UsageError as problem:
+        if not places:  # the chat would stop here too
+            raise
+        places.append((PLACE, f"({problem})"))
+    if command := config.values.get("api_key_command"):
+        where = config.source("api_key_command")
+        if places:  # not run: it would be run only if no key was found before it
+            places.append((f"api_key_command in {where}", "(not run)"))
+        else:
+            key = resolve_connection(None, {}, {}, key_command=(command, where)).api_key
+            places.append((f"api_key_command in {where}", masked_key(key)))
+    if not places:
+        raise UsageError(
+            f"no API key: none in the environment, in .env here, or in {describe()};"
+            " keep one with: writer-chat key set"
+        )
+    (place, shown), *others = places
+    _out(f"in use: {shown}  from {place}")
+    for place, shown in others:
+        _out(f"also:   {shown}  in {place} (not used)")
+
+
+@key_app.command("rm")
+def key_rm() -> None:
+    """Remove the API key from the system keychain."""
+    from chatbot.cli.keychain import PLACE, delete_key
+    from chatbot.errors import UsageError
+
+    backend = delete_key()
+    if backend is None:
+        raise UsageError(f"there is no API key in {PLACE} to remove")
+    _out(f"removed the API key from {PLACE} ({backend})")
+
+
+APPS = {"history": history_app, "config": config_app, "models": models_app, "key": key_app}
