@@ -24,6 +24,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+try:
+    from tests.fake_graphs import FakeGraphs
+except ModuleNotFoundError:  # run by hand as python tests/fake_server.py
+    from fake_graphs import FakeGraphs  # type: ignore[no-redef]
+
 TEST_KEY = "test-key"
 MODELS = {
     "palmyra-x5": "Palmyra X5",
@@ -73,6 +78,7 @@ class RecordedRequest:
     body: Any
     disconnected: bool = False
     client_port: int = 0
+    body_length: int = 0
     first_content_at: float | None = None  # time.monotonic() when the first piece was sent
 
     @property
@@ -112,6 +118,7 @@ class FakeWriter:
         self.idle_timeout = idle_timeout
         self.scheme = "https" if tls else "http"
         self.requests: list[RecordedRequest] = []
+        self.graphs = FakeGraphs()  # /v1/files and /v1/graphs (tests/fake_graphs.py)
         self._scripts: deque[Script] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -216,6 +223,10 @@ def _validate_tools(body: dict[str, Any]) -> str:
             return "function tools need a name"
         if kind == "graph" and not (function.get("graph_ids") and "subqueries" in function):
             return "graph tools need graph_ids and subqueries"
+        if kind == "graph":
+            problem = _validate_query_config(function.get("query_config"))
+            if problem:
+                return problem
         if kind not in BUILT_IN_TOOLS | {"function"}:
             return f"unknown tool type {kind}"
     for message in body["messages"]:
@@ -223,6 +234,36 @@ def _validate_tools(body: dict[str, Any]) -> str:
             return "tool messages need a tool_call_id"
     if body.get("response_format") and body["model"] not in ("palmyra-x4", "palmyra-x5"):
         return "response_format needs palmyra-x4 or palmyra-x5"
+    return ""
+
+
+# docs/PROTOCOL.md §8: the graph tool's query_config fields and their ranges
+QUERY_CONFIG_RANGES = {
+    "grounding_level": (0, 1),
+    "keyword_threshold": (0, 1),
+    "semantic_threshold": (0, 1),
+    "max_snippets": (1, 60),
+    "max_subquestions": (1, 10),
+    "max_tokens": (100, 8000),
+    "search_weight": (0, 100),
+}
+
+
+def _validate_query_config(config: Any) -> str:
+    if config is None:
+        return ""
+    if not isinstance(config, dict):
+        return "query_config must be an object"
+    for key, value in config.items():
+        if key == "inline_citations":
+            if not isinstance(value, bool):
+                return "inline_citations must be a boolean"
+        elif key not in QUERY_CONFIG_RANGES:
+            return f"unknown query_config field {key}"
+        elif not isinstance(value, int | float) or isinstance(value, bool):
+            return f"{key} must be a number"
+        elif not QUERY_CONFIG_RANGES[key][0] <= value <= QUERY_CONFIG_RANGES[key][1]:
+            return f"{key} out of range"
     return ""
 
 
@@ -258,8 +299,34 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def _knowledge(self, raw: bytes) -> bool:
+        """Serve /v1/files and /v1/graphs (tests/fake_graphs.py); False for other paths."""
+        if not self.path.startswith(("/v1/files", "/v1/graphs")):
+            return False
+        if self._authorised():
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, answer = self.fake.graphs.handle(self.command, self.path, headers, raw)
+            self._send_json(status, json.dumps(answer).encode())
+        return True
+
+    def _read_body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_PUT(self) -> None:
+        raw = self._read_body()
+        self._record(_json_or_none(raw), len(raw))
+        if not self._knowledge(raw):
+            self._send_json(404, error_body("NotFound", f"no route {self.path}"))
+
+    def do_DELETE(self) -> None:
+        self._record(None)
+        if not self._knowledge(b""):
+            self._send_json(404, error_body("NotFound", f"no route {self.path}"))
+
     def do_GET(self) -> None:
         self._record(None)
+        if self._knowledge(b""):
+            return
         if not self._authorised():
             return
         if self.path == "/v1/models":
@@ -269,14 +336,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, error_body("NotFound", f"no route {self.path}"))
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        request = self._record(body)
-        if not self._authorised():
+        raw = self._read_body()
+        body = _json_or_none(raw)
+        request = self._record(body, len(raw))
+        if self._knowledge(raw) or not self._authorised():
             return
         if self.path != "/v1/chat":
             self._send_json(404, error_body("NotFound", f"no route {self.path}"))
@@ -305,13 +368,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(200, json.dumps(self._completion(script, body)).encode())
 
-    def _record(self, body: Any) -> RecordedRequest:
+    def _record(self, body: Any, length: int = 0) -> RecordedRequest:
         request = RecordedRequest(
             self.command,
             self.path,
             {k.lower(): v for k, v in self.headers.items()},
             body,
             client_port=self.client_address[1],
+            body_length=length,
         )
         self.fake.record(request)
         return request
@@ -465,6 +529,13 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             ],
         }
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def _chunk(

@@ -87,10 +87,14 @@ def test_failed_turn_is_not_saved_but_a_broken_one_is_marked(run_cli, fake):
 
 
 def test_the_fast_path_and_the_parser_know_the_same_subcommands():
+    import typer
+
+    from chatbot.cli.parser import _sub_command
     from chatbot.cli.program import SUBCOMMANDS
     from chatbot.cli.subcommands import APPS
 
-    assert set(APPS) == set(SUBCOMMANDS)
+    assert set(APPS) | {"graphs"} == set(SUBCOMMANDS)
+    assert all(isinstance(_sub_command(word), typer.Typer) for word in SUBCOMMANDS)
 
 
 def test_history_limit_all_model_and_since(run_cli, fake):

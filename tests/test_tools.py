@@ -71,10 +71,11 @@ def test_models_lists_ids_and_names(run_cli, fake):
 
 def test_graph_sends_the_tool_and_lists_sources(run_cli, fake):
     fake.queue(Script(pieces=["Refunds take ", "30 days."], graph_data=GRAPH_DATA))
-    result = run_cli("--graph", "g-1", "--graph", "g-2", "--graph-subqueries", "refunds?")
+    first, second = fake.graphs.add_graph("g-1"), fake.graphs.add_graph("g-2")
+    result = run_cli("--graph", "g-1", "--graph", second, "--graph-subqueries", "refunds?")
     assert result.code == 0, result.stderr
     assert fake.chat_requests()[0].body["tools"] == [
-        {"type": "graph", "function": {"graph_ids": ["g-1", "g-2"], "subqueries": True}}
+        {"type": "graph", "function": {"graph_ids": [first, second], "subqueries": True}}
     ]
     assert result.text == (
         "Refunds take 30 days.\n\nSources\n"
@@ -86,6 +87,7 @@ def test_graph_sends_the_tool_and_lists_sources(run_cli, fake):
 
 def test_json_output_includes_graph_data(run_cli, fake):
     fake.queue(Script(pieces=["ok"], graph_data=GRAPH_DATA))
+    fake.graphs.add_graph("g-1")
     result = run_cli("--graph", "g-1", "--json", "refunds?")
     document = json.loads(result.text)
     message = document["choices"][0]["message"]

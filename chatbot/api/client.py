@@ -70,6 +70,42 @@ class WriterClient:
     def close(self) -> None:
         self._http.close()
 
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        content: Iterator[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """One JSON request beside the chat (files, graphs): the answer's JSON, or an ApiError
+        in words. A request that is safe to repeat is sent again, once, at once, when the
+        kept-alive connection turns out to have been closed by the server."""
+        headers = {"Accept": "application/json", **(headers or {})}
+        again = method in ("GET", "PUT", "DELETE")
+        while True:
+            try:
+                response = self._http.request(
+                    method, path, params=params, json=body, content=content, headers=headers
+                )
+                break
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+                if not again:
+                    raise self._translate(error, opening=True) from None
+                again = False
+            except httpx.HTTPError as error:
+                raise self._translate(error, opening=True) from None
+        if response.status_code >= 300:
+            raise status_error(response, "", _read_capped(response))
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(
+                f"the answer to {method} {path} is not valid JSON (HTTP {response.status_code})"
+            ) from None
+
     def list_models(self) -> list[tuple[str, str]]:
         """``GET /v1/models`` as (id, name) pairs."""
         try:

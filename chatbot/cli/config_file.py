@@ -17,6 +17,8 @@ SETTINGS = {option.name: option for option in CONFIG_OPTIONS}
 
 
 def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return (
         f'"{value}"'
         if isinstance(value, str)
@@ -131,7 +133,7 @@ def _checked(key: str, value: Any, where: str) -> Any:
     kind, low, high = option.kind, option.low, option.high
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise UsageError(f"{where}: '{key}' must be a {kind.__name__}")
     if kind is float and not math.isfinite(value):
         raise UsageError(f"{where}: '{key}' must be a finite number, not {value}")

@@ -58,6 +58,10 @@ def start(given: Mapping[str, Any]) -> int:
         _warn(f"warning: {warning}")
     settings, _ = resolve_from_sources(given)
     debug.remember_secret(settings.api_key)
+    if given.get("graph"):
+        from chatbot.cli.graph_names import with_graph_ids
+
+        settings = with_graph_ids(settings)
     message = one_shot_message(
         " ".join(given.get("prompt", ())),
         sys.stdin,
@@ -66,6 +70,24 @@ def start(given: Mapping[str, Any]) -> int:
         files=list(value(given, "files")),
     )
     return run(settings, message)
+
+
+def _find_graph(client: WriterClient, ref: str) -> tuple[str, str]:
+    from chatbot.api.graphs import KnowledgeGraphs
+    from chatbot.cli.graph_names import find_graph
+
+    graph = find_graph(KnowledgeGraphs(client), ref)
+    return str(graph["id"]), str(graph.get("name") or "")
+
+
+def _graph_query(settings: Settings) -> dict[str, Any]:
+    from chatbot.cli.settings import QUERY_CONFIG
+
+    return {
+        name: getattr(settings, name)
+        for name in QUERY_CONFIG
+        if getattr(settings, name) not in (None, False)
+    }
 
 
 def run(settings: Settings, message: str | None) -> int:
@@ -155,6 +177,8 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
             journal,
             roles=dict(settings.roles),
             list_models=lambda: warmup.client().list_models(),
+            find_graph=lambda ref: _find_graph(warmup.client(), ref),
+            graph_query=_graph_query(settings),
         )
         if store is not None and journal.conversation_id is not None:  # -c or --cid
             from chatbot.terminal.commands import describe_continued

@@ -15,12 +15,6 @@ from typing import Any
 
 from chatbot.errors import UsageError
 
-SUBCOMMANDS = (
-    "history",
-    "config",
-    "models",
-)  # the commands beside chatting (chatbot.cli.subcommands)
-
 CONNECTION, MODEL, CONVERSATION = "Connection", "Model", "Conversation"
 INPUT, OUTPUT, TOOLS = "Input", "Output", "Tools"
 
@@ -134,10 +128,32 @@ OPTIONS: tuple[Option, ...] = (
     Option("debug_trace", ("--debug",), "Trace requests and responses on stderr, key redacted.",
            OUTPUT, kind=bool, env="WRITER_LOG"),
     # tools
-    Option("graph", ("--graph",), "Answer from a Knowledge Graph (repeatable); sources are listed.",
-           TOOLS, metavar="ID", many=True),
+    Option("graph", ("--graph",),
+           "Answer from a Knowledge Graph: a name, id or id prefix (repeatable).", TOOLS,
+           metavar="NAME", many=True),
     Option("graph_subqueries", ("--graph-subqueries",),
            "Let the Knowledge Graph tool ask subqueries.", TOOLS, kind=bool),
+    Option("grounding_level", ("--grounding",),
+           "With --graph: how strictly to keep to the sources, 0 to 1.", TOOLS, kind=float,
+           metavar="X", low=0.0, high=1.0, config=True, example=0.5),
+    Option("inline_citations", ("--inline-citations",),
+           "With --graph: number the sources where the reply cites them.", TOOLS, kind=bool,
+           config=True, example=True),
+    Option("max_snippets", ("--max-snippets",),
+           "With --graph: snippets to retrieve, 1 to 60 (5 to 25 advised).", TOOLS, kind=int,
+           metavar="N", low=1, high=60, config=True, example=15),
+    Option("max_subquestions", ("--max-subquestions",),
+           "With --graph: subquestions to ask at most, 1 to 10.", TOOLS, kind=int, metavar="N",
+           low=1, high=10, config=True, example=4),
+    Option("keyword_threshold", ("--keyword-threshold",),
+           "With --graph: least keyword match for a snippet, 0 to 1.", TOOLS, kind=float,
+           metavar="X", low=0.0, high=1.0, config=True, example=0.7),
+    Option("semantic_threshold", ("--semantic-threshold",),
+           "With --graph: least semantic match for a snippet, 0 to 1.", TOOLS, kind=float,
+           metavar="X", low=0.0, high=1.0, config=True, example=0.7),
+    Option("search_weight", ("--search-weight",),
+           "With --graph: keyword (0) against semantic (100) search.", TOOLS, kind=int,
+           metavar="N", low=0, high=100, config=True, example=50),
     Option("web_search", ("--web-search",), "Let the model search the web; sources are listed.",
            TOOLS, kind=bool),
     Option("include_domains", ("--include-domain",), "Web search only these domains (repeatable).",

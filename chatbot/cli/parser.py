@@ -36,7 +36,8 @@ EPILOG = """\
   writer-chat config init                      [dim]# create the config file[/dim]
   writer-chat models                           [dim]# the models you can use[/dim]
   writer-chat key set                          [dim]# keep the key in the keychain[/dim]
-  writer-chat --graph ID "what is our policy?" [dim]# answer from a Knowledge Graph[/dim]
+  writer-chat graphs add handbook docs/        [dim]# upload files to a Knowledge Graph[/dim]
+  writer-chat --graph handbook "leave days?"   [dim]# answer from a Knowledge Graph[/dim]
   writer-chat --functions tools.py "weather?"  [dim]# let it call your functions[/dim]
 
 Exit codes: 0 success, 1 API or network failure, 2 usage or config error,
@@ -123,14 +124,22 @@ def build_app(start: Callable[[dict[str, Any]], int]) -> typer.Typer:
     return app
 
 
+def _sub_command(word: str) -> typer.Typer:
+    if word == "graphs":
+        from chatbot.cli.graphs import graphs_app
+
+        return graphs_app
+    from chatbot.cli import subcommands
+
+    return subcommands.APPS[word]
+
+
 def parse_and_run(args: list[str], start: Callable[[dict[str, Any]], int]) -> int:
     """Parse ``args`` (a subcommand, or the chat's options) and run what they say."""
     command: typer.Typer
     name, rest = PROG, args
     if args[:1] and args[0] in SUBCOMMANDS:
-        from chatbot.cli import subcommands
-
-        command = subcommands.APPS[args[0]]
+        command = _sub_command(args[0])
         name, rest = f"{PROG} {args[0]}", args[1:]
     else:
         command = build_app(start)

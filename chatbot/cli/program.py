@@ -2,5 +2,5 @@
 anything else, so it imports nothing."""
 
 PROG = "writer-chat"
-SUBCOMMANDS = ("history", "config", "models", "key")  # chatbot.cli.subcommands.APPS
+SUBCOMMANDS = ("history", "config", "models", "key", "graphs")  # chatbot.cli.parser.sub_command
 OFFLINE_SUBCOMMANDS = ("history", "config", "key")  # they never touch the network

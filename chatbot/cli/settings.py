@@ -46,6 +46,13 @@ class Settings:
     code_theme: str
     roles: tuple[tuple[str, str], ...]  # named system prompts from the config file
     tools: tuple[dict[str, Any], ...]  # built-in tools (graph, web search) to send
+    grounding_level: float | None  # the graph tool's query_config, from flags or the config
+    inline_citations: bool
+    max_snippets: int | None
+    max_subquestions: int | None
+    keyword_threshold: float | None
+    semantic_threshold: float | None
+    search_weight: int | None
     functions: Path | None  # a Python file of functions the model may call
     yes: bool  # run function calls without asking
     tool_rounds: int
@@ -238,7 +245,7 @@ def resolve_settings(
         tool_rounds=value(given, "tool_rounds"),
         json_output=value(given, "json_output"),
         **values,
-        **_tools_and_output(given, values["model"]),
+        **_tools_and_output(given, values),
     )
     return settings, sources
 
@@ -263,8 +270,28 @@ def _check_code_theme(name: str, source: str) -> None:
         ) from None
 
 
-def _tools_and_output(given: Mapping[str, Any], model: str) -> dict[str, Any]:
+QUERY_CONFIG = (
+    "grounding_level",
+    "inline_citations",
+    "max_snippets",
+    "max_subquestions",
+    "keyword_threshold",
+    "semantic_threshold",
+    "search_weight",
+)
+
+
+def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """The tool and output flags, checked together before anything is sent."""
+    model = values["model"]
+    query_config = {
+        name: values[name] for name in QUERY_CONFIG if values[name] not in (None, False)
+    }
+    if not given.get("graph"):
+        flagged = [BY_NAME[name].flags[0] for name in QUERY_CONFIG if name in given]
+        if flagged:
+            verb = "go" if len(flagged) > 1 else "goes"
+            raise UsageError(f"{', '.join(flagged)} {verb} with --graph")
     if value(given, "n") != 1:
         raise UsageError("--n: only 1 is supported (writer-chat shows one reply per request)")
     include, exclude = value(given, "include_domains"), value(given, "exclude_domains")
@@ -275,7 +302,9 @@ def _tools_and_output(given: Mapping[str, Any], model: str) -> dict[str, Any]:
 
     tools = []
     if given.get("graph"):
-        tools.append(graph_tool(list(given["graph"]), value(given, "graph_subqueries")))
+        tools.append(
+            graph_tool(list(given["graph"]), value(given, "graph_subqueries"), query_config)
+        )
     if web_search:
         tools.append(web_search_tool(list(include), list(exclude)))
     check_one_built_in(tools)

@@ -7,59 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from chatbot.cli.helpstyle import markup_mode
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS
-from chatbot.errors import ReaderGone
+from chatbot.cli.sub_app import out as _out
+from chatbot.cli.sub_app import page as _page
+from chatbot.cli.sub_app import sub_app as _sub_app
 
 if TYPE_CHECKING:
     from chatbot.store.database import Store
-
-
-def _sub_app(help_text: str) -> typer.Typer:
-    return typer.Typer(
-        add_completion=False,
-        pretty_exceptions_enable=False,
-        rich_markup_mode=markup_mode(),
-        context_settings={"help_option_names": ["-h", "--help"]},
-        help=help_text,
-        invoke_without_command=True,
-    )
 
 
 history_app = _sub_app("Saved conversations: list, show, export, search, remove.")
 models_app = _sub_app("List the models the API offers (GET /v1/models).")
 config_app = _sub_app("The config file: create it, or show every setting and where it came from.")
 key_app = _sub_app("The API key in the system keychain: set, show where the key comes from, rm.")
-
-
-def _out(text: str, end: str = "\n") -> None:
-    """Write to stdout; a reader that went away (| head) ends the command quietly.
-
-    The parser turns a BrokenPipeError into exit 1, so it is raised as ReaderGone instead."""
-    try:
-        sys.stdout.write(text + end)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise ReaderGone from None
-
-
-def _page(text: str) -> None:
-    """Show ``text`` through $PAGER (less) on a terminal when it is taller than the screen, as
-    git log does; write it plainly otherwise."""
-    import shutil
-
-    if not sys.stdout.isatty() or text.count("\n") + 2 < shutil.get_terminal_size().lines:
-        _out(text)
-        return
-    import os
-    import shlex
-    import subprocess
-
-    pager = shlex.split(os.environ.get("PAGER") or "less -FRX")
-    try:
-        subprocess.run(pager, input=text + "\n", text=True, check=False)
-    except OSError:  # no such pager
-        _out(text)
 
 
 def _store() -> Store:

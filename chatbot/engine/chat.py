@@ -31,6 +31,7 @@ from chatbot.engine.events import (
     UserSent,
     UserWithdrawn,
 )
+from chatbot.engine.graphs import Citations, cites_inline
 from chatbot.engine.reply import Reply, ReplyAccumulator, ToolCall
 from chatbot.engine.request import ChatParams, build_chat_body
 from chatbot.engine.transport import Transport
@@ -118,7 +119,7 @@ class Chat:
         """One request and its streamed reply (``text`` None: continue after tool answers)."""
         user = None if text is None else self.conversation.add_user(text, parts)
         params = self.params
-        accumulator = ReplyAccumulator()
+        accumulator = ReplyAccumulator(Citations() if cites_inline(params.tools) else None)
         reply = accumulator.reply
         status, error = conv.FAILED, None
         messages: list[dict[str, Any]] = []
@@ -139,6 +140,7 @@ class Chat:
                 self.transport.stream(build_chat_body(params, messages))
             ) as items:
                 yield from _merged(items, accumulator)
+            yield from accumulator.flush()
             if reply.finish_reason is None:
                 raise StreamError("the reply stream ended before the reply was finished")
             status = _FINISH_STATUS.get(reply.finish_reason, conv.COMPLETE)
@@ -146,6 +148,7 @@ class Chat:
             status = conv.INTERRUPTED
         except ApiError as failure:
             error = failure
+        accumulator.flush()  # a held-back piece of an interrupted reply is kept, not shown
         message = self._record(reply, status)
         if message is None and user is not None:
             self.conversation.drop_last_user()

@@ -7,7 +7,10 @@ so it is tested without any HTTP.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatbot.engine.graphs import Citations
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Reply:
     reply_id: str | None = None
     graph_data: dict[str, Any] | None = None
     web_search_data: dict[str, Any] | None = None
+    citations: Citations | None = None  # inline citations, numbered as shown
 
     @property
     def content(self) -> str:
@@ -99,8 +103,16 @@ class ReplyAccumulator:
     Chunks are untrusted JSON: a field of an unexpected type is ignored, never a crash.
     """
 
-    def __init__(self) -> None:
-        self.reply = Reply()
+    def __init__(self, citations: Citations | None = None) -> None:
+        self.reply = Reply(citations=citations)
+
+    def flush(self) -> list[Delta]:
+        """What was held back at the end of the stream (the start of a possible citation)."""
+        held = self.reply.citations.flush() if self.reply.citations else ""
+        if not held:
+            return []
+        self.reply.content_pieces.append(held)
+        return [Delta("content", held)]
 
     def feed(self, chunk: dict[str, Any]) -> list[Delta]:
         reply = self.reply
@@ -125,6 +137,8 @@ class ReplyAccumulator:
             ("refusal", self.reply.refusal_pieces),
         ):
             text = _str(delta.get(kind))
+            if text and kind == "content" and self.reply.citations is not None:
+                text = self.reply.citations.feed(text)
             if text:
                 pieces.append(text)
                 out.append(Delta(kind, text))

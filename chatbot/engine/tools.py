@@ -11,10 +11,13 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
+
+if TYPE_CHECKING:
+    from chatbot.engine.graphs import Citations
 
 _JSON_TYPES: dict[Any, str] = {
     str: "string",
@@ -26,8 +29,13 @@ _JSON_TYPES: dict[Any, str] = {
 }
 
 
-def graph_tool(graph_ids: list[str], subqueries: bool) -> dict[str, Any]:
-    return {"type": "graph", "function": {"graph_ids": graph_ids, "subqueries": subqueries}}
+def graph_tool(
+    graph_ids: list[str], subqueries: bool, query_config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    function: dict[str, Any] = {"graph_ids": graph_ids, "subqueries": subqueries}
+    if query_config:
+        function["query_config"] = query_config
+    return {"type": "graph", "function": function}
 
 
 def web_search_tool(include: list[str], exclude: list[str]) -> dict[str, Any]:
@@ -135,15 +143,27 @@ class FunctionBox:
         return result if isinstance(result, str) else json.dumps(result, default=str)
 
 
-def source_lines(graph_data: dict[str, Any] | None, web_data: dict[str, Any] | None) -> list[str]:
-    """Numbered sources of a reply (Knowledge Graph files and web pages), subqueries last."""
+def source_lines(
+    graph_data: dict[str, Any] | None,
+    web_data: dict[str, Any] | None,
+    citations: Citations | None = None,
+) -> list[str]:
+    """Numbered sources of a reply (Knowledge Graph files and web pages), subqueries last.
+
+    With inline citations, the files cited come first, numbered as the reply shows them."""
     items: list[str] = []
     graph = graph_data or {}
     references = graph.get("references") or {}
-    for ref in references.get("files") or []:
-        if isinstance(ref, dict):
-            page = f", page {ref['page']}" if ref.get("page") else ""
-            items.append(f"file {ref.get('fileId', '?')}{page}: {_short(ref.get('text'))}")
+    files = [ref for ref in references.get("files") or [] if isinstance(ref, dict)]
+    if citations is not None and citations.numbers:
+        files = _in_citation_order(files, citations)
+    for ref in files:
+        page = f", page {ref['page']}" if ref.get("page") else ""
+        file_id = str(ref.get("fileId", "?"))
+        name = citations.names.get(file_id.lower()) if citations else None
+        what = f"{one_line(name, 60)} ({file_id[:8]})" if name else f"file {file_id}"
+        text = _short(ref.get("text"))
+        items.append(f"{what}{page}: {text}" if text else f"{what}{page}")
     for ref in references.get("web") or []:
         if isinstance(ref, dict):
             items.append(f"{ref.get('url', '?')} {_short(ref.get('title'))}".rstrip())
@@ -159,6 +179,18 @@ def source_lines(graph_data: dict[str, Any] | None, web_data: dict[str, Any] | N
     if queries:
         lines.append("Subqueries: " + " · ".join(str(q) for q in queries if q))
     return lines
+
+
+def _in_citation_order(files: list[dict[str, Any]], citations: Citations) -> list[dict[str, Any]]:
+    """One entry per cited file in the order of its number (a cited file the references left
+    out still gets its line, so the numbers match), then the files not cited."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for ref in files:
+        by_id.setdefault(str(ref.get("fileId", "")).lower(), ref)
+    cited = [by_id.get(file_id, {"fileId": file_id}) for file_id in citations.numbers]
+    return cited + [
+        ref for ref in files if str(ref.get("fileId", "")).lower() not in citations.numbers
+    ]
 
 
 def _short(text: Any) -> str:

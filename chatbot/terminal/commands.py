@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chatbot.engine.chat import Chat
 from chatbot.engine.conversation import Conversation
@@ -30,6 +31,10 @@ class Session:
     list_models: Callable[[], list[tuple[str, str]]] | None = None  # GET /v1/models
     continued: str = ""  # what -c/--cid continued: shown when the REPL opens
     model_names: list[str] = field(default_factory=list)  # from the last /models, for completion
+    # A Knowledge Graph by name, id or id prefix -> (id, name); lists the graphs (GET /v1/graphs)
+    find_graph: Callable[[str], tuple[str, str]] | None = None
+    graph_query: dict[str, Any] = field(default_factory=dict)  # the graph tool's query_config
+    graph_names: dict[str, str] = field(default_factory=dict)  # id -> name, as /graph found it
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,38 @@ def _model(session: Session, argument: str) -> Outcome:
             error=True,
         )
     return Outcome(f"model: {argument}")
+
+
+@COMMANDS.add("/graph [name|-]", "answer from a Knowledge Graph (- detaches it)")
+def _graph(session: Session, argument: str) -> Outcome:
+    from chatbot.engine.tools import graph_tool
+
+    tools = list(session.chat.params.tools)
+    current = next((t for t in tools if t.get("type") == "graph"), None)
+    if not argument:
+        if current is None:
+            return Outcome("no Knowledge Graph attached (/graph NAME attaches one)")
+        ids = current["function"]["graph_ids"]
+        names = ", ".join(f"{session.graph_names.get(i, i[:8])} ({i[:8]})" for i in ids)
+        return Outcome(f"answering from: {names}")
+    if argument == "-":
+        if current is None:
+            return Outcome("no Knowledge Graph was attached")
+        session.chat.set_params(tools=tuple(t for t in tools if t is not current))
+        return Outcome("Knowledge Graph detached: the next messages go to the model alone")
+    if any(t.get("type") == "web_search" for t in tools):
+        raise UsageError("this chat searches the web, and Writer takes one built-in tool a request")
+    if session.find_graph is None:
+        return Outcome("Knowledge Graphs are not available here", error=True)
+    try:
+        graph_id, name = session.find_graph(argument)
+    except ApiError as problem:
+        return Outcome(f"error: {problem}", error=True)
+    session.graph_names[graph_id] = name
+    subqueries = bool(current and current["function"].get("subqueries"))
+    tool = graph_tool([graph_id], subqueries, session.graph_query or None)
+    session.chat.set_params(tools=(*(t for t in tools if t is not current), tool))
+    return Outcome(f"answering from the Knowledge Graph {one_line(name, 60)} ({graph_id[:8]})")
 
 
 def _number(text: str, kind: type, low: float, high: float | None, name: str) -> float | int:

@@ -63,7 +63,9 @@ class ExchangeView:
         elif isinstance(event, ToolAnswered):
             self._say(f"tool result: {sanitize.one_line(event.result, 120)}")
         elif isinstance(event, Finished) and event.ok:
-            lines = source_lines(event.reply.graph_data, event.reply.web_search_data)
+            lines = source_lines(
+                event.reply.graph_data, event.reply.web_search_data, event.reply.citations
+            )
             if lines:
                 self._sources(lines)
 

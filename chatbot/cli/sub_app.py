@@ -1,0 +1,51 @@
+"""What every command beside chatting shares: its typer app, and how it writes to stdout."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from chatbot.cli.helpstyle import markup_mode
+from chatbot.errors import ReaderGone
+
+
+def sub_app(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=markup_mode(),
+        context_settings={"help_option_names": ["-h", "--help"]},
+        help=help_text,
+        invoke_without_command=True,
+    )
+
+
+def out(text: str, end: str = "\n") -> None:
+    """Write to stdout; a reader that went away (| head) ends the command quietly.
+
+    The parser turns a BrokenPipeError into exit 1, so it is raised as ReaderGone instead."""
+    try:
+        sys.stdout.write(text + end)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise ReaderGone from None
+
+
+def page(text: str) -> None:
+    """Show ``text`` through $PAGER (less) on a terminal when it is taller than the screen, as
+    git log does; write it plainly otherwise."""
+    import shutil
+
+    if not sys.stdout.isatty() or text.count("\n") + 2 < shutil.get_terminal_size().lines:
+        out(text)
+        return
+    import os
+    import shlex
+    import subprocess
+
+    pager = shlex.split(os.environ.get("PAGER") or "less -FRX")
+    try:
+        subprocess.run(pager, input=text + "\n", text=True, check=False)
+    except OSError:  # no such pager
+        out(text)
