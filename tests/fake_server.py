@@ -62,6 +62,7 @@ class Script:
     fault_after: int = 0
     send_done: bool = True
     send_usage: bool = True
+    usage: dict[str, int] | None = None  # the usage to report (else counted from the request)
     raw_sse: bytes | None = None
     content_type: str = "text/event-stream"  # of a 200 stream ("text/html": a wrong URL's page)
     headers: dict[str, str] = field(default_factory=dict)
@@ -453,7 +454,7 @@ class _Handler(BaseHTTPRequestHandler):
         if script.send_usage and (body.get("stream_options") or {}).get("include_usage"):
             prompt_tokens = sum(len(str(m.get("content", ""))) // 4 + 1 for m in body["messages"])
             completion_tokens = len(pieces)
-            usage = {
+            usage = script.usage or {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,

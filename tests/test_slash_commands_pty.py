@@ -87,7 +87,7 @@ def test_usage_and_unknown_commands(terminal, fake):
     term = terminal()
     term.say("hello there")
     term.say("/usage")
-    term.wait_for("tokens used this session:")
+    term.wait_for("this session: ")
     assert "of 1,040,000 tokens" in term.text()
     term.say("/nope")
     term.wait_for("unknown command /nope")

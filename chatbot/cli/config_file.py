@@ -46,6 +46,11 @@ def _template() -> str:
         '# reviewer = "You review code. Point out bugs first, style last."',
         '# translator = "Translate everything the user writes into French."',
         "",
+        "# Prices in dollars per million tokens [input, output], for /usage and history --cost;",
+        "# each replaces Writer's list price for that model (a contract's own prices).",
+        "[prices]",
+        "# palmyra-x5 = [0.60, 6.00]",
+        "",
     ]
     return "\n".join(lines)
 
@@ -56,6 +61,7 @@ class Config:
     values: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)  # the file each value came from
+    prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # model -> in, out
 
     def source(self, name: str) -> str:
         return f"config file ({self.sources.get(name, self.path)})"
@@ -92,6 +98,7 @@ def _over(base: Config, top: Config) -> Config:
         {**base.values, **top.values},
         {**base.roles, **top.roles},
         {**base.sources, **top.sources},
+        {**base.prices, **top.prices},
     )
 
 
@@ -115,17 +122,39 @@ def load_config(path: Path) -> Config:
         raise UsageError(f"{path}: {problem}") from None
     values: dict[str, Any] = {}
     roles: dict[str, str] = {}
+    prices: dict[str, tuple[float, float]] = {}
     for key, value in data.items():
         where = f"{path}:{_line_of(text, key)}"
         if key == "roles":
             roles = _roles(value, where, text, path)
+        elif key == "prices":
+            prices = _prices(value, where)
         elif key in SETTINGS:
             values[key] = _checked(key, value, where)
         else:
-            known = ", ".join([*SETTINGS, "roles"])
+            known = ", ".join([*SETTINGS, "roles", "prices"])
             raise UsageError(f"{where}: unknown setting '{key}' (known: {known})")
     sources = dict.fromkeys([*values, *(f"role {name}" for name in roles)], path)
-    return Config(path, values, roles, sources)
+    return Config(path, values, roles, sources, prices)
+
+
+def _prices(value: Any, where: str) -> dict[str, tuple[float, float]]:
+    """``[prices]``: model = [input, output], dollars per million tokens."""
+    shape = "'prices' must be a table of model = [input, output] dollars per million tokens"
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: {shape}")
+    prices = {}
+    for model, pair in value.items():
+        numbers = pair if isinstance(pair, list) and len(pair) == 2 else []
+        if not numbers or not all(_price(n) for n in numbers):
+            raise UsageError(f"{where}: the price of '{model}': {shape}")
+        prices[model] = (float(numbers[0]), float(numbers[1]))
+    return prices
+
+
+def _price(number: Any) -> bool:
+    ok = isinstance(number, int | float) and not isinstance(number, bool)
+    return ok and math.isfinite(number) and number >= 0
 
 
 def _checked(key: str, value: Any, where: str) -> Any:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from chatbot.engine.attachments import fenced
 from chatbot.errors import UsageError
 
 DEFAULT_MAX_INPUT = 8 * 1024 * 1024
@@ -43,10 +44,7 @@ def _file_part(path: Path, *, max_bytes: int, encoding: str) -> str:
             text = read_limited(stream, max_bytes=max_bytes, encoding=encoding, what=str(path))
     except OSError as problem:
         raise UsageError(f"cannot read {path}: {problem.strerror}") from None
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return f"{path.name}:\n{fence}\n{text.rstrip()}\n{fence}"
+    return fenced(path.name, text)
 
 
 def read_limited(stream: BinaryIO, *, max_bytes: int, encoding: str, what: str = "stdin") -> str:

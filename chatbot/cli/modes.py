@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from chatbot import debug, sanitize
 from chatbot.cli.options import check_numbers, value
@@ -56,6 +56,13 @@ def start(given: Mapping[str, Any]) -> int:
     warning = dotenv_warning(Path.cwd())
     if warning:
         _warn(f"warning: {warning}")
+    stdin: TextIO | None = sys.stdin
+    if given.get("save_template"):
+        return _save_template(given)
+    if given.get("template"):
+        given, stdin = _with_template(given)
+    elif given.get("params"):
+        raise UsageError("-p gives a template's placeholders a value: it goes with -t NAME")
     settings, _ = resolve_from_sources(given)
     debug.remember_secret(settings.api_key)
     if given.get("graph"):
@@ -64,12 +71,76 @@ def start(given: Mapping[str, Any]) -> int:
         settings = with_graph_ids(settings)
     message = one_shot_message(
         " ".join(given.get("prompt", ())),
-        sys.stdin,
+        stdin,
         max_bytes=value(given, "max_input"),
         encoding=value(given, "encoding"),
         files=list(value(given, "files")),
     )
     return run(settings, message)
+
+
+def _with_template(given: Mapping[str, Any]) -> tuple[dict[str, Any], TextIO | None]:
+    """The options with the template's under the flags, and stdin unless the template's
+    ``{input}`` took it."""
+    from chatbot.cli.inputs import read_limited
+    from chatbot.cli.templates import apply, load_template, placeholders
+
+    template = load_template(given["template"])
+    stdin_text, stdin = None, sys.stdin
+    if template.prompt is not None and "input" in placeholders(template.prompt):
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError(
+                f"template '{template.name}' puts piped text in its {{input}}: pipe some in"
+            )
+        piped = read_limited(
+            sys.stdin.buffer, max_bytes=value(given, "max_input"), encoding=value(given, "encoding")
+        )
+        if not piped.strip():
+            raise UsageError(
+                f"template '{template.name}' puts piped text in its {{input}}: none came"
+            )
+        stdin_text, stdin = piped.removesuffix("\n"), None
+    options, prompt = apply(template, given, stdin_text)
+    if prompt is not None:
+        options["prompt"] = (prompt,)
+    return options, stdin
+
+
+def _attach(settings: Settings, kind: str, argument: str) -> list[Any]:
+    from chatbot.cli.attach import Attacher  # loads with the first /file, /image or /run
+
+    return Attacher(settings)(kind, argument)
+
+
+def _template_in_chat(argument: str) -> tuple[dict[str, Any], str | None]:
+    """/template NAME [name=value ...]: what it changes in the chat, and its prompt to edit
+    (placeholders without a value are left in it, {input} among them)."""
+    from chatbot.cli.templates import fill, load_template, parse_params
+
+    name, *pairs = argument.split()
+    template = load_template(name)
+    values = {**template.params, **parse_params(pairs)}
+    changes = {k: v for k, v in template.request.items() if k not in ("graph", "json_schema")}
+    if template.system is not None:
+        changes["system"] = fill(template.system, values, name, keep_missing=True)
+    prompt = fill(template.prompt, values, name, keep_missing=True) if template.prompt else None
+    return changes, prompt
+
+
+def _save_template(given: Mapping[str, Any]) -> int:
+    """--save NAME: the flags and prompt given, as a template file; nothing is sent."""
+    from chatbot.cli.templates import template_path, to_toml
+    from chatbot.paths import write_private
+
+    path = template_path(given["save_template"])
+    fields = dict(given)
+    if given.get("prompt"):
+        fields["prompt"] = " ".join(given["prompt"])
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_private(path, to_toml(fields))
+    print(f"saved the template {given['save_template']} in {path}")
+    print(f"use it with: writer-chat -t {given['save_template']}")
+    return EXIT_OK
 
 
 def _find_graph(client: WriterClient, ref: str) -> tuple[str, str]:
@@ -94,6 +165,8 @@ def run(settings: Settings, message: str | None) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
     if message is None and (settings.json_output or settings.schema is not None):
         raise UsageError("--json and --json-schema print one reply: give a prompt")
+    if message is None and settings.extract is not None:
+        raise UsageError("-x prints the code of one reply: give a prompt (in the chat: /copy code)")
     if message is None and not sys.stdout.isatty():
         raise UsageError(
             "the chat needs a terminal to show replies on, and stdout is not one: give a prompt"
@@ -178,6 +251,8 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
             roles=dict(settings.roles),
             list_models=lambda: warmup.client().list_models(),
             find_graph=lambda ref: _find_graph(warmup.client(), ref),
+            use_template=_template_in_chat,
+            attach=lambda kind, argument: _attach(settings, kind, argument),
             graph_query=_graph_query(settings),
         )
         if store is not None and journal.conversation_id is not None:  # -c or --cid
@@ -187,7 +262,7 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
             session.continued = describe_continued(info.id, info.title, chat.conversation)
         repl = Repl(
             session,
-            new_renderer=renderer_factory(settings, console),
+            new_renderer=renderer_factory(settings, console, code_hints=True),
             console=console,
             err_console=err_console,
             image_parts=list(settings.image_parts),
@@ -217,7 +292,8 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
         from chatbot.terminal.screen import terminal_console
 
         console = terminal_console()
-    whole_json = settings.json_output or settings.schema is not None  # sources are in it
+    # sources are in the JSON; code alone is what -x is for
+    whole_json = settings.json_output or settings.schema is not None or settings.extract is not None
 
     def sources(lines: list[str]) -> None:
         if not whole_json:
@@ -240,10 +316,31 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
         return signals.exit_code() or EXIT_INTERRUPTED
     if finished.error is not None:
         raise finished.error
+    if settings.extract is not None:
+        return _print_code(finished.reply.content, settings.extract, settings.raw)
     if settings.json_output:
         _print_json(finished.reply.completion())
     elif settings.schema is not None:
         _print_checked_json(finished.reply, settings.schema)
+    return EXIT_OK
+
+
+def _print_code(text: str, which: int, raw: bool) -> int:
+    """-x: the reply's code blocks (0: all, a blank line between them) or the Nth, exactly as
+    written (control characters dropped unless --raw), so it can go to a file and be run."""
+    from chatbot.terminal.blocks import code_blocks
+
+    blocks = code_blocks(text)
+    if not blocks or which > len(blocks):
+        count = f"{len(blocks)} code block{'s' if len(blocks) != 1 else ''}"
+        said = f"has {count}, not {which}" if blocks else "has no code block"
+        _say(f"nothing printed: the reply {said}; here it is, on stderr")
+        sys.stderr.write(sanitize.dropped(text).rstrip("\n") + "\n")
+        return EXIT_FAILURE
+    chosen = blocks if which == 0 else [blocks[which - 1]]
+    code = "\n".join(chosen)
+    sys.stdout.write(code if raw else sanitize.dropped(code))
+    sys.stdout.flush()
     return EXIT_OK
 
 

@@ -36,6 +36,7 @@ EPILOG = """\
   writer-chat config init                      [dim]# create the config file[/dim]
   writer-chat models                           [dim]# the models you can use[/dim]
   writer-chat key set                          [dim]# keep the key in the keychain[/dim]
+  git diff | writer-chat -t review -p lang=Go  [dim]# a saved prompt template[/dim]
   writer-chat graphs add handbook docs/        [dim]# upload files to a Knowledge Graph[/dim]
   writer-chat --graph handbook "leave days?"   [dim]# answer from a Knowledge Graph[/dim]
   writer-chat --functions tools.py "weather?"  [dim]# let it call your functions[/dim]
@@ -134,9 +135,31 @@ def _sub_command(word: str) -> typer.Typer:
     return subcommands.APPS[word]
 
 
+def short_extract(args: list[str]) -> list[str]:
+    """``-x`` alone means every code block and ``-x N`` the Nth: click cannot have an option
+    whose value may be left out before a prompt, so they become ``--extract 0`` / ``--extract N``.
+    Nothing after ``--`` is touched."""
+    result: list[str] = []
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            result += [word, *words]
+            break
+        if word != "-x":
+            result.append(word)
+            continue
+        following = next(words, None)
+        if following is not None and following.isdigit():
+            result += ["--extract", following]
+        else:
+            result += ["--extract", "0"] + ([following] if following is not None else [])
+    return result
+
+
 def parse_and_run(args: list[str], start: Callable[[dict[str, Any]], int]) -> int:
     """Parse ``args`` (a subcommand, or the chat's options) and run what they say."""
     command: typer.Typer
+    args = short_extract(args) if "-x" in args else args
     name, rest = PROG, args
     if args[:1] and args[0] in SUBCOMMANDS:
         command = _sub_command(args[0])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chatbot.engine.chat import Chat
 from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import Conversation
+from chatbot.engine.prices import Spend
 from chatbot.engine.request import ChatParams
 from chatbot.errors import UsageError
 from chatbot.store.journal import Journal
@@ -118,6 +119,7 @@ def build_chat(
         functions=functions,
         consent=consent,
         tool_rounds=settings.tool_rounds,
+        spend=Spend(dict(settings.prices)),
     )
     return chat, journal
 
@@ -126,12 +128,15 @@ def markdown_wanted(settings: Settings) -> bool:
     return settings.markdown and sys.stdout.isatty()
 
 
-def renderer_factory(settings: Settings, console: Console | None) -> Callable[[], Renderer]:
+def renderer_factory(
+    settings: Settings, console: Console | None, *, code_hints: bool = False
+) -> Callable[[], Renderer]:
     """A new renderer for each request: nothing shown when the reply is printed whole as JSON,
-    live Markdown on a terminal (rich is imported on first use), plain text otherwise."""
+    live Markdown on a terminal (rich is imported on first use), plain text otherwise.
+    ``code_hints``: number the code blocks for /copy code N (the REPL)."""
     from chatbot.terminal.plain import PlainRenderer
 
-    if settings.json_output or settings.schema is not None:
+    if settings.json_output or settings.schema is not None or settings.extract is not None:
         return lambda: PlainRenderer(io.StringIO(), sys.stderr)
     if console is None or not markdown_wanted(settings):
         terminal = sys.stdout.isatty()
@@ -140,6 +145,6 @@ def renderer_factory(settings: Settings, console: Console | None) -> Callable[[]
     def markdown() -> Renderer:
         from chatbot.terminal.render import MarkdownRenderer
 
-        return MarkdownRenderer(console, settings.code_theme)
+        return MarkdownRenderer(console, settings.code_theme, code_hints=code_hints)
 
     return markdown

@@ -2,5 +2,12 @@
 anything else, so it imports nothing."""
 
 PROG = "writer-chat"
-SUBCOMMANDS = ("history", "config", "models", "key", "graphs")  # chatbot.cli.parser.sub_command
-OFFLINE_SUBCOMMANDS = ("history", "config", "key")  # they never touch the network
+SUBCOMMANDS = (
+    "history",
+    "config",
+    "models",
+    "key",
+    "graphs",
+    "templates",
+)  # chatbot.cli.parser.sub_command
+OFFLINE_SUBCOMMANDS = ("history", "config", "key", "templates")  # they never touch the network

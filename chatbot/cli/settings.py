@@ -45,6 +45,7 @@ class Settings:
     context_window: int | None
     code_theme: str
     roles: tuple[tuple[str, str], ...]  # named system prompts from the config file
+    prices: tuple[tuple[str, tuple[float, float]], ...]  # list prices, the config's over them
     tools: tuple[dict[str, Any], ...]  # built-in tools (graph, web search) to send
     grounding_level: float | None  # the graph tool's query_config, from flags or the config
     inline_citations: bool
@@ -58,6 +59,7 @@ class Settings:
     tool_rounds: int
     schema: dict[str, Any] | None  # ask for and check JSON of this shape (--json-schema)
     json_output: bool  # print the final completion object (--json)
+    extract: int | None  # print only the code blocks (0: all) or the Nth (-x)
     image_parts: tuple[dict[str, Any], ...]
 
 
@@ -240,14 +242,23 @@ def resolve_settings(
         conversation_id=value(given, "cid"),
         context_window=value(given, "context_window"),
         roles=tuple(config.roles.items()),
+        prices=tuple(prices(config).items()),
         functions=value(given, "functions"),
         yes=value(given, "yes"),
         tool_rounds=value(given, "tool_rounds"),
         json_output=value(given, "json_output"),
+        extract=value(given, "extract"),
         **values,
         **_tools_and_output(given, values),
     )
     return settings, sources
+
+
+def prices(config: Config) -> dict[str, tuple[float, float]]:
+    """Writer's list prices, with the config files' [prices] over them, model by model."""
+    from chatbot.engine.prices import LIST_PRICES
+
+    return {**LIST_PRICES, **config.prices}
 
 
 def _keychain() -> tuple[str, str] | None:

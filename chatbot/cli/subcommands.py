@@ -19,7 +19,15 @@ if TYPE_CHECKING:
 history_app = _sub_app("Saved conversations: list, show, export, search, remove.")
 models_app = _sub_app("List the models the API offers (GET /v1/models).")
 config_app = _sub_app("The config file: create it, or show every setting and where it came from.")
+templates_app = _sub_app("Prompt templates: list, show, edit (creates one), rm.")
 key_app = _sub_app("The API key in the system keychain: set, show where the key comes from, rm.")
+
+
+def _prices() -> dict[str, tuple[float, float]]:
+    from chatbot.cli.config_file import load_configs
+    from chatbot.cli.settings import prices
+
+    return prices(load_configs())
 
 
 def _store() -> Store:
@@ -40,24 +48,39 @@ def history_list(
         str | None,
         typer.Option(metavar="DATE|Nd", help="Only those used since YYYY-MM-DD, or N days ago."),
     ] = None,
+    cost: Annotated[
+        bool, typer.Option("--cost", help="Add each one's cost in dollars, and the total.")
+    ] = False,
 ) -> None:
     """List saved conversations, newest first (through a pager on a terminal)."""
     if ctx.invoked_subcommand is None:
-        from chatbot.store.history import listing, since_timestamp
+        from chatbot.store.history import costs, listing, since_timestamp
 
-        found = _store().listing(
-            None if every else limit, model=model, since=since_timestamp(since)
-        )
-        lines = listing(found)
+        store = _store()
+        found = store.listing(None if every else limit, model=model, since=since_timestamp(since))
+        if not cost:
+            lines = listing(found)
+        else:
+            from chatbot.engine.prices import dollars
+
+            totals = costs(store, [c.id for c in found], _prices())
+            lines = listing(found, {cid: dollars(t[2]) for cid, t in totals.items()})
+            amounts = [t[2] for t in totals.values()]
+            whole = None if None in amounts else sum(a for a in amounts if a is not None)
+            if lines:
+                lines.append(f"total of these {len(found)}: {dollars(whole)}")
         _page("\n".join(lines) if lines else "no saved conversations yet")
 
 
 @history_app.command("show")
 def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Print a conversation as Markdown."""
-    from chatbot.store.history import show
+    """Print a conversation as Markdown, with its tokens and cost at the end."""
+    from chatbot.store.history import cost_line, costs, show
 
-    text = show(_store(), conversation_id, "md")
+    store = _store()
+    text = show(store, conversation_id, "md")
+    full = store.resolve(conversation_id)
+    text = text.rstrip("\n") + f"\n\n*{cost_line(costs(store, [full], _prices()).get(full))}*\n"
     if sys.stdout.isatty():
         from chatbot.terminal.render import print_markdown
         from chatbot.terminal.screen import terminal_console
@@ -262,4 +285,61 @@ def key_rm() -> None:
     _out(f"removed the API key from {PLACE} ({backend})")
 
 
-APPS = {"history": history_app, "config": config_app, "models": models_app, "key": key_app}
+@templates_app.callback()
+def templates_list(ctx: typer.Context) -> None:
+    """List the templates: name and what each is for."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from chatbot.cli.templates import all_templates, templates_dir
+    from chatbot.sanitize import one_line
+
+    found = all_templates()
+    if not found:
+        _out(f"no templates yet in {templates_dir()}: writer-chat templates edit NAME")
+        return
+    width = max(len(t.name) for t in found)
+    for template in found:
+        about = template.description or (template.prompt or template.system or "").strip()
+        _out(f"{template.name:<{width}}  {one_line(about, 70)}")
+
+
+@templates_app.command("show")
+def templates_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Print a template's file."""
+    from chatbot.cli.templates import load_template
+
+    _out(load_template(name).path.read_text(encoding="utf-8"), end="")
+
+
+@templates_app.command("edit")
+def templates_edit(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Open a template in $VISUAL or $EDITOR (a new one starts from an example)."""
+    from chatbot.cli.templates import SKELETON, load_template, template_path
+    from chatbot.paths import write_private
+    from chatbot.terminal.editor import edit_file
+
+    path = template_path(name)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_private(path, SKELETON.format(name=name))
+    edit_file(path)
+    load_template(name)  # a mistake is said now, not at the next use
+    _out(f"{path} saved; use it with: writer-chat -t {name}")
+
+
+@templates_app.command("rm")
+def templates_rm(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Remove a template."""
+    from chatbot.cli.templates import load_template
+
+    load_template(name).path.unlink()
+    _out(f"removed the template {name}")
+
+
+APPS = {
+    "history": history_app,
+    "config": config_app,
+    "models": models_app,
+    "key": key_app,
+    "templates": templates_app,
+}

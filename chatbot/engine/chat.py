@@ -32,6 +32,7 @@ from chatbot.engine.events import (
     UserWithdrawn,
 )
 from chatbot.engine.graphs import Citations, cites_inline
+from chatbot.engine.prices import Spend
 from chatbot.engine.reply import Reply, ReplyAccumulator, ToolCall
 from chatbot.engine.request import ChatParams, build_chat_body
 from chatbot.engine.transport import Transport
@@ -70,8 +71,10 @@ class Chat:
         functions: Functions | None = None,
         consent: Consent = _never,
         tool_rounds: int = DEFAULT_TOOL_ROUNDS,
+        spend: Spend | None = None,
     ) -> None:
         self.transport = transport
+        self.spend = spend or Spend()  # tokens and dollars of the session and its last reply
         self.conversation = conversation or Conversation()
         self.budget = budget or ContextBudget()
         self.functions = functions
@@ -157,6 +160,8 @@ class Chat:
             yield UserWithdrawn(user)
         if status == conv.COMPLETE:
             self.budget.record(messages, reply.usage)
+        if reply.usage:
+            self.spend.record(params.model, reply.usage)
         yield ReplyEnded(reply, status, message, error)
         return reply, status, error
 

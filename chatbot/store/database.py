@@ -196,6 +196,26 @@ class Store:
         )
         return cid
 
+    def fork(self, cid: str) -> str:
+        """A new conversation holding a copy of ``cid``'s messages (a branch to try another
+        direction from); returns its id."""
+        new = os.urandom(16).hex()
+        now = time.time()
+        columns = "role, content, status, created_at, model, usage, first_token_ms, duration_ms"
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO conversations (id, created_at, updated_at, model, system, title)"
+                " SELECT ?, ?, ?, model, system, title || ' (fork)' FROM conversations"
+                " WHERE id = ?",
+                (new, now, now, cid),
+            )
+            self._db.execute(
+                f"INSERT INTO messages (conversation_id, {columns}, extra)"
+                f" SELECT ?, {columns}, extra FROM messages WHERE conversation_id = ? ORDER BY id",
+                (new, cid),
+            )
+        return new
+
     def set_system(self, cid: str, system: str | None) -> None:
         self._db.execute("UPDATE conversations SET system = ? WHERE id = ?", (system, cid))
 
@@ -321,6 +341,24 @@ class Store:
             where.append("c.updated_at >= ?")
             args.append(since)
         return self.conversations(limit, " AND ".join(where), tuple(args))
+
+    @_reading
+    def token_counts(self, cids: list[str]) -> dict[str, list[tuple[str, Any]]]:
+        """Each conversation's replies as (model, usage) pairs: what its cost is made of."""
+        found: dict[str, list[tuple[str, Any]]] = {}
+        for start in range(0, len(cids), 500):  # SQLite allows only so many ? in one query
+            chunk = cids[start : start + 500]
+            rows = self._db.execute(
+                "SELECT conversation_id, model, usage FROM messages WHERE usage IS NOT NULL"
+                f" AND conversation_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for cid, model, usage in rows:
+                try:
+                    found.setdefault(cid, []).append((model or "", json.loads(usage)))
+                except ValueError:
+                    continue
+        return found
 
     @_reading
     def messages(self, cid: str) -> list[StoredMessage]:

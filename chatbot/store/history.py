@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chatbot.engine.conversation import Conversation, Message
 from chatbot.engine.export import render, when
+from chatbot.engine.prices import Spend, dollars
 from chatbot.sanitize import one_line
 from chatbot.store.database import ConversationInfo, Store
 
@@ -17,14 +20,37 @@ def load_conversation(store: Store, conversation_id: str) -> tuple[Conversation,
     return Conversation(system=info.system, turns=turns), info
 
 
-def listing(conversations: list[ConversationInfo]) -> list[str]:
-    """One line a conversation: short id, last used, model, turns, title."""
+def listing(
+    conversations: list[ConversationInfo], costs: dict[str, str] | None = None
+) -> list[str]:
+    """One line a conversation: short id, last used, model, turns, (cost,) title."""
     lines = []
     for c in conversations:
         turns = f"{c.turns:>3} {'turn ' if c.turns == 1 else 'turns'}"
         model = f"{(c.model or '-'):<16}"
-        lines.append(f"{c.id[:8]}  {when(c.updated_at)}  {model} {turns}  {one_line(c.title, 60)}")
+        cost = f"{costs.get(c.id, '$0'):>9}  " if costs is not None else ""
+        lines.append(
+            f"{c.id[:8]}  {when(c.updated_at)}  {model} {turns}  {cost}{one_line(c.title, 60)}"
+        )
     return lines
+
+
+def costs(
+    store: Store, cids: list[str], prices: Mapping[str, tuple[float, float]]
+) -> dict[str, tuple[int, int, float | None]]:
+    """Each conversation's tokens in and out and their cost (None: a model without a price)."""
+    totals: dict[str, tuple[int, int, float | None]] = {}
+    for cid, replies in store.token_counts(cids).items():
+        spend = Spend(prices)
+        for model, usage in replies:
+            spend.record(model, usage)
+        totals[cid] = (spend.prompt, spend.completion, spend.dollars)
+    return totals
+
+
+def cost_line(total: tuple[int, int, float | None] | None) -> str:
+    prompt, completion, amount = total or (0, 0, 0.0)
+    return f"{prompt:,} tokens in, {completion:,} out: {dollars(amount)}"
 
 
 def show(store: Store, prefix: str, fmt: str = "md") -> str:

@@ -159,6 +159,19 @@ class Journal:
                 f"{len(self._unsaved)} messages were not saved to the history: {problem}"
             )
 
+    def fork(self) -> str:
+        """Copy the saved conversation into a new one and go on writing there; its id."""
+        from chatbot.errors import UsageError
+
+        if self.store is None:
+            raise UsageError("/fork needs the history, and this chat is not saved")
+        if self.conversation_id is None:
+            raise UsageError("nothing saved yet to fork: send a message first")
+        if self._unsaved or self._failing:
+            raise UsageError("the history is behind (saving failed): /fork once it has caught up")
+        self.conversation_id = self.store.fork(self.conversation_id)
+        return self.conversation_id
+
     def forget(self, messages: list[Message]) -> None:
         """Delete messages the user removed (/undo, /retry) or that never got a reply."""
         gone = {id(m) for m in messages}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatbot.engine.attachments import Attachment
 from chatbot.engine.chat import Chat
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.export import render
@@ -35,6 +36,11 @@ class Session:
     find_graph: Callable[[str], tuple[str, str]] | None = None
     graph_query: dict[str, Any] = field(default_factory=dict)  # the graph tool's query_config
     graph_names: dict[str, str] = field(default_factory=dict)  # id -> name, as /graph found it
+    # /template NAME [k=v ...] -> (system and request settings to use, its prompt to edit)
+    use_template: Callable[[str], tuple[dict[str, Any], str | None]] | None = None
+    # /file, /image, /run: (kind, argument) -> what to attach to the next message
+    attach: Callable[[str, str], list[Attachment]] | None = None
+    attachments: list[Attachment] = field(default_factory=list)  # for the next message
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Outcome:
     clipboard: str | None = None
     quit: bool = False
     clear_screen: bool = False
+    recall: str | None = None  # put in the input history, so Up at the prompt brings it back
+    prefill: str | None = None  # the next prompt starts with this text, to edit and send
 
 
 Handler = Callable[[Session, str], Outcome]
@@ -240,7 +248,101 @@ def _undo(session: Session, argument: str) -> Outcome:
     if not removed:
         return Outcome("nothing to undo", error=True)
     session.journal.forget(removed)
-    return Outcome(f"removed: {one_line(removed[0].content, 60)}")
+    return Outcome(
+        f"removed: {one_line(removed[0].content, 60)} (Up brings it back to edit)",
+        recall=removed[0].content,
+    )
+
+
+@COMMANDS.add("/edit-last", "take back your last message and its reply, to edit it and send")
+def _edit_last(session: Session, argument: str) -> Outcome:
+    removed = session.chat.undo()
+    if not removed:
+        return Outcome("no message to edit yet", error=True)
+    session.journal.forget(removed)
+    return Outcome("edit it, then Enter sends it (Ctrl-C leaves it)", prefill=removed[0].content)
+
+
+@COMMANDS.add("/template name [k=v]", "use a template: its system prompt, model, its prompt")
+def _template(session: Session, argument: str) -> Outcome:
+    if not argument:
+        return Outcome("usage: /template NAME [name=value ...] (writer-chat templates lists them)")
+    if session.use_template is None:
+        return Outcome("templates are not available here", error=True)
+    changes, prompt = session.use_template(argument)
+    said = []
+    if "system" in changes:
+        session.chat.conversation.system = changes.pop("system")
+        session.journal.system_changed(session.chat.conversation.system)
+        said.append("system prompt")
+    if changes:
+        session.chat.set_params(**changes)
+        said += [f"{key} {value}" for key, value in changes.items()]
+    name = argument.split()[0]
+    what = f"template {name}: " + (", ".join(said) if said else "nothing to change")
+    if prompt is None:
+        return Outcome(what)
+    return Outcome(f"{what}; its prompt is ready to edit, Enter sends it", prefill=prompt)
+
+
+def _attach(session: Session, kind: str, argument: str) -> Outcome:
+    if session.attach is None:
+        return Outcome("attachments are not available here", error=True)
+    added = session.attach(kind, argument)
+    session.attachments += added
+    said = [f"{a.label} ({_size(a.size)}, ~{a.tokens:,} tokens)" if a.text else a.label
+            for a in added]  # fmt: skip
+    shown = "; ".join(said[:5]) + (f"; and {len(said) - 5} more" if len(said) > 5 else "")
+    count = len(session.attachments)
+    return Outcome(
+        f"attached {shown}: {count} attachment{'s' if count != 1 else ''} go with your next"
+        " message (/file - drops them)"
+    )
+
+
+def _size(size: int) -> str:
+    return f"{size} bytes" if size < 1024 else f"{size / 1024:.1f} KB"
+
+
+@COMMANDS.add("/file path|url|-", "attach files, folders or web pages to your next message")
+def _file(session: Session, argument: str) -> Outcome:
+    if argument == "-":
+        dropped, session.attachments = len(session.attachments), []
+        return Outcome(f"dropped {dropped} attachment{'s' if dropped != 1 else ''}")
+    if not argument:
+        if not session.attachments:
+            return Outcome("nothing attached (/file PATH, /image PATH, /run COMMAND)")
+        return Outcome("\n".join(f"attached: {a.label}" for a in session.attachments))
+    return _attach(session, "file", argument)
+
+
+@COMMANDS.add("/image path|url", "attach an image to your next message (palmyra-x5)")
+def _image(session: Session, argument: str) -> Outcome:
+    if not argument:
+        return Outcome("usage: /image PATH or URL", error=True)
+    if session.chat.params.model != "palmyra-x5":
+        raise UsageError(f"images need palmyra-x5, not {session.chat.params.model} (/model)")
+    return _attach(session, "image", argument)
+
+
+@COMMANDS.add("/run command", "run a shell command and attach its output to your next message")
+def _run(session: Session, argument: str) -> Outcome:
+    return _attach(session, "run", argument)
+
+
+@COMMANDS.add("/fork", "copy this conversation into a new saved one, and go on in the copy")
+def _fork(session: Session, argument: str) -> Outcome:
+    from chatbot.store.history import load_conversation
+
+    old = session.journal.conversation_id
+    new = session.journal.fork()
+    assert session.journal.store is not None
+    conversation, _ = load_conversation(session.journal.store, new)
+    session.chat.switch_to(conversation)
+    return Outcome(
+        f"forked: now in {new[:8]}, a copy of {str(old)[:8]} (which stays as it was;"
+        f" /load {str(old)[:8]} goes back)"
+    )
 
 
 @COMMANDS.add("/edit", "write a message in $VISUAL or $EDITOR, then send it")
@@ -331,28 +433,47 @@ def _save(session: Session, argument: str) -> Outcome:
     return Outcome(f"saved {len(chat.conversation.turns)} messages to {path}")
 
 
-@COMMANDS.add("/usage", "tokens used this session and how full the context is")
+@COMMANDS.add("/usage", "tokens and cost of the session and the last reply; context")
 def _usage(session: Session, argument: str) -> Outcome:
-    budget, model = session.chat.budget, session.chat.params.model
+    from chatbot.engine.prices import PRICES_AS_OF, dollars
+
+    budget, model, spend = session.chat.budget, session.chat.params.model, session.chat.spend
     window = budget.window(model)
     full = budget.fullness(model)
     context = f"{full:.0%} of {window:,}" if full is not None else f"? of {window:,}"
-    return Outcome(f"tokens used this session: {budget.tokens_used:,}; context: {context} tokens")
+    lines = [
+        f"this session: {spend.prompt:,} tokens in, {spend.completion:,} out,"
+        f" {dollars(spend.dollars)}",
+    ]
+    if spend.last is not None:
+        prompt, completion, amount = spend.last
+        lines.append(f"last reply:   {prompt:,} tokens in, {completion:,} out, {dollars(amount)}")
+    price = spend.prices.get(model)
+    lines.append(
+        f"{model}: ${price[0]:.2f} in, ${price[1]:.2f} out per million tokens"
+        f" (list prices of {PRICES_AS_OF}, or the config's [prices])"
+        if price
+        else f"{model}: no price known; add it to the config's [prices] table"
+    )
+    lines.append(f"context: {context} tokens")
+    return Outcome("\n".join(lines))
 
 
-@COMMANDS.add("/copy [code]", "copy the last reply, or its last code block, to the clipboard")
+@COMMANDS.add("/copy [code [N]]", "copy the last reply, its last code block, or code block N")
 def _copy(session: Session, argument: str) -> Outcome:
     replies = [t for t in session.chat.conversation.turns if t.role == "assistant"]
     if not replies:
         return Outcome("no reply to copy yet", error=True)
     text = replies[-1].content
-    if argument == "code":
+    what, _, number = argument.partition(" ")
+    if what == "code":
         from chatbot.terminal.blocks import code_blocks  # markdown-it: the parser the renderer uses
 
         blocks = code_blocks(text)
         if not blocks:
             return Outcome("the last reply has no code block", error=True)
-        text = blocks[-1]
+        which = int(_number(number, int, 1, len(blocks), "N")) if number.strip() else len(blocks)
+        text = blocks[which - 1]
     elif argument:
-        return Outcome("usage: /copy or /copy code", error=True)
+        return Outcome("usage: /copy, /copy code, or /copy code N", error=True)
     return Outcome(f"copied {len(text)} characters", clipboard=text)

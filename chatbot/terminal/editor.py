@@ -15,6 +15,17 @@ def editor_command() -> list[str]:
     return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
 
 
+def edit_file(path: Path) -> None:
+    """Open the editor on a file where it is (a template, kept after)."""
+    command = editor_command()
+    try:
+        subprocess.run([*command, str(path)], check=True)
+    except FileNotFoundError:
+        raise UsageError(f"editor not found: {command[0]} (set VISUAL or EDITOR)") from None
+    except subprocess.CalledProcessError as problem:
+        raise UsageError(f"the editor exited with status {problem.returncode}") from None
+
+
 def edit_text(initial: str = "") -> str:
     """Open the editor on ``initial``; return what was saved (the file is removed after)."""
     fd, name = tempfile.mkstemp(prefix="writer-chat-", suffix=".md")
@@ -22,13 +33,7 @@ def edit_text(initial: str = "") -> str:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(initial)
-        command = editor_command()
-        try:
-            subprocess.run([*command, str(path)], check=True)
-        except FileNotFoundError:
-            raise UsageError(f"editor not found: {command[0]} (set VISUAL or EDITOR)") from None
-        except subprocess.CalledProcessError as problem:
-            raise UsageError(f"the editor exited with status {problem.returncode}") from None
+        edit_file(path)
         return path.read_text(encoding="utf-8")
     finally:
         path.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderResult
 from rich.live import Live
 from rich.segment import Segment, Segments
+from rich.style import Style
 from rich.text import Text
 
 from chatbot import debug, sanitize
@@ -27,6 +28,7 @@ LIVE_REFRESH_HZ = 15
 # costs rich ~0.6 s a megabyte (more than linearly), and no one reads such a line as layout.
 LONG_LINE = 64 * 1024
 REFUSAL_STYLE = "italic red"
+CODE_HINT_STYLE = Style(dim=True)
 LOAD_DELAY = 0.05  # seconds
 
 # The Markdown engine (markdown-it, rich.markdown, pygments) costs ~25 ms to import. It loads in
@@ -75,10 +77,12 @@ def _render_block(console: Console, source: str, code_theme: str) -> list[Line]:
 class BlockPrinter:
     """Prints finished Markdown blocks, each rendered once, with one blank line between."""
 
-    def __init__(self, console: Console, code_theme: str) -> None:
+    def __init__(self, console: Console, code_theme: str, *, code_hints: bool = False) -> None:
         self.console = console
         self.code_theme = code_theme
         self.printed_any = False
+        self.code_hints = code_hints  # number each code block, for /copy code N (the REPL)
+        self.code_count = 0
 
     def print_blocks(self, blocks: list[str]) -> None:
         segments: list[Segment] = []
@@ -91,10 +95,26 @@ class BlockPrinter:
             for line in lines:
                 segments.extend(line)
                 segments.append(Segment.line())
+            if self.code_hints:
+                segments += self._code_hint(block)
             self.printed_any = True
         if segments:
             # crop=False: wide code lines are left to the terminal to soft-wrap.
             self.console.print(Segments(segments), end="", crop=False)
+
+    def _code_hint(self, block: str) -> list[Segment]:
+        """A dim line under a block holding code: its number, as /copy code N takes it."""
+        if "```" not in block and "~~~" not in block and "    " not in block:
+            return []
+        from chatbot.terminal.blocks import code_blocks
+
+        count = len(code_blocks(block))
+        if not count:
+            return []
+        first, self.code_count = self.code_count + 1, self.code_count + count
+        numbers = f"{first}" if count == 1 else f"{first}-{self.code_count}"
+        hint = f"code {numbers} · /copy code {numbers if count == 1 else 'N'}"
+        return [Segment(hint, CODE_HINT_STYLE), Segment.line()]
 
 
 def print_markdown(console: Console, text: str, code_theme: str) -> None:
@@ -222,9 +242,9 @@ class MarkdownRenderer:
     """Rich Markdown: finished blocks are rendered once into the scrollback; only the open
     tail block is redrawn in a small live area (blocks printed once, the open tail redrawn)."""
 
-    def __init__(self, console: Console, code_theme: str) -> None:
+    def __init__(self, console: Console, code_theme: str, *, code_hints: bool = False) -> None:
         self.console = console
-        self._printer = BlockPrinter(console, code_theme)
+        self._printer = BlockPrinter(console, code_theme, code_hints=code_hints)
         self._pending = ""
         self._refusal = ""
         self._live: Live | None = None

@@ -15,9 +15,11 @@ from rich.console import Console
 from rich.text import Text
 
 from chatbot import __version__, sanitize
+from chatbot.engine.attachments import message_with, summary
 from chatbot.engine.chat import deliver
 from chatbot.engine.context import CONTEXT_WINDOWS
 from chatbot.engine.conversation import with_images
+from chatbot.engine.prices import dollars
 from chatbot.paths import input_history_file
 from chatbot.terminal import clipboard, heap, signals
 from chatbot.terminal.commands import COMMANDS, Session
@@ -104,6 +106,8 @@ class Repl:
         self.view = ExchangeView(new_renderer, self._say, self._show_sources)
         self._image_parts = image_parts or []  # --image: sent with the first message
         self._last_ctrl_c = float("-inf")
+        self._history: History | None = None
+        self._prefill = ""  # /edit-last: the message to edit, in the next prompt
 
     def _toolbar(self) -> str:
         model = self.session.chat.params.model
@@ -111,11 +115,16 @@ class Repl:
         window = budget.window(model)
         full = budget.fullness(model)
         used = f"{full:.0%}" if full is not None else "0%"
-        return f" {model} · context {used} of {window:,} tokens · /help"
+        spend = self.session.chat.spend
+        cost = f" · {dollars(spend.dollars)}" if spend.prompt or spend.completion else ""
+        attached = self.session.attachments
+        extra = f" · attached: {summary(attached)}" if attached else ""
+        return f" {model} · context {used} of {window:,} tokens{cost}{extra} · /help"
 
     def run(self) -> int:
+        self._history = _input_history(self.err_console)
         prompt: PromptSession[str] = PromptSession(
-            history=_input_history(self.err_console),
+            history=self._history,
             key_bindings=_key_bindings(),
             prompt_continuation="… ",
             completer=CommandCompleter(self.session),
@@ -138,7 +147,8 @@ class Repl:
             self.console.print(Text(sanitize.visible(self.session.continued), "dim"))
         while True:
             try:
-                line = prompt.prompt([("bold ansicyan", "> ")])
+                prefill, self._prefill = self._prefill, ""
+                line = prompt.prompt([("bold ansicyan", "> ")], default=prefill)
             except signals.Terminated as ended:
                 return 128 + ended.signum
             except KeyboardInterrupt:
@@ -175,6 +185,10 @@ class Repl:
         outcome = COMMANDS.run(text, self.session)
         if outcome.quit:
             return True
+        if outcome.recall is not None and self._history is not None:
+            self._history.append_string(outcome.recall)
+        if outcome.prefill is not None:
+            self._prefill = outcome.prefill
         if outcome.clear_screen:
             self.console.clear()
         message = outcome.message
@@ -206,7 +220,10 @@ class Repl:
 
     def _turn(self, text: str) -> None:
         session = self.session
-        parts, self._image_parts = with_images(text, self._image_parts), []
+        attached, session.attachments = session.attachments, []
+        text = message_with(text, attached)
+        images = self._image_parts + [a.image for a in attached if a.image is not None]
+        parts, self._image_parts = with_images(text, images), []
         try:
             exchange = session.chat.send(text, parts)
             finished = deliver(exchange, [self.view, session.journal])

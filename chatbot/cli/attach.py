@@ -1,0 +1,193 @@
+"""Reading what /file, /image and /run attach in the REPL: files and folders (text files only,
+``.git`` and hidden folders skipped), web pages (fetched, HTML reduced to text, capped),
+images, and the output of a command."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chatbot.engine.attachments import Attachment, fenced
+from chatbot.errors import UsageError
+from chatbot.sanitize import one_line
+
+if TYPE_CHECKING:
+    from chatbot.cli.settings import Settings
+
+FILE_LIMIT = 1024 * 1024  # a file larger than this is refused (whole, not cut)
+FOLDER_FILES = 200  # a folder gives at most this many files
+PAGE_LIMIT = 2 * 1024 * 1024  # bytes of a web page read at most
+TEXT_LIMIT = 200_000  # characters of a page's text or a command's output kept
+RUN_SECONDS = 120.0
+
+
+class Attacher:
+    """What the REPL's /file, /image and /run call (the settings give the network's)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __call__(self, kind: str, argument: str) -> list[Attachment]:
+        if kind == "image":
+            from chatbot.cli.images import image_part
+
+            source = argument.strip()
+            return [Attachment(f"image {one_line(source, 60)}", image=image_part(source))]
+        if kind == "run":
+            return [run_command(argument)]
+        try:
+            words = shlex.split(argument)
+        except ValueError as problem:
+            raise UsageError(f"/file: {problem}") from None
+        found: list[Attachment] = []
+        for word in words:
+            if word.startswith(("https://", "http://")):
+                found.append(fetch_page(word, self._settings))
+            else:
+                found += read_path(Path(word).expanduser())
+        return found
+
+
+def read_path(path: Path) -> list[Attachment]:
+    if path.is_dir():
+        files = []
+        for root, folders, names in os.walk(path):
+            folders[:] = sorted(f for f in folders if not f.startswith("."))
+            files += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
+        found = [a for a in (_text_file(f, path) for f in files) if a is not None]
+        if not found:
+            raise UsageError(f"{path}: no text files in it")
+        if len(found) > FOLDER_FILES:
+            raise UsageError(f"{path}: {len(found)} text files, more than {FOLDER_FILES}")
+        return found
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder")
+    attachment = _text_file(path, path.parent)
+    if attachment is None:
+        raise UsageError(f"{path}: not a text file (for an image: /image {path})")
+    return [attachment]
+
+
+def _text_file(path: Path, base: Path) -> Attachment | None:
+    """A file as text, or None when it is binary (a NUL byte, or not UTF-8)."""
+    try:
+        size = path.stat().st_size
+        if size > FILE_LIMIT:
+            raise UsageError(f"{path}: {size // 1024} KB, more than {FILE_LIMIT // 1024} KB")
+        data = path.read_bytes()
+    except OSError as problem:
+        raise UsageError(f"cannot read {path}: {problem.strerror or problem}") from None
+    if b"\0" in data[:8192]:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    name = str(path.relative_to(base)) if path != base and base in path.parents else path.name
+    return Attachment(name, fenced(name, text), size=len(data))
+
+
+def run_command(command: str) -> Attachment:
+    """A shell command's output (stdout and stderr, as a terminal shows them)."""
+    if not command.strip():
+        raise UsageError("/run needs a command: /run git diff")
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=RUN_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise UsageError(
+            f"/run: {one_line(command, 60)} ran longer than {RUN_SECONDS:g} s"
+        ) from None
+    output = done.stdout.decode("utf-8", "replace")
+    if len(output) > TEXT_LIMIT:
+        output = output[:TEXT_LIMIT] + f"\n[… cut at {TEXT_LIMIT:,} characters]"
+    status = f" (exit {done.returncode})" if done.returncode else ""
+    label = f"$ {command}{status}"
+    return Attachment(label, fenced(label, output or "(no output)"), size=len(done.stdout))
+
+
+def fetch_page(url: str, settings: Settings) -> Attachment:
+    """A web page as text: HTML reduced to its words, other text kept, anything else refused."""
+    import httpx
+
+    from chatbot.api import tls
+
+    try:
+        with (
+            httpx.Client(
+                timeout=settings.timeout,
+                follow_redirects=True,
+                proxy=settings.proxy,
+                verify=tls.verify(),
+                headers={"User-Agent": "writer-chat"},
+            ) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code >= 400:
+                raise UsageError(f"{url}: HTTP {response.status_code}")
+            kind = response.headers.get("content-type", "").split(";")[0].strip()
+            if not (kind.startswith("text/") or kind in ("application/json", "application/xml")):
+                raise UsageError(f"{url}: not text ({kind or 'no content type'})")
+            data = b""
+            for piece in response.iter_bytes():
+                data += piece
+                if len(data) >= PAGE_LIMIT:
+                    break
+            text = data[:PAGE_LIMIT].decode(response.encoding or "utf-8", "replace")
+    except httpx.HTTPError as problem:
+        raise UsageError(
+            f"{url}: {one_line(str(problem), 120) or type(problem).__name__}"
+        ) from None
+    if kind == "text/html":
+        text = html_text(text)
+    if len(text) > TEXT_LIMIT:
+        text = text[:TEXT_LIMIT] + f"\n[… cut at {TEXT_LIMIT:,} characters]"
+    return Attachment(url, fenced(url, text), size=len(data))
+
+
+class _Words(HTMLParser):
+    SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
+    BREAKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
+                        "section", "article", "pre", "blockquote", "title"})  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in self.SKIP:
+            self._skipping += 1
+        elif tag in self.BREAKS:
+            self.pieces.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self._skipping:
+            self._skipping -= 1
+        elif tag in self.BREAKS:
+            self.pieces.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.pieces.append(data)
+
+
+def html_text(html: str) -> str:
+    """The words of a page: no scripts, styles or tags; a line a block, blank lines folded."""
+    parser = _Words()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.pieces).splitlines()]
+    text = "\n".join(line for line in lines if line)
+    return text

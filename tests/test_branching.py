@@ -1,0 +1,84 @@
+"""Branching in the REPL: /edit-last rewrites your last message and asks again, Up after /undo
+brings the message back, /fork copies the conversation into a new saved one."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.fake_server import Script
+
+
+def _input_line(term) -> str:
+    """The line being typed: the last one on screen above the toolbar."""
+    lines = [line for line in term.lines() if line.strip()]
+    return lines[-2]
+
+
+def _database(home: Path) -> sqlite3.Connection:
+    [path] = (home / "data").rglob("history.db")
+    return sqlite3.connect(path)
+
+
+def test_edit_last_puts_the_message_back_to_edit_and_sends_the_new_one(terminal, fake, home):
+    term = terminal()
+    term.say("what is the capital of Australia")
+    term.type("/edit-last\r")
+    term.wait_for("edit it, then Enter sends it")
+    term.wait_until(lambda: _input_line(term) == "> what is the capital of Australia",
+                    "the message back in the prompt")  # fmt: skip
+    term.say("?")  # the cursor is at the end of the old text: add to it and send
+    sent = [r.messages for r in fake.chat_requests()]
+    assert sent[-1][-1]["content"] == "what is the capital of Australia?"
+    assert [m["content"] for m in sent[-1] if m["role"] == "user"] == [
+        "what is the capital of Australia?"
+    ]  # the first exchange is gone from the conversation
+    rows = _database(home).execute("SELECT role, content FROM messages ORDER BY id").fetchall()
+    assert rows == [
+        ("user", "what is the capital of Australia?"),
+        ("assistant", "You said: what is the capital of Australia?"),
+    ]
+
+
+def test_up_after_undo_brings_the_message_back(terminal, fake):
+    term = terminal()
+    term.say("first message")
+    term.say("/undo")
+    term.wait_for("removed: first message (Up brings it back to edit)")
+    term.type("\x1b[A")  # Up
+    term.wait_until(lambda: _input_line(term) == "> first message", "the recalled text")
+    term.say(" again")
+    assert fake.chat_requests()[-1].messages[-1]["content"] == "first message again"
+    assert len(fake.chat_requests()[-1].messages) == 1
+
+
+def test_fork_gives_two_conversations_in_history(terminal, fake, home, run_cli):
+    fake.queue(Script(pieces=["Two options: A or B."]))
+    term = terminal()
+    term.say("plan the trip")
+    term.say("/fork")
+    term.wait_for("forked: now in ")
+    fake.queue(Script(pieces=["Going with B."]))
+    term.say("take option B")
+    db = _database(home)
+    conversations = db.execute("SELECT id, title FROM conversations ORDER BY rowid").fetchall()
+    assert [title for _, title in conversations] == ["plan the trip", "plan the trip (fork)"]
+    (original, _), (fork, _) = conversations
+    contents = {
+        cid: [c for (c,) in db.execute(
+            "SELECT content FROM messages WHERE conversation_id = ? ORDER BY id", (cid,))]
+        for cid in (original, fork)
+    }  # fmt: skip
+    assert contents[original] == ["plan the trip", "Two options: A or B."]
+    assert contents[fork] == ["plan the trip", "Two options: A or B.", "take option B",
+                              "Going with B."]  # fmt: skip
+    listed = run_cli("history").text
+    assert original[:8] in listed and fork[:8] in listed
+    assert len(fake.chat_requests()[-1].messages) == 3  # the fork goes on with the context
+
+
+def test_fork_without_history_is_one_line(terminal, fake, home):
+    term = terminal("--no-save")
+    term.say("hello")
+    term.say("/fork")
+    term.wait_for("/fork needs the history, and this chat is not saved")
