@@ -114,12 +114,7 @@ def load_config(path: Path) -> Config:
         ) from None
     except OSError as problem:
         raise UsageError(f"cannot read {path}: {problem.strerror}") from None
-    import tomllib  # here: most runs have no config file
-
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as problem:
-        raise UsageError(f"{path}: {problem}") from None
+    data = read_toml(path, text)
     values: dict[str, Any] = {}
     roles: dict[str, str] = {}
     prices: dict[str, tuple[float, float]] = {}
@@ -136,6 +131,16 @@ def load_config(path: Path) -> Config:
             raise UsageError(f"{where}: unknown setting '{key}' (known: {known})")
     sources = dict.fromkeys([*values, *(f"role {name}" for name in roles)], path)
     return Config(path, values, roles, sources, prices)
+
+
+def read_toml(path: Path, text: str) -> dict[str, Any]:
+    """``text`` parsed; a mistake is a UsageError naming the file and line."""
+    import tomllib  # here: most runs have no config file
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as problem:
+        raise UsageError(f"{path}: {problem}") from None
 
 
 def _prices(value: Any, where: str) -> dict[str, tuple[float, float]]:

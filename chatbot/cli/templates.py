@@ -107,12 +107,9 @@ def load_template(name: str) -> Template:
 
 
 def parse_template(name: str, path: Path, text: str) -> Template:
-    import tomllib
+    from chatbot.cli.config_file import read_toml
 
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as problem:
-        raise UsageError(f"{path}: {problem}") from None
+    data = read_toml(path, text)
     texts: dict[str, str] = {}
     request: dict[str, Any] = {}
     params: dict[str, str] = {}

@@ -244,23 +244,27 @@ def _retry(session: Session, argument: str) -> Outcome:
 
 @COMMANDS.add("/undo", "remove the last exchange from the conversation")
 def _undo(session: Session, argument: str) -> Outcome:
+    removed = _take_back(session)
+    if removed is None:
+        return Outcome("nothing to undo", error=True)
+    return Outcome(f"removed: {one_line(removed, 60)} (Up brings it back to edit)", recall=removed)
+
+
+def _take_back(session: Session) -> str | None:
+    """Take the last exchange out of the conversation and the history; the message's text."""
     removed = session.chat.undo()
     if not removed:
-        return Outcome("nothing to undo", error=True)
+        return None
     session.journal.forget(removed)
-    return Outcome(
-        f"removed: {one_line(removed[0].content, 60)} (Up brings it back to edit)",
-        recall=removed[0].content,
-    )
+    return removed[0].content
 
 
 @COMMANDS.add("/edit-last", "take back your last message and its reply, to edit it and send")
 def _edit_last(session: Session, argument: str) -> Outcome:
-    removed = session.chat.undo()
-    if not removed:
+    removed = _take_back(session)
+    if removed is None:
         return Outcome("no message to edit yet", error=True)
-    session.journal.forget(removed)
-    return Outcome("edit it, then Enter sends it (Ctrl-C leaves it)", prefill=removed[0].content)
+    return Outcome("edit it, then Enter sends it (Ctrl-C leaves it)", prefill=removed)
 
 
 @COMMANDS.add("/template name [k=v]", "use a template: its system prompt, model, its prompt")
