@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from chatbot.engine.graphs import is_graph_id, resolve_graph
 
 if TYPE_CHECKING:
+    from chatbot.api.client import WriterClient
     from chatbot.api.graphs import KnowledgeGraphs
     from chatbot.cli.settings import Settings
 
@@ -48,3 +49,20 @@ def with_graph_ids(settings: Settings) -> Settings:
             client.close()
         tools[index] = {**tool, "function": {**tool["function"], "graph_ids": ids}}
     return dataclasses.replace(settings, tools=tuple(tools))
+
+
+def graph_by_name(client: WriterClient, ref: str) -> tuple[str, str]:
+    from chatbot.api.graphs import KnowledgeGraphs
+
+    graph = find_graph(KnowledgeGraphs(client), ref)
+    return str(graph["id"]), str(graph.get("name") or "")
+
+
+def graph_query(settings: Settings) -> dict[str, Any]:
+    from chatbot.cli.settings import QUERY_CONFIG
+
+    return {
+        name: getattr(settings, name)
+        for name in QUERY_CONFIG
+        if getattr(settings, name) not in (None, False)
+    }

@@ -58,9 +58,13 @@ def start(given: Mapping[str, Any]) -> int:
         _warn(f"warning: {warning}")
     stdin: TextIO | None = sys.stdin
     if given.get("save_template"):
-        return _save_template(given)
+        from chatbot.cli.templates import save_from_flags
+
+        return save_from_flags(given)
     if given.get("template"):
-        given, stdin = _with_template(given)
+        from chatbot.cli.templates import with_template
+
+        given, stdin = with_template(given)
     elif given.get("params"):
         raise UsageError("-p gives a template's placeholders a value: it goes with -t NAME")
     settings, _ = resolve_from_sources(given)
@@ -79,86 +83,10 @@ def start(given: Mapping[str, Any]) -> int:
     return run(settings, message)
 
 
-def _with_template(given: Mapping[str, Any]) -> tuple[dict[str, Any], TextIO | None]:
-    """The options with the template's under the flags, and stdin unless the template's
-    ``{input}`` took it."""
-    from chatbot.cli.inputs import read_limited
-    from chatbot.cli.templates import apply, load_template, placeholders
-
-    template = load_template(given["template"])
-    stdin_text, stdin = None, sys.stdin
-    if template.prompt is not None and "input" in placeholders(template.prompt):
-        if sys.stdin is None or sys.stdin.isatty():
-            raise UsageError(
-                f"template '{template.name}' puts piped text in its {{input}}: pipe some in"
-            )
-        piped = read_limited(
-            sys.stdin.buffer, max_bytes=value(given, "max_input"), encoding=value(given, "encoding")
-        )
-        if not piped.strip():
-            raise UsageError(
-                f"template '{template.name}' puts piped text in its {{input}}: none came"
-            )
-        stdin_text, stdin = piped.removesuffix("\n"), None
-    options, prompt = apply(template, given, stdin_text)
-    if prompt is not None:
-        options["prompt"] = (prompt,)
-    return options, stdin
-
-
 def _attach(settings: Settings, kind: str, argument: str) -> list[Any]:
     from chatbot.cli.attach import Attacher  # loads with the first /file, /image or /run
 
     return Attacher(settings)(kind, argument)
-
-
-def _template_in_chat(argument: str) -> tuple[dict[str, Any], str | None]:
-    """/template NAME [name=value ...]: what it changes in the chat, and its prompt to edit
-    (placeholders without a value are left in it, {input} among them)."""
-    from chatbot.cli.templates import fill, load_template, parse_params
-
-    name, *pairs = argument.split()
-    template = load_template(name)
-    values = {**template.params, **parse_params(pairs)}
-    changes = {k: v for k, v in template.request.items() if k not in ("graph", "json_schema")}
-    if template.system is not None:
-        changes["system"] = fill(template.system, values, name, keep_missing=True)
-    prompt = fill(template.prompt, values, name, keep_missing=True) if template.prompt else None
-    return changes, prompt
-
-
-def _save_template(given: Mapping[str, Any]) -> int:
-    """--save NAME: the flags and prompt given, as a template file; nothing is sent."""
-    from chatbot.cli.templates import template_path, to_toml
-    from chatbot.paths import write_private
-
-    path = template_path(given["save_template"])
-    fields = dict(given)
-    if given.get("prompt"):
-        fields["prompt"] = " ".join(given["prompt"])
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_private(path, to_toml(fields))
-    print(f"saved the template {given['save_template']} in {path}")
-    print(f"use it with: writer-chat -t {given['save_template']}")
-    return EXIT_OK
-
-
-def _find_graph(client: WriterClient, ref: str) -> tuple[str, str]:
-    from chatbot.api.graphs import KnowledgeGraphs
-    from chatbot.cli.graph_names import find_graph
-
-    graph = find_graph(KnowledgeGraphs(client), ref)
-    return str(graph["id"]), str(graph.get("name") or "")
-
-
-def _graph_query(settings: Settings) -> dict[str, Any]:
-    from chatbot.cli.settings import QUERY_CONFIG
-
-    return {
-        name: getattr(settings, name)
-        for name in QUERY_CONFIG
-        if getattr(settings, name) not in (None, False)
-    }
 
 
 def run(settings: Settings, message: str | None) -> int:
@@ -242,6 +170,9 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
     def problem(text: str) -> None:
         err_console.print(Text(sanitize.visible(text), style="yellow"))
 
+    from chatbot.cli.graph_names import graph_by_name, graph_query
+    from chatbot.cli.templates import template_in_chat
+
     journal = None
     try:
         chat, journal = build_chat(settings, warmup, store, ask_in_repl, problem)
@@ -250,10 +181,10 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
             journal,
             roles=dict(settings.roles),
             list_models=lambda: warmup.client().list_models(),
-            find_graph=lambda ref: _find_graph(warmup.client(), ref),
-            use_template=_template_in_chat,
+            find_graph=lambda ref: graph_by_name(warmup.client(), ref),
+            use_template=template_in_chat,
             attach=lambda kind, argument: _attach(settings, kind, argument),
-            graph_query=_graph_query(settings),
+            graph_query=graph_query(settings),
         )
         if store is not None and journal.conversation_id is not None:  # -c or --cid
             from chatbot.terminal.commands import describe_continued

@@ -9,12 +9,13 @@ writes one from the flags and prompt given; ``{{`` and ``}}`` are literal braces
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from chatbot.errors import UsageError
+from chatbot.errors import EXIT_OK, UsageError
 from chatbot.sanitize import one_line
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -196,6 +197,61 @@ def _toml_string(text: str) -> str:
     import json
 
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def with_template(given: Mapping[str, Any]) -> tuple[dict[str, Any], TextIO | None]:
+    """The options with the template's under the flags, and stdin unless the template's
+    ``{input}`` took it."""
+    from chatbot.cli.inputs import read_limited
+    from chatbot.cli.options import value
+
+    template = load_template(given["template"])
+    stdin_text, stdin = None, sys.stdin
+    if template.prompt is not None and "input" in placeholders(template.prompt):
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError(
+                f"template '{template.name}' puts piped text in its {{input}}: pipe some in"
+            )
+        piped = read_limited(
+            sys.stdin.buffer, max_bytes=value(given, "max_input"), encoding=value(given, "encoding")
+        )
+        if not piped.strip():
+            raise UsageError(
+                f"template '{template.name}' puts piped text in its {{input}}: none came"
+            )
+        stdin_text, stdin = piped.removesuffix("\n"), None
+    options, prompt = apply(template, given, stdin_text)
+    if prompt is not None:
+        options["prompt"] = (prompt,)
+    return options, stdin
+
+
+def template_in_chat(argument: str) -> tuple[dict[str, Any], str | None]:
+    """/template NAME [name=value ...]: what it changes in the chat, and its prompt to edit
+    (placeholders without a value are left in it, {input} among them)."""
+    name, *pairs = argument.split()
+    template = load_template(name)
+    values = {**template.params, **parse_params(pairs)}
+    changes = {k: v for k, v in template.request.items() if k not in ("graph", "json_schema")}
+    if template.system is not None:
+        changes["system"] = fill(template.system, values, name, keep_missing=True)
+    prompt = fill(template.prompt, values, name, keep_missing=True) if template.prompt else None
+    return changes, prompt
+
+
+def save_from_flags(given: Mapping[str, Any]) -> int:
+    """--save NAME: the flags and prompt given, as a template file; nothing is sent."""
+    from chatbot.paths import write_private
+
+    path = template_path(given["save_template"])
+    fields = dict(given)
+    if given.get("prompt"):
+        fields["prompt"] = " ".join(given["prompt"])
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_private(path, to_toml(fields))
+    print(f"saved the template {given['save_template']} in {path}")
+    print(f"use it with: writer-chat -t {given['save_template']}")
+    return EXIT_OK
 
 
 SKELETON = '''\
