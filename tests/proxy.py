@@ -1,11 +1,17 @@
-"""A forwarding HTTP proxy on a loopback port, for the proxy tests: it takes absolute-URI
-requests (what a client sends to an http:// URL through HTTP_PROXY), forwards them to the
-origin and streams the answer back, counting what passed through."""
+"""Proxies on loopback ports, for the proxy tests, each counting what passed through.
+
+``LoopbackProxy`` is an HTTP proxy: it forwards absolute-URI requests (what a client sends to an
+http:// URL through HTTP_PROXY) and tunnels ``CONNECT host:port`` (what it sends for an https://
+URL through HTTPS_PROXY: the proxy then sees only encrypted bytes). ``LoopbackSocks`` is a
+SOCKS5 proxy (RFC 1928, no authentication), for ALL_PROXY=socks5://."""
 
 from __future__ import annotations
 
 import base64
 import http.client
+import socket
+import socketserver
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -26,12 +32,32 @@ class _Forward(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._forward()
 
-    def _forward(self) -> None:
+    def do_CONNECT(self) -> None:
+        if not self._authorised():
+            return
+        host, _, port = self.path.rpartition(":")
+        try:
+            upstream = socket.create_connection((host, int(port)), timeout=30)
+        except OSError:
+            self.send_error(502)
+            return
+        self.server.seen.append(f"CONNECT {self.path}")
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.close_connection = True
+        relay(self.connection, upstream)
+
+    def _authorised(self) -> bool:
         if self.server.password and self.headers.get("Proxy-Authorization") != self.server.password:
             self.send_response(407)
             self.send_header("Proxy-Authenticate", 'Basic realm="test"')
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return False
+        return True
+
+    def _forward(self) -> None:
+        if not self._authorised():
             return
         target = urlsplit(self.path)
         self.server.seen.append(self.path)
@@ -86,4 +112,91 @@ class LoopbackProxy:
 
     @property
     def seen(self) -> list[str]:
+        return self._server.seen
+
+
+def relay(client: socket.socket, upstream: socket.socket) -> None:
+    """Copy bytes both ways until both sides have finished sending."""
+
+    def copy(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    back = threading.Thread(target=copy, args=(upstream, client), daemon=True)
+    back.start()
+    copy(client, upstream)
+    back.join(timeout=30)
+    upstream.close()
+
+
+def _read(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        piece = sock.recv(count - len(data))
+        if not piece:
+            raise ConnectionError("the client went away mid-handshake")
+        data += piece
+    return data
+
+
+class _Socks5(socketserver.BaseRequestHandler):
+    server: _SocksServer
+    FAILED = b"\x05\x05\x00\x01" + bytes(6)  # connection refused, bound to 0.0.0.0:0
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        version, count = _read(sock, 2)
+        if version != 5 or 0 not in _read(sock, count):
+            sock.sendall(b"\x05\xff")  # no acceptable method
+            return
+        sock.sendall(b"\x05\x00")
+        _, command, _, kind = _read(sock, 4)
+        if kind == 1:
+            host = socket.inet_ntoa(_read(sock, 4))
+        elif kind == 3:
+            host = _read(sock, _read(sock, 1)[0]).decode()
+        else:
+            host = socket.inet_ntop(socket.AF_INET6, _read(sock, 16))
+        (port,) = struct.unpack("!H", _read(sock, 2))
+        if command != 1:  # only CONNECT
+            sock.sendall(b"\x05\x07\x00\x01" + bytes(6))
+            return
+        try:
+            upstream = socket.create_connection((host, port), timeout=30)
+        except OSError:
+            sock.sendall(self.FAILED)
+            return
+        self.server.seen.append(f"{host}:{port}")
+        sock.sendall(b"\x05\x00\x00\x01" + bytes(6))
+        relay(sock, upstream)
+
+
+class _SocksServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    seen: list[str]
+
+
+class LoopbackSocks:
+    def __enter__(self) -> LoopbackSocks:
+        self._server = _SocksServer(("127.0.0.1", 0), _Socks5)
+        self._server.seen = []
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"socks5://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def seen(self) -> list[str]:
+        """The host:port of every connection it opened."""
         return self._server.seen

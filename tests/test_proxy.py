@@ -1,9 +1,11 @@
-"""HTTP_PROXY / HTTPS_PROXY / NO_PROXY are honoured (through a real loopback proxy), and
-`config show` says which proxy is in use, its password hidden."""
+"""HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY are honoured (through real loopback proxies:
+HTTP forwarding, an HTTP CONNECT tunnel, SOCKS5), and `config show` says which proxy is in use,
+its password hidden."""
 
 from __future__ import annotations
 
-from tests.proxy import LoopbackProxy
+from tests.fake_server import Script
+from tests.proxy import LoopbackProxy, LoopbackSocks
 
 
 def test_requests_go_through_the_proxy_in_the_environment(run_cli, fake):
@@ -72,3 +74,70 @@ def test_a_system_wide_config_sets_the_fleet_s_defaults_and_the_user_s_beats_it(
             "role": "system",
             "content": "Company style.",
         }
+
+
+def test_https_goes_through_the_proxy_s_tunnel(run_cli, https_fake, certificate):
+    # An https:// base URL through HTTPS_PROXY: the client asks for a CONNECT tunnel, and the
+    # proxy sees where it goes, not what is said.
+    https_fake.queue(Script(pieces=["Through ", "the tunnel."]))
+    with LoopbackProxy() as proxy:
+        result = run_cli(
+            "hi",
+            WRITER_BASE_URL=https_fake.url,
+            HTTPS_PROXY=proxy.url,
+            SSL_CERT_FILE=str(certificate[0]),
+        )
+        assert result.code == 0, result.stderr
+        assert result.text == "Through the tunnel.\n"
+        assert proxy.seen == [f"CONNECT {https_fake.url.removeprefix('https://')}"]
+        assert len(https_fake.chat_requests()) == 1
+
+
+def test_a_tunnel_that_wants_a_password_says_so_and_never_shows_one(
+    run_cli, https_fake, certificate
+):
+    with LoopbackProxy("me", "s3cret") as proxy:
+        host = proxy.url.removeprefix("http://")
+        env = {"WRITER_BASE_URL": https_fake.url, "SSL_CERT_FILE": str(certificate[0])}
+        asked = run_cli("hi", HTTPS_PROXY=proxy.url, **env)
+        assert asked.code == 1 and len(asked.stderr.splitlines()) == 1
+        assert f"the proxy {proxy.url} (HTTPS_PROXY) asks for a user name and password" in (
+            asked.stderr
+        )
+        wrong = run_cli("hi", "--proxy", f"http://me:wrong-pass@{host}", **env)
+        assert wrong.code == 1 and f"the proxy http://me:****@{host} (--proxy" in wrong.stderr
+        assert "wrong-pass" not in wrong.stderr
+        given = run_cli("hi", HTTPS_PROXY=f"http://me:s3cret@{host}", **env)
+        assert given.code == 0 and given.text == "You said: hi\n"
+        assert "s3cret" not in asked.stderr + wrong.stderr + given.stderr
+        assert len(https_fake.chat_requests()) == 1
+
+
+def test_requests_go_through_a_socks_proxy(run_cli, fake):
+    with LoopbackSocks() as socks:
+        result = run_cli("hi", ALL_PROXY=socks.url)
+        assert result.code == 0 and result.text == "You said: hi\n", result.stderr
+        assert socks.seen == [fake.url.removeprefix("http://")]
+        shown = run_cli("config", "show", ALL_PROXY=socks.url)
+        [line] = [row for row in shown.text.splitlines() if row.startswith("proxy")]
+        assert socks.url in line and "ALL_PROXY" in line
+
+
+def test_a_socks_proxy_that_refuses_is_named(run_cli, fake):
+    result = run_cli("--retries", "0", "hi", ALL_PROXY="socks5://127.0.0.1:9")
+    assert result.code == 1 and len(result.stderr.splitlines()) == 1
+    assert "cannot connect to the proxy socks5://127.0.0.1:9 (ALL_PROXY)" in result.stderr
+
+
+def test_a_socks_proxy_without_the_extra_says_how_to_add_it(run_cli, fake, tmp_path):
+    # The [socks] extra is installed here; a socksio that cannot be imported stands in for a
+    # machine without it.
+    (tmp_path / "missing" / "socksio").mkdir(parents=True)
+    (tmp_path / "missing" / "socksio" / "__init__.py").write_text(
+        "raise ImportError('No module named socksio')\n"
+    )
+    result = run_cli("hi", ALL_PROXY="socks5://127.0.0.1:9", PYTHONPATH=str(tmp_path / "missing"))
+    assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "socks5://127.0.0.1:9 (ALL_PROXY) is a SOCKS proxy" in result.stderr
+    assert "writer-chat[socks]" in result.stderr and "Traceback" not in result.stderr
+    assert fake.chat_requests() == []

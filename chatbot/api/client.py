@@ -17,7 +17,7 @@ import httpx
 
 from chatbot import __version__, debug
 from chatbot.api import tls
-from chatbot.api.proxy import proxy_for
+from chatbot.api.proxy import asks_for_password, http_client, proxy_for
 from chatbot.api.retry import RetryPolicy, is_retryable_status, retry_after
 from chatbot.api.sse import NoContent, describe_error_body, iter_chunks
 from chatbot.engine.events import Notice
@@ -50,7 +50,9 @@ class WriterClient:
         self.retry = retry
         self.proxy = proxy  # None: the environment's proxy settings, by httpx's rules
         self._rng = random.Random()
-        self._http = httpx.Client(
+        self._http = http_client(
+            self.base_url,
+            proxy,
             base_url=self.base_url,
             headers={
                 "Authorization": f"Bearer {api_key}",
@@ -61,7 +63,6 @@ class WriterClient:
             # One connection for the whole session, however long the pauses (httpx closes an
             # idle one after 5 s by default: a new TLS handshake before the next first token).
             limits=httpx.Limits(keepalive_expiry=None),
-            proxy=proxy,
             follow_redirects=False,
             verify=tls.verify(),  # raises UsageError when the certificates cannot load
             event_hooks={"request": [_trace_request], "response": [_trace_response]},
@@ -98,7 +99,7 @@ class WriterClient:
             except httpx.HTTPError as error:
                 raise self._translate(error, opening=True) from None
         if response.status_code >= 300:
-            raise status_error(response, "", _read_capped(response))
+            raise status_error(response, "", _read_capped(response), self.proxy)
         try:
             return response.json()
         except ValueError:
@@ -113,7 +114,7 @@ class WriterClient:
         except httpx.HTTPError as error:
             raise self._translate(error, opening=True) from None
         if response.status_code >= 400:
-            raise status_error(response, "", _read_capped(response))
+            raise status_error(response, "", _read_capped(response), self.proxy)
         try:
             models = response.json().get("models") or []
         except (ValueError, AttributeError):
@@ -179,7 +180,7 @@ class WriterClient:
                 text = _read_capped(response)
             except httpx.HTTPError as error:
                 raise self._translate(error, opening=True) from None
-            error = status_error(response, body.get("model", ""), text)
+            error = status_error(response, body.get("model", ""), text, self.proxy)
             if is_retryable_status(response.status_code, response.headers):
                 reason = (
                     "rate limited"
@@ -220,6 +221,8 @@ class WriterClient:
                 " added to the system's certificates or given in SSL_CERT_FILE"
             )
         reason = one_line(str(error)) or type(error).__name__
+        if isinstance(error, httpx.ProxyError) and reason.startswith("407"):  # refused a tunnel
+            return ApiStatusError(asks_for_password(self.base_url, self.proxy), 407, reason)
         if opening:
             proxy, variable = proxy_for(self.base_url, self.proxy)
             if proxy is not None:  # the proxy is what could not be reached
@@ -304,8 +307,11 @@ def _read_capped(response: httpx.Response) -> str:
     return data[:ERROR_BODY_LIMIT].decode(response.encoding or "utf-8", "replace")
 
 
-def status_error(response: httpx.Response, model: str, text: str) -> ApiStatusError:
-    """Map an HTTP error response to the exception, and one line, the user should see."""
+def status_error(
+    response: httpx.Response, model: str, text: str, proxy: str | None = None
+) -> ApiStatusError:
+    """Map an HTTP error response to the exception, and one line, the user should see
+    (``proxy``: the one set by --proxy or the config file, if any)."""
     status = response.status_code
     try:
         description = describe_error_body(json.loads(text))
@@ -313,12 +319,8 @@ def status_error(response: httpx.Response, model: str, text: str) -> ApiStatusEr
         description = ""
     description = description or one_line(text, 200) or response.reason_phrase
     if status == 407:
-        proxy, variable = proxy_for(str(response.request.url))
         return ApiStatusError(
-            f"the proxy {proxy} ({variable}) asks for a user name and password (HTTP 407): put"
-            " them in its URL (http://user:password@host:port)",
-            status,
-            description,
+            asks_for_password(str(response.request.url), proxy), status, description
         )
     if status in (401, 403):
         return AuthenticationError(

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from chatbot.errors import UsageError
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def masked(proxy: str) -> str:
@@ -28,3 +34,30 @@ def proxy_for(url: str, configured: str | None = None) -> tuple[str | None, str 
         if value:
             return masked(value), variable
     return None, None
+
+
+def asks_for_password(url: str, configured: str | None) -> str:
+    """What to say when the proxy on the way to ``url`` answers 407."""
+    proxy, variable = proxy_for(url, configured)
+    return (
+        f"the proxy {proxy} ({variable}) asks for a user name and password (HTTP 407): put"
+        " them in its URL (http://user:password@host:port)"
+    )
+
+
+def http_client(url: str, configured: str | None, **options: Any) -> httpx.Client:
+    """An ``httpx.Client`` for requests to ``url`` through ``configured`` (or the environment's
+    proxy). A SOCKS proxy without the optional extra is one line saying how to add it, not
+    httpx's ImportError."""
+    import httpx
+
+    try:
+        return httpx.Client(proxy=configured, **options)
+    except ImportError as missing:
+        if "socksio" not in str(missing):
+            raise
+        proxy, variable = proxy_for(url, configured)
+        raise UsageError(
+            f"the proxy {proxy} ({variable}) is a SOCKS proxy, which needs writer-chat's optional"
+            " [socks] extra: uv tool install 'writer-chat[socks]' (from a clone: '.[socks]')"
+        ) from None

@@ -122,13 +122,15 @@ def fetch_page(url: str, settings: Settings) -> Attachment:
     import httpx
 
     from chatbot.api import tls
+    from chatbot.api.proxy import http_client
 
     try:
         with (
-            httpx.Client(
+            http_client(
+                url,
+                settings.proxy,
                 timeout=settings.timeout,
                 follow_redirects=True,
-                proxy=settings.proxy,
                 verify=tls.verify(),
                 headers={"User-Agent": "writer-chat"},
             ) as client,
