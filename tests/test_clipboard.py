@@ -1,0 +1,57 @@
+"""/copy on a local desktop: the native clipboard tool gets the exact text, and is named only
+when it took it. A small script on PATH stands in for wl-copy / xclip (this machine has no
+desktop); tmux's buffer is tested with a real tmux in test_slash_commands_pty.py."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from chatbot.terminal import clipboard
+
+TEXT = "line one  \n\tindented — ünïcode\nlast line, no newline"
+
+
+def _tool(folder: Path, name: str, status: int) -> Path:
+    """An executable ``name`` that keeps what it is given in ``name.got`` and exits ``status``."""
+    got = folder / f"{name}.got"
+    script = folder / name
+    script.write_text(f'#!/bin/sh\ncat > "{got}"\nexit {status}\n')
+    script.chmod(0o755)
+    return got
+
+
+@pytest.mark.parametrize(
+    ("tool", "desktop"), [("wl-copy", "WAYLAND_DISPLAY"), ("xclip", "DISPLAY")]
+)
+def test_the_desktop_s_tool_gets_the_exact_text_and_is_named(
+    tool: str, desktop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    got = _tool(tmp_path, tool, 0)
+    monkeypatch.setattr(clipboard.sys, "platform", "linux")
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")  # ours first
+    for variable in ("TMUX", "WAYLAND_DISPLAY", "DISPLAY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv(desktop, ":0")
+    assert clipboard.copy(TEXT) == f"the terminal (OSC 52), {tool}"
+    assert got.read_bytes() == TEXT.encode()
+    assert capsys.readouterr().out == f"\x1b]52;c;{base64.b64encode(TEXT.encode()).decode()}\x07"
+
+
+def test_a_tool_that_fails_or_no_desktop_is_not_claimed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got = _tool(tmp_path, "wl-copy", 1)
+    monkeypatch.setattr(clipboard.sys, "platform", "linux")
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")  # ours first
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert clipboard.copy(TEXT) == "the terminal (OSC 52)"  # it ran and failed
+    assert got.exists()
+    got.unlink()
+    monkeypatch.delenv("WAYLAND_DISPLAY")  # over ssh: no desktop here, the terminal's only
+    assert clipboard.copy(TEXT) == "the terminal (OSC 52)"
+    assert not got.exists()
