@@ -14,6 +14,7 @@ import socketserver
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import urlsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te"}
@@ -88,17 +89,18 @@ class _ProxyServer(ThreadingHTTPServer):
     password: str | None  # the Proxy-Authorization header it wants, if any
 
 
-class LoopbackProxy:
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
-        self._auth = None
-        if user is not None and password is not None:
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            self._auth = f"Basic {token}"
+class _Loopback:
+    """A proxy on a free loopback port, serving on a thread for the length of a ``with``."""
 
-    def __enter__(self) -> LoopbackProxy:
-        self._server = _ProxyServer(("127.0.0.1", 0), _Forward)
+    scheme: str
+    _server: _ProxyServer | _SocksServer
+
+    def _make(self) -> _ProxyServer | _SocksServer:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._server = self._make()
         self._server.seen = []
-        self._server.password = self._auth
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -108,11 +110,27 @@ class LoopbackProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def seen(self) -> list[str]:
+        """What passed: absolute URLs forwarded, ``CONNECT host:port`` tunnels, SOCKS targets."""
         return self._server.seen
+
+
+class LoopbackProxy(_Loopback):
+    scheme = "http"
+
+    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+        self._auth = None
+        if user is not None and password is not None:
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            self._auth = f"Basic {token}"
+
+    def _make(self) -> _ProxyServer:
+        server = _ProxyServer(("127.0.0.1", 0), _Forward)
+        server.password = self._auth
+        return server
 
 
 def relay(client: socket.socket, upstream: socket.socket) -> None:
@@ -181,22 +199,8 @@ class _SocksServer(socketserver.ThreadingTCPServer):
     seen: list[str]
 
 
-class LoopbackSocks:
-    def __enter__(self) -> LoopbackSocks:
-        self._server = _SocksServer(("127.0.0.1", 0), _Socks5)
-        self._server.seen = []
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
+class LoopbackSocks(_Loopback):
+    scheme = "socks5"
 
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"socks5://127.0.0.1:{self._server.server_address[1]}"
-
-    @property
-    def seen(self) -> list[str]:
-        """The host:port of every connection it opened."""
-        return self._server.seen
+    def _make(self) -> _SocksServer:
+        return _SocksServer(("127.0.0.1", 0), _Socks5)
