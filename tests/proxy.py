@@ -3,7 +3,8 @@
 ``LoopbackProxy`` is an HTTP proxy: it forwards absolute-URI requests (what a client sends to an
 http:// URL through HTTP_PROXY) and tunnels ``CONNECT host:port`` (what it sends for an https://
 URL through HTTPS_PROXY: the proxy then sees only encrypted bytes). ``LoopbackSocks`` is a
-SOCKS5 proxy (RFC 1928, no authentication), for ALL_PROXY=socks5://."""
+SOCKS5 proxy (RFC 1928; a user name and password if asked, RFC 1929), for
+ALL_PROXY=socks5://."""
 
 from __future__ import annotations
 
@@ -168,10 +169,19 @@ class _Socks5(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         version, count = _read(sock, 2)
-        if version != 5 or 0 not in _read(sock, count):
+        method = 2 if self.server.login else 0  # user name and password (RFC 1929), or none
+        if version != 5 or method not in _read(sock, count):
             sock.sendall(b"\x05\xff")  # no acceptable method
             return
-        sock.sendall(b"\x05\x00")
+        sock.sendall(bytes([5, method]))
+        if method == 2:
+            _, length = _read(sock, 2)
+            user = _read(sock, length).decode()
+            password = _read(sock, _read(sock, 1)[0]).decode()
+            accepted = (user, password) == self.server.login
+            sock.sendall(b"\x01\x00" if accepted else b"\x01\x01")
+            if not accepted:
+                return
         _, command, _, kind = _read(sock, 4)
         if kind == 1:
             host = socket.inet_ntoa(_read(sock, 4))
@@ -197,10 +207,16 @@ class _SocksServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     seen: list[str]
+    login: tuple[str, str] | None  # the user name and password it wants, if any
 
 
 class LoopbackSocks(_Loopback):
     scheme = "socks5"
 
+    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+        self._login = (user, password) if user is not None and password is not None else None
+
     def _make(self) -> _SocksServer:
-        return _SocksServer(("127.0.0.1", 0), _Socks5)
+        server = _SocksServer(("127.0.0.1", 0), _Socks5)
+        server.login = self._login
+        return server

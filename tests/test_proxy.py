@@ -141,3 +141,21 @@ def test_a_socks_proxy_without_the_extra_says_how_to_add_it(run_cli, fake, tmp_p
     assert "socks5://127.0.0.1:9 (ALL_PROXY) is a SOCKS proxy" in result.stderr
     assert "writer-chat[socks]" in result.stderr and "Traceback" not in result.stderr
     assert fake.chat_requests() == []
+
+
+def test_a_socks_proxy_with_a_password_never_shows_it(run_cli, fake):
+    with LoopbackSocks("me", "s3cret") as socks:
+        host = socks.url.removeprefix("socks5://")
+        given = run_cli("hi", ALL_PROXY=f"socks5://me:s3cret@{host}")
+        assert given.code == 0 and given.text == "You said: hi\n", given.stderr
+        wrong = run_cli("--retries", "0", "hi", ALL_PROXY=f"socks5://me:wrong-pass@{host}")
+        assert wrong.code == 1 and len(wrong.stderr.splitlines()) == 1
+        assert f"the proxy socks5://me:****@{host} (ALL_PROXY)" in wrong.stderr
+        assert "wrong-pass" not in wrong.stderr and "s3cret" not in given.stderr + wrong.stderr
+        asked = run_cli("--retries", "0", "hi", ALL_PROXY=socks.url)
+        assert asked.code == 1 and len(asked.stderr.splitlines()) == 1
+        assert f"the proxy {socks.url} (ALL_PROXY) asks for a user name and password" in (
+            asked.stderr
+        )
+        assert "socks5://user:password@host:port" in asked.stderr
+        assert socks.seen == [fake.url.removeprefix("http://")]  # only the right one got through

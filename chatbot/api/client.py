@@ -221,8 +221,8 @@ class WriterClient:
                 " added to the system's certificates or given in SSL_CERT_FILE"
             )
         reason = one_line(str(error)) or type(error).__name__
-        if isinstance(error, httpx.ProxyError) and reason.startswith("407"):  # refused a tunnel
-            return ApiStatusError(asks_for_password(self.base_url, self.proxy), 407, reason)
+        if isinstance(error, httpx.ProxyError) and _wants_password(reason):
+            return ApiConnectionError(asks_for_password(self.base_url, self.proxy))
         if opening:
             proxy, variable = proxy_for(self.base_url, self.proxy)
             if proxy is not None:  # the proxy is what could not be reached
@@ -232,6 +232,12 @@ class WriterClient:
                 )
             return ApiConnectionError(f"cannot connect to {self.base_url}: {reason}")
         return StreamError(f"the connection broke mid-reply: {reason}")
+
+
+def _wants_password(reason: str) -> bool:
+    """A proxy refused without credentials: an HTTP tunnel's 407, or a SOCKS proxy that takes
+    no request without a user name and password (httpcore offers it none to choose)."""
+    return reason.startswith("407") or "NO ACCEPTABLE METHODS" in reason
 
 
 def _untrusted_certificate(error: BaseException) -> ssl.SSLCertVerificationError | None:

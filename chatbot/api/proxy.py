@@ -37,11 +37,14 @@ def proxy_for(url: str, configured: str | None = None) -> tuple[str | None, str 
 
 
 def asks_for_password(url: str, configured: str | None) -> str:
-    """What to say when the proxy on the way to ``url`` answers 407."""
+    """What to say when the proxy on the way to ``url`` wants a user name and password (an
+    HTTP proxy's 407, or a SOCKS proxy that accepts no request without them)."""
     proxy, variable = proxy_for(url, configured)
+    scheme = urlsplit(proxy or "").scheme or "http"
+    how = "HTTP 407" if scheme in ("http", "https") else "SOCKS"
     return (
-        f"the proxy {proxy} ({variable}) asks for a user name and password (HTTP 407): put"
-        " them in its URL (http://user:password@host:port)"
+        f"the proxy {proxy} ({variable}) asks for a user name and password ({how}): put"
+        f" them in its URL ({scheme}://user:password@host:port)"
     )
 
 
