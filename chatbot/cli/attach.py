@@ -119,43 +119,16 @@ def run_command(command: str) -> Attachment:
 
 def fetch_page(url: str, settings: Settings) -> Attachment:
     """A web page as text: HTML reduced to its words, other text kept, anything else refused."""
-    import httpx
+    from chatbot.api.web import fetch_text
 
-    from chatbot.api import tls
-    from chatbot.api.proxy import http_client
-
-    try:
-        with (
-            http_client(
-                url,
-                settings.proxy,
-                timeout=settings.timeout,
-                follow_redirects=True,
-                verify=tls.verify(),
-                headers={"User-Agent": "writer-chat"},
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code >= 400:
-                raise UsageError(f"{url}: HTTP {response.status_code}")
-            kind = response.headers.get("content-type", "").split(";")[0].strip()
-            if not (kind.startswith("text/") or kind in ("application/json", "application/xml")):
-                raise UsageError(f"{url}: not text ({kind or 'no content type'})")
-            data = b""
-            for piece in response.iter_bytes():
-                data += piece
-                if len(data) >= PAGE_LIMIT:
-                    break
-            text = data[:PAGE_LIMIT].decode(response.encoding or "utf-8", "replace")
-    except httpx.HTTPError as problem:
-        raise UsageError(
-            f"{url}: {one_line(str(problem), 120) or type(problem).__name__}"
-        ) from None
+    text, kind, size = fetch_text(
+        url, proxy=settings.proxy, timeout=settings.timeout, limit=PAGE_LIMIT
+    )
     if kind == "text/html":
         text = html_text(text)
     if len(text) > TEXT_LIMIT:
         text = text[:TEXT_LIMIT] + f"\n[… cut at {TEXT_LIMIT:,} characters]"
-    return Attachment(url, fenced(url, text), size=len(data))
+    return Attachment(url, fenced(url, text), size=size)
 
 
 class _Words(HTMLParser):
