@@ -17,7 +17,7 @@ import httpx
 
 from chatbot import __version__, debug
 from chatbot.api import tls
-from chatbot.api.proxy import asks_for_password, http_client, proxy_for
+from chatbot.api.proxy import asks_for_password, http_client, proxy_for, wants_password
 from chatbot.api.retry import RetryPolicy, is_retryable_status, retry_after
 from chatbot.api.sse import NoContent, describe_error_body, iter_chunks
 from chatbot.engine.events import Notice
@@ -221,7 +221,7 @@ class WriterClient:
                 " added to the system's certificates or given in SSL_CERT_FILE"
             )
         reason = one_line(str(error)) or type(error).__name__
-        if isinstance(error, httpx.ProxyError) and _wants_password(reason):
+        if isinstance(error, httpx.ProxyError) and wants_password(reason):
             return ApiConnectionError(asks_for_password(self.base_url, self.proxy))
         if opening:
             proxy, variable = proxy_for(self.base_url, self.proxy)
@@ -232,12 +232,6 @@ class WriterClient:
                 )
             return ApiConnectionError(f"cannot connect to {self.base_url}: {reason}")
         return StreamError(f"the connection broke mid-reply: {reason}")
-
-
-def _wants_password(reason: str) -> bool:
-    """A proxy refused without credentials: an HTTP tunnel's 407, or a SOCKS proxy that takes
-    no request without a user name and password (httpcore offers it none to choose)."""
-    return reason.startswith("407") or "NO ACCEPTABLE METHODS" in reason
 
 
 def _untrusted_certificate(error: BaseException) -> ssl.SSLCertVerificationError | None:

@@ -36,6 +36,13 @@ def proxy_for(url: str, configured: str | None = None) -> tuple[str | None, str 
     return None, None
 
 
+def wants_password(refusal: str) -> bool:
+    """Whether a proxy's refusal (httpx's ProxyError text) means it wants credentials: an HTTP
+    tunnel's 407, or a SOCKS proxy that takes no request without a user name and password
+    (httpcore offered it none to choose)."""
+    return refusal.startswith("407") or "NO ACCEPTABLE METHODS" in refusal
+
+
 def asks_for_password(url: str, configured: str | None) -> str:
     """What to say when the proxy on the way to ``url`` wants a user name and password (an
     HTTP proxy's 407, or a SOCKS proxy that accepts no request without them)."""
