@@ -96,6 +96,9 @@ class _Loopback:
     scheme: str
     _server: _ProxyServer | _SocksServer
 
+    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+        self.login = (user, password) if user is not None and password is not None else None
+
     def _make(self) -> _ProxyServer | _SocksServer:
         raise NotImplementedError
 
@@ -122,15 +125,11 @@ class _Loopback:
 class LoopbackProxy(_Loopback):
     scheme = "http"
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
-        self._auth = None
-        if user is not None and password is not None:
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            self._auth = f"Basic {token}"
-
     def _make(self) -> _ProxyServer:
         server = _ProxyServer(("127.0.0.1", 0), _Forward)
-        server.password = self._auth
+        server.password = None
+        if self.login:
+            server.password = f"Basic {base64.b64encode(':'.join(self.login).encode()).decode()}"
         return server
 
 
@@ -162,9 +161,13 @@ def _read(sock: socket.socket, count: int) -> bytes:
     return data
 
 
+def _reply(sock: socket.socket, code: int) -> None:
+    """A SOCKS5 reply (0 success, 5 refused, 7 command not supported), bound to 0.0.0.0:0."""
+    sock.sendall(bytes([5, code, 0, 1]) + bytes(6))
+
+
 class _Socks5(socketserver.BaseRequestHandler):
     server: _SocksServer
-    FAILED = b"\x05\x05\x00\x01" + bytes(6)  # connection refused, bound to 0.0.0.0:0
 
     def handle(self) -> None:
         sock: socket.socket = self.request
@@ -191,15 +194,15 @@ class _Socks5(socketserver.BaseRequestHandler):
             host = socket.inet_ntop(socket.AF_INET6, _read(sock, 16))
         (port,) = struct.unpack("!H", _read(sock, 2))
         if command != 1:  # only CONNECT
-            sock.sendall(b"\x05\x07\x00\x01" + bytes(6))
+            _reply(sock, 7)
             return
         try:
             upstream = socket.create_connection((host, port), timeout=30)
         except OSError:
-            sock.sendall(self.FAILED)
+            _reply(sock, 5)
             return
         self.server.seen.append(f"{host}:{port}")
-        sock.sendall(b"\x05\x00\x00\x01" + bytes(6))
+        _reply(sock, 0)
         relay(sock, upstream)
 
 
@@ -213,10 +216,7 @@ class _SocksServer(socketserver.ThreadingTCPServer):
 class LoopbackSocks(_Loopback):
     scheme = "socks5"
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
-        self._login = (user, password) if user is not None and password is not None else None
-
     def _make(self) -> _SocksServer:
         server = _SocksServer(("127.0.0.1", 0), _Socks5)
-        server.login = self._login
+        server.login = self.login
         return server

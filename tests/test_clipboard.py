@@ -14,6 +14,16 @@ from chatbot.terminal import clipboard
 TEXT = "line one  \n\tindented — ünïcode\nlast line, no newline"
 
 
+@pytest.fixture
+def desktop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Linux outside tmux with no display yet; tools put in the returned folder come first."""
+    monkeypatch.setattr(clipboard.sys, "platform", "linux")
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    for variable in ("TMUX", "WAYLAND_DISPLAY", "DISPLAY"):
+        monkeypatch.delenv(variable, raising=False)
+    return tmp_path
+
+
 def _tool(folder: Path, name: str, status: int) -> Path:
     """An executable ``name`` that keeps what it is given in ``name.got`` and exits ``status``."""
     got = folder / f"{name}.got"
@@ -24,30 +34,22 @@ def _tool(folder: Path, name: str, status: int) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("tool", "desktop"), [("wl-copy", "WAYLAND_DISPLAY"), ("xclip", "DISPLAY")]
+    ("tool", "display"), [("wl-copy", "WAYLAND_DISPLAY"), ("xclip", "DISPLAY")]
 )
 def test_the_desktop_s_tool_gets_the_exact_text_and_is_named(
-    tool: str, desktop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    tool: str, display: str, desktop: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    got = _tool(tmp_path, tool, 0)
-    monkeypatch.setattr(clipboard.sys, "platform", "linux")
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")  # ours first
-    for variable in ("TMUX", "WAYLAND_DISPLAY", "DISPLAY"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv(desktop, ":0")
+    got = _tool(desktop, tool, 0)
+    monkeypatch.setenv(display, ":0")
     assert clipboard.copy(TEXT) == f"the terminal (OSC 52), {tool}"
     assert got.read_bytes() == TEXT.encode()
     assert capsys.readouterr().out == f"\x1b]52;c;{base64.b64encode(TEXT.encode()).decode()}\x07"
 
 
 def test_a_tool_that_fails_or_no_desktop_is_not_claimed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    desktop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    got = _tool(tmp_path, "wl-copy", 1)
-    monkeypatch.setattr(clipboard.sys, "platform", "linux")
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")  # ours first
-    monkeypatch.delenv("TMUX", raising=False)
-    monkeypatch.delenv("DISPLAY", raising=False)
+    got = _tool(desktop, "wl-copy", 1)
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     assert clipboard.copy(TEXT) == "the terminal (OSC 52)"  # it ran and failed
     assert got.exists()
