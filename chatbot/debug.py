@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from collections.abc import Callable
 from typing import TextIO
 
@@ -52,9 +51,13 @@ def print_above_live(sink: Callable[[str], None] | None) -> None:
 
 
 class _TraceHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    def __init__(self, stream: TextIO, terminal: bool) -> None:
+        super().__init__(stream)
+        self.terminal = terminal
+
     def emit(self, record: logging.LogRecord) -> None:
         sink = _above_live
-        if sink is None or not self.stream.isatty():  # a trace file is never rerouted
+        if sink is None or not self.terminal:  # a trace file is never rerouted
             super().emit(record)
             return
         try:
@@ -63,13 +66,22 @@ class _TraceHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.handleError(record)
 
 
-def enable(stream: TextIO | None = None) -> None:
-    handler = _TraceHandler(stream or sys.stderr)
+def enable(stream: TextIO, *, terminal: bool = False) -> None:
+    """Trace to ``stream`` (stderr; ``terminal``: it is one, so a live area may sit on it)."""
+    handler = _TraceHandler(stream, terminal)
     handler.setFormatter(logging.Formatter("writer-chat debug: %(message)s"))
     handler.addFilter(_RedactingFilter())
     log.addHandler(handler)
     log.setLevel(logging.DEBUG)
     log.propagate = False
+
+
+def disable() -> None:
+    """Stop tracing (the end of a run: a test runs many in one process)."""
+    for handler in list(log.handlers):
+        if isinstance(handler, _TraceHandler):
+            log.removeHandler(handler)
+    log.setLevel(logging.NOTSET)
 
 
 def enabled() -> bool:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-APP_NAME = "writer-chat"
+from chatbot.env import APP_NAME, current
+
+__all__ = ["APP_NAME", "data_dir", "input_history_file", "private_file", "write_private"]
 
 
 def data_dir() -> Path:
     """The user data directory (``XDG_DATA_HOME`` moves it), created private."""
-    from platformdirs import user_data_path
-
-    path = user_data_path(APP_NAME, appauthor=False)
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
+    return current().data_dir()
 
 
 def private_file(path: Path) -> Path:

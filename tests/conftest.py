@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import ssl
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from chatbot.cli import main
+from chatbot.env import Env
 from tests.fake_server import TEST_KEY, FakeWriter
 from tests.terminal import Terminal
 
@@ -85,15 +88,45 @@ class Result:
         return self.stdout.decode()
 
 
+def in_process(
+    args: Sequence[str], stdin: bytes | None, environ: dict[str, str], cwd: Path
+) -> Result:
+    """``writer-chat ARGS`` run in this process with an Env of its own: stdin and stdout are
+    pipes held in memory (not terminals), the environment and working directory are the
+    test's. Nothing of the test process is read; the same code path as the console script."""
+    stdin_stream = None if stdin is None else io.TextIOWrapper(io.BytesIO(stdin), "utf-8")
+    out_bytes = io.BytesIO()
+    stdout = io.TextIOWrapper(out_bytes, "utf-8", write_through=True)
+    stderr = io.StringIO()
+    env = Env(stdin_stream, stdout, stderr, environ, str(cwd))
+    started_in = os.getcwd()
+    os.chdir(cwd)  # relative paths the user types are the OS's to resolve, as in the program
+    try:
+        code = main.run(list(args), env)
+    finally:
+        os.chdir(started_in)
+    stdout.flush()
+    return Result(code, out_bytes.getvalue(), stderr.getvalue())
+
+
 @pytest.fixture
 def run_cli(fake: FakeWriter, home: Path):
-    """Run ``writer-chat ARGS`` through pipes (stdout is not a terminal)."""
+    """Run ``writer-chat ARGS`` with stdout not a terminal: in-process (an Env of memory
+    streams), or as the real program through pipes with ``process=True``."""
 
-    def run(*args: str, stdin: bytes | None = b"", timeout: float = 30, **env: str) -> Result:
+    def run(
+        *args: str,
+        stdin: bytes | None = b"",
+        timeout: float = 30,
+        process: bool = False,
+        **env: str,
+    ) -> Result:
         environment = cli_env(home, fake.url, **env)
         for key, value in env.items():
             if value is None:
                 environment.pop(key, None)
+        if not process:
+            return in_process(args, stdin, environment, home / "work")
         done = subprocess.run(
             [WRITER_CHAT, *args],
             input=stdin,

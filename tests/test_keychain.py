@@ -8,6 +8,7 @@ own fail and null backends (no keychain on this machine), or a locked one.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,12 @@ from tests.test_settings import config_with
 
 ROOT = Path(__file__).resolve().parents[1]
 FILE_BACKEND = "tests.keyring_backend.FileKeyring"
+
+
+@pytest.fixture
+def run_cli(run_cli):
+    """The real program: keyring picks its backend once per process, from the environment."""
+    return functools.partial(run_cli, process=True)
 
 
 @pytest.fixture

@@ -136,7 +136,12 @@ def test_a_socks_proxy_without_the_extra_says_how_to_add_it(run_cli, fake, tmp_p
     (tmp_path / "missing" / "socksio" / "__init__.py").write_text(
         "raise ImportError('No module named socksio')\n"
     )
-    result = run_cli("hi", ALL_PROXY="socks5://127.0.0.1:9", PYTHONPATH=str(tmp_path / "missing"))
+    result = run_cli(
+        "hi",
+        ALL_PROXY="socks5://127.0.0.1:9",
+        PYTHONPATH=str(tmp_path / "missing"),
+        process=True,  # a module that cannot be imported: only a new process can show it
+    )
     assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert "socks5://127.0.0.1:9 (ALL_PROXY) is a SOCKS proxy" in result.stderr
     assert "writer-chat[socks]" in result.stderr and "Traceback" not in result.stderr

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from chatbot.env import Env
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.fake_server import FakeWriter, Script
 from tests.terminal import Terminal
@@ -126,7 +129,7 @@ def test_debug_traces_requests_responses_and_events(run_cli, fake):
     assert "<- event 'message'" in result.stderr
 
 
-def test_a_crash_is_one_line_and_debug_shows_a_redacted_traceback(capsys):
+def test_a_crash_is_one_line_and_debug_shows_a_redacted_traceback():
     # No real crash is left to provoke from outside (an unusable data directory, the old way,
     # now turns history off and the chat goes on: tests/test_history_faults.py), so the one
     # handler every run goes through is driven directly, with a failure that carries the key.
@@ -136,22 +139,24 @@ def test_a_crash_is_one_line_and_debug_shows_a_redacted_traceback(capsys):
     def crash() -> int:
         raise NotADirectoryError(f"[Errno 20] Not a directory: Bearer {SECRET}")
 
+    def env() -> Env:
+        return Env(None, io.StringIO(), io.StringIO(), {}, ".")
+
     debug.remember_secret(SECRET)
-    assert run_guarded(crash) == 1
-    plain = capsys.readouterr().err
+    plain = env()
+    assert run_guarded(plain, crash) == 1
     assert (
-        plain == "writer-chat: unexpected error: NotADirectoryError: [Errno 20] Not a directory:"
+        plain.stderr.getvalue()
+        == "writer-chat: unexpected error: NotADirectoryError: [Errno 20] Not a directory:"
         " Bearer ****\n"
     )
-    debug.enable()
-    try:
-        assert run_guarded(crash) == 1
-    finally:
-        debug.log.handlers.clear()
-        debug.log.setLevel("WARNING")
-    traced = capsys.readouterr().err
-    assert "Traceback (most recent call last)" in traced and "raise NotADirectoryError" in traced
-    assert SECRET not in plain + traced
+    traced = env()
+    debug.enable(traced.stderr)
+    assert run_guarded(traced, crash) == 1  # and the trace ends with the run
+    assert not debug.enabled()
+    shown = traced.stderr.getvalue()
+    assert "Traceback (most recent call last)" in shown and "raise NotADirectoryError" in shown
+    assert SECRET not in plain.stderr.getvalue() + shown
 
 
 def test_an_unusable_data_directory_is_not_a_crash(run_cli, fake, home):

@@ -1,11 +1,12 @@
-"""Which proxy a request goes through, said for a person (httpx makes the choice itself)."""
+"""Which proxy a request goes through: chosen here from the run's environment (the Env), by
+httpx's rules, given to httpx, and said for a person when it fails."""
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from chatbot.env import current
 from chatbot.errors import UsageError
 
 if TYPE_CHECKING:
@@ -22,17 +23,29 @@ def proxy_for(url: str, configured: str | None = None) -> tuple[str | None, str 
     """The proxy requests to ``url`` go through, its password hidden, and where it was set:
     ``configured`` (--proxy or the config file) first, else httpx's rules for the environment
     (HTTPS_PROXY or HTTP_PROXY by scheme, else ALL_PROXY; NO_PROXY exempts)."""
+    proxy, variable = _chosen(url, configured)
+    return (masked(proxy), variable) if proxy else (None, None)
+
+
+def _chosen(url: str, configured: str | None) -> tuple[str | None, str | None]:
+    """The proxy URL itself (password and all) and where it was set."""
     if configured:
-        return masked(configured), "--proxy or the config file"
-    import urllib.request  # for proxy_bypass_environment; only on the paths that report
+        return configured, "--proxy or the config file"
+    environ = current().environ
+
+    def variable(name: str) -> str:
+        return environ.get(name) or environ.get(name.lower()) or ""
 
     parts = urlsplit(url)
-    if urllib.request.proxy_bypass_environment(parts.hostname or ""):
-        return None, None
-    for variable in (f"{parts.scheme.upper()}_PROXY", "ALL_PROXY"):
-        value = os.environ.get(variable) or os.environ.get(variable.lower())
-        if value:
-            return masked(value), variable
+    no_proxy = variable("NO_PROXY")
+    if no_proxy:
+        import urllib.request  # for proxy_bypass_environment; only when NO_PROXY is set
+
+        if urllib.request.proxy_bypass_environment(parts.hostname or "", {"no": no_proxy}):
+            return None, None
+    for name in (f"{parts.scheme.upper()}_PROXY", "ALL_PROXY"):
+        if value := variable(name):
+            return value, name
     return None, None
 
 
@@ -61,8 +74,9 @@ def http_client(url: str, configured: str | None, **options: Any) -> httpx.Clien
     httpx's ImportError."""
     import httpx
 
+    # trust_env off: the environment is the run's Env, read above, not the process's
     try:
-        return httpx.Client(proxy=configured, **options)
+        return httpx.Client(proxy=_chosen(url, configured)[0], trust_env=False, **options)
     except ImportError as missing:
         if "socksio" not in str(missing):
             raise

@@ -66,11 +66,12 @@ _HASHED_NAME = re.compile(r"^[0-9a-fA-F]{8}\.[0-9]$")
 def _locations() -> tuple[str, dict[str, Any]]:
     """Where the certificates come from, said for a person, and as create_default_context's
     arguments (or the truststore module)."""
-    if os.environ.get("SSL_CERT_FILE"):
-        path = os.environ["SSL_CERT_FILE"]
+    from chatbot.env import current
+
+    env = current()
+    if path := env.get("SSL_CERT_FILE"):
         return f"SSL_CERT_FILE ({path})", {"cafile": path}
-    if os.environ.get("SSL_CERT_DIR"):
-        path = os.environ["SSL_CERT_DIR"]
+    if path := env.get("SSL_CERT_DIR"):
         return f"SSL_CERT_DIR ({path})", {"capath": path}
     if sys.platform in ("darwin", "win32"):
         import truststore  # imported here, on the main thread: the thread only calls OpenSSL
@@ -112,9 +113,10 @@ def source() -> str:
 
 
 def prepare(*, background: bool = True) -> None:
-    """Start building the context (once per process), on a thread unless told otherwise."""
+    """Start building the context (once per process, again only when the run's environment
+    names other certificates), on a thread unless told otherwise."""
     global _build
-    if _build is not None:
+    if _build is not None and (not _build.done.is_set() or _build.source == source()):
         return
     _build = _Build()
     if background:

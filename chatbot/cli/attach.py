@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatbot.engine.attachments import Attachment, fenced
+from chatbot.env import current
 from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
 
@@ -48,7 +49,7 @@ class Attacher:
             if word.startswith(("https://", "http://")):
                 found.append(fetch_page(word, self._settings))
             else:
-                found += read_path(Path(word).expanduser())
+                found += read_path(current().path(word))
         return found
 
 
@@ -95,10 +96,13 @@ def run_command(command: str) -> Attachment:
     """A shell command's output (stdout and stderr, as a terminal shows them)."""
     if not command.strip():
         raise UsageError("/run needs a command: /run git diff")
+    env = current()
     try:
         done = subprocess.run(
             command,
             shell=True,
+            env=dict(env.environ),
+            cwd=env.cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

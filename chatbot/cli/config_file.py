@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chatbot.cli.options import CONFIG_OPTIONS
+from chatbot.env import current
 from chatbot.errors import UsageError
-from chatbot.paths import APP_NAME
 
 SETTINGS = {option.name: option for option in CONFIG_OPTIONS}
 
@@ -69,17 +68,13 @@ class Config:
 
 def config_path() -> Path:
     """The user's own config file (``writer-chat config init`` writes it)."""
-    from platformdirs import user_config_path
-
-    return user_config_path(APP_NAME, appauthor=False) / "config.toml"
+    return current().config_dir() / "config.toml"
 
 
 def system_config_paths() -> list[Path]:
     """System-wide config files an administrator sets (``$XDG_CONFIG_DIRS``, else /etc/xdg),
     least important first: each is read before the user's, which beats them all."""
-    dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
-    paths = [Path(d) / APP_NAME / "config.toml" for d in dirs.split(os.pathsep) if d]
-    return list(reversed(paths))
+    return [folder / "config.toml" for folder in reversed(current().system_config_dirs())]
 
 
 def load_configs() -> Config:

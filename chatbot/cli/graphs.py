@@ -7,7 +7,6 @@ named by its name, its id or a unique id prefix (chatbot.cli.graph_names).
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from chatbot.cli.sub_app import out, sub_app
+from chatbot.env import current
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, ApiError, ApiStatusError, UsageError
 from chatbot.sanitize import one_line
 
@@ -179,11 +179,14 @@ def graphs_rm(
         graph = _find(api, name)
         total = sum(_counts(graph).values())
         if not yes:
-            if not sys.stdin.isatty():
+            env = current()
+            if not env.stdin_isatty or env.stdin is None:
                 raise UsageError("stdin is not a terminal to ask on: add --yes to delete")
-            answer = input(
+            env.stdout.write(
                 f"delete the graph {_name(graph)} ({str(graph['id'])[:8]}, {total} files)? [y/N] "
             )
+            env.stdout.flush()
+            answer = env.stdin.readline()
             if answer.strip().lower() not in ("y", "yes"):
                 out("not deleted")
                 raise typer.Exit(EXIT_FAILURE)
@@ -268,7 +271,7 @@ class Batch:
 def collect(paths: list[Path], batch: Batch) -> None:
     """The files to upload: named files, and folders walked (hidden names and files of other
     types skipped and counted). A named file that cannot be sent is a problem, said later."""
-    for path in paths:
+    for path in map(current().path, paths):
         if path.is_dir():
             for root, folders, names in os.walk(path):
                 folders[:] = sorted(f for f in folders if not f.startswith("."))
@@ -340,8 +343,9 @@ def graphs_add(
 
 
 def _say(text: str) -> None:
-    sys.stderr.write(f"writer-chat: {text}\n")
-    sys.stderr.flush()
+    stderr = current().stderr
+    stderr.write(f"writer-chat: {text}\n")
+    stderr.flush()
 
 
 def _upload_all(api: KnowledgeGraphs, batch: Batch) -> None:
@@ -463,7 +467,8 @@ class _UploadProgress:
         self._files, self._done = files, 0
         self._progress: Any = None
         self._task: Any = None
-        if sys.stderr.isatty() and files:
+        env = current()
+        if env.stderr_isatty and files:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
@@ -479,7 +484,7 @@ class _UploadProgress:
                 DownloadColumn(),
                 TransferSpeedColumn(),
                 TextColumn("{task.fields[files]}"),
-                console=Console(stderr=True),
+                console=Console(file=env.stderr),
                 transient=True,
             )
             self._task = self._progress.add_task("uploading", total=total_bytes, files="")
@@ -523,7 +528,8 @@ class _StatusLine:
     """One line redrawn in place on a terminal; on a pipe, only the first and last states."""
 
     def __init__(self) -> None:
-        self._tty = sys.stderr.isatty()
+        self._stderr = current().stderr
+        self._tty = current().stderr_isatty
         self._last = ""
 
     def __enter__(self) -> _StatusLine:
@@ -531,16 +537,16 @@ class _StatusLine:
 
     def show(self, text: str) -> None:
         if self._tty:
-            sys.stderr.write("\r\x1b[2K" + text)
-            sys.stderr.flush()
+            self._stderr.write("\r\x1b[2K" + text)
+            self._stderr.flush()
         elif not self._last:
             _say(text.split(" (")[0])
         self._last = text
 
     def __exit__(self, *exc: object) -> None:
         if self._tty:
-            sys.stderr.write("\r\x1b[2K")
-            sys.stderr.flush()
+            self._stderr.write("\r\x1b[2K")
+            self._stderr.flush()
 
 
 def _size(size: int) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-from pathlib import Path
 from typing import Any
 
+from chatbot.env import current
 from chatbot.errors import UsageError
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -15,7 +15,7 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 def image_part(source: str) -> dict[str, Any]:
     if source.startswith(("https://", "http://", "data:")):
         return {"type": "image_url", "image_url": {"url": source}}
-    path = Path(source).expanduser()
+    path = current().path(source)
     kind, _ = mimetypes.guess_type(path.name)
     if kind is None or not kind.startswith("image/"):
         raise UsageError(f"--image {source}: not an image file (png, jpeg, gif, webp)")

@@ -22,13 +22,14 @@ def one_shot_message(
     files: Sequence[Path] = (),
 ) -> str | None:
     """The message for one-shot mode, or None for the REPL (a terminal, no prompt, no files).
+    ``stdin``: what was piped in, None when stdin is a terminal (or there is none).
 
     Piped text and files follow the argument, each after a blank line, the way
     ``cat notes.md | writer-chat "summarise this"`` reads; a file comes under its name.
     """
     parts = [argument] if argument.strip() else []
     parts += [_file_part(path, max_bytes=max_bytes, encoding=encoding) for path in files]
-    if stdin is not None and not stdin.isatty():
+    if stdin is not None:
         piped = read_limited(stdin.buffer, max_bytes=max_bytes, encoding=encoding)
         piped = piped.removesuffix("\n").removesuffix("\r")  # echo's newline is not the prompt's
         if piped.strip():

@@ -4,6 +4,9 @@
 text typer renders, saved in ``help.txt`` by ``python -m chatbot.cli.helptext``; a test keeps
 the two identical). A plain ``writer-chat`` or ``writer-chat "question"`` has nothing for a
 parser to do and starts without importing typer; everything else is parsed by typer.
+
+``run(args, env)`` is the whole program with the process given as an Env: the console script
+passes the real one, the tests one of their own.
 """
 
 from __future__ import annotations
@@ -13,46 +16,50 @@ import sys
 
 from chatbot import __version__
 from chatbot.cli.program import OFFLINE_SUBCOMMANDS, PROG, SUBCOMMANDS
+from chatbot.env import Env, using
 
 HELP_FILE = os.path.join(os.path.dirname(__file__), "help.txt")  # os.path: pathlib costs ~5 ms
 HELP_WIDTH = 80  # click wraps help at min(terminal width, 80): wide terminals all look alike
 
 
-def _wide_enough() -> bool:
-    if not sys.stdout.isatty():
-        return True
-    import shutil
-
-    return shutil.get_terminal_size().columns >= HELP_WIDTH + 2
+def _wide_enough(env: Env) -> bool:
+    return not env.stdout_isatty or env.terminal_columns() >= HELP_WIDTH + 2
 
 
-def _plain_prompt(args: list[str]) -> bool:
+def _plain_prompt(args: list[str], env: Env) -> bool:
     """Just prompt words (or nothing): no flag, no subcommand, no shell completion asked for.
 
     They mean exactly what typer would make of them, and skip importing it (about 40 ms).
     """
-    if os.environ.get("_WRITER_CHAT_COMPLETE") or any(arg.startswith("-") for arg in args):
+    if env.get("_WRITER_CHAT_COMPLETE") or any(arg.startswith("-") for arg in args):
         return False
     return not args or args[0] not in SUBCOMMANDS
 
 
-def main() -> None:
-    args = sys.argv[1:]
+def run(args: list[str], env: Env) -> int:
+    """Run ``writer-chat ARGS`` in ``env``; return the exit code."""
     if args == ["--version"]:
-        print(f"{PROG} {__version__}")
-        return
-    if args in (["--help"], ["-h"]) and _wide_enough() and os.path.isfile(HELP_FILE):
+        env.stdout.write(f"{PROG} {__version__}\n")
+        env.stdout.flush()
+        return 0
+    if args in (["--help"], ["-h"]) and _wide_enough(env) and os.path.isfile(HELP_FILE):
         with open(HELP_FILE, encoding="utf-8") as saved:
-            sys.stdout.write(saved.read())
-        return
-    if not args or args[0] not in OFFLINE_SUBCOMMANDS:
-        from chatbot.api import tls
+            env.stdout.write(saved.read())
+        env.stdout.flush()
+        return 0
+    with using(env):
+        if not args or args[0] not in OFFLINE_SUBCOMMANDS:
+            from chatbot.api import tls
 
-        tls.prepare()  # the CA certificates load on another core while the rest imports
-    from chatbot.cli.modes import run_guarded, start
+            tls.prepare()  # the CA certificates load on another core while the rest imports
+        from chatbot.cli.modes import run_guarded, start
 
-    if _plain_prompt(args):
-        sys.exit(run_guarded(lambda: start({"prompt": tuple(args)} if args else {})))
-    from chatbot.cli.parser import parse_and_run
+        if _plain_prompt(args, env):
+            return run_guarded(env, lambda: start({"prompt": tuple(args)} if args else {}, env))
+        from chatbot.cli.parser import parse_and_run
 
-    sys.exit(run_guarded(lambda: parse_and_run(args, start)))
+        return run_guarded(env, lambda: parse_and_run(args, lambda given: start(given, env)))
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:], Env.of_process()))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,6 +27,7 @@ from chatbot.cli.parts import (
 from chatbot.cli.program import PROG
 from chatbot.engine.chat import deliver
 from chatbot.engine.conversation import INTERRUPTED, with_images
+from chatbot.env import Env
 from chatbot.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -45,29 +45,29 @@ if TYPE_CHECKING:
     from chatbot.store.database import Store
 
 
-def start(given: Mapping[str, Any]) -> int:
+def start(given: Mapping[str, Any], env: Env) -> int:
     """Run writer-chat with the options the user gave; return the exit code."""
     check_numbers(given)  # every bad value is a usage error before anything is sent or saved
-    if value(given, "debug_trace") or os.environ.get("WRITER_LOG", "").lower() == "debug":
-        debug.enable()
+    if value(given, "debug_trace") or env.get("WRITER_LOG").lower() == "debug":
+        debug.enable(env.stderr, terminal=env.stderr_isatty)
     from chatbot.cli.inputs import one_shot_message
     from chatbot.cli.settings import dotenv_warning, resolve_from_sources
 
-    warning = dotenv_warning(Path.cwd())
+    warning = dotenv_warning(Path(env.cwd))
     if warning:
-        _warn(f"warning: {warning}")
-    stdin: TextIO | None = sys.stdin
+        _warn(env, f"warning: {warning}")
+    stdin: TextIO | None = None if env.stdin_isatty else env.stdin
     if given.get("save_template"):
         from chatbot.cli.templates import save_from_flags
 
-        return save_from_flags(given)
+        return save_from_flags(given, env)
     if given.get("template"):
         from chatbot.cli.templates import with_template
 
-        given, stdin = with_template(given)
+        given, stdin = with_template(given, env)
     elif given.get("params"):
         raise UsageError("-p gives a template's placeholders a value: it goes with -t NAME")
-    settings, _ = resolve_from_sources(given)
+    settings, _ = resolve_from_sources(given, env)
     debug.remember_secret(settings.api_key)
     if given.get("graph"):
         from chatbot.cli.graph_names import with_graph_ids
@@ -78,9 +78,9 @@ def start(given: Mapping[str, Any]) -> int:
         stdin,
         max_bytes=value(given, "max_input"),
         encoding=value(given, "encoding"),
-        files=list(value(given, "files")),
+        files=[env.path(file) for file in value(given, "files")],
     )
-    return run(settings, message)
+    return run(settings, message, env)
 
 
 def _attach(settings: Settings, kind: str, argument: str) -> list[Any]:
@@ -89,28 +89,28 @@ def _attach(settings: Settings, kind: str, argument: str) -> list[Any]:
     return Attacher(settings)(kind, argument)
 
 
-def run(settings: Settings, message: str | None) -> int:
+def run(settings: Settings, message: str | None, env: Env) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
     if message is None and (settings.json_output or settings.schema is not None):
         raise UsageError("--json and --json-schema print one reply: give a prompt")
     if message is None and settings.extract is not None:
         raise UsageError("-x prints the code of one reply: give a prompt (in the chat: /copy code)")
-    if message is None and not sys.stdout.isatty():
+    if message is None and not env.stdout_isatty:
         raise UsageError(
             "the chat needs a terminal to show replies on, and stdout is not one: give a prompt"
             ' to write one reply there (writer-chat "…" > file), or pipe one in'
         )
     from chatbot.terminal import signals
 
-    signals.install()
-    store = open_history(settings, _warn)
-    try:
-        if message is None:
-            return _run_repl(settings, store)
-        return _run_one_shot(settings, store, message)
-    finally:
-        if store is not None:
-            store.close()
+    with signals.installed():
+        store = open_history(settings, lambda line: _warn(env, line))
+        try:
+            if message is None:
+                return _run_repl(settings, store, env)
+            return _run_one_shot(settings, store, message, env)
+        finally:
+            if store is not None:
+                store.close()
 
 
 # the REPL
@@ -120,9 +120,10 @@ class _Warmup(threading.Thread):
     """Builds the client (importing httpx) and loads the Markdown engine while the REPL draws
     its first prompt and the user types, so neither the prompt nor the first reply waits."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, env: Env) -> None:
         super().__init__(name="writer-chat-warm-up", daemon=True)
         self._settings = settings
+        self._env = env
         self._client: WriterClient | None = None
         self._client_tried = threading.Event()
 
@@ -133,7 +134,7 @@ class _Warmup(threading.Thread):
             self._client = None
         finally:
             self._client_tried.set()
-        if markdown_wanted(self._settings):
+        if markdown_wanted(self._settings, self._env):
             from chatbot.terminal.render import warm_up
 
             warm_up(self._settings.code_theme)
@@ -154,7 +155,7 @@ class _Warmup(threading.Thread):
             self._client.close()
 
 
-def _run_repl(settings: Settings, store: Store | None) -> int:
+def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     from rich.text import Text
 
     from chatbot.terminal.commands import Session
@@ -162,10 +163,10 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
     from chatbot.terminal.repl import Repl
     from chatbot.terminal.screen import terminal_console
 
-    warmup = _Warmup(settings)
+    warmup = _Warmup(settings, env)
     warmup.start()
-    console = terminal_console()
-    err_console = terminal_console(stderr=True)
+    console = terminal_console(env)
+    err_console = terminal_console(env, stderr=True)
 
     def problem(text: str) -> None:
         err_console.print(Text(sanitize.visible(text), style="yellow"))
@@ -193,7 +194,7 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
             session.continued = describe_continued(info.id, info.title, chat.conversation)
         repl = Repl(
             session,
-            new_renderer=renderer_factory(settings, console, code_hints=True),
+            new_renderer=renderer_factory(settings, env, console, code_hints=True),
             console=console,
             err_console=err_console,
             image_parts=list(settings.image_parts),
@@ -208,31 +209,29 @@ def _run_repl(settings: Settings, store: Store | None) -> int:
 # one reply
 
 
-def _say(text: str) -> None:
-    sys.stderr.write(f"{PROG}: {sanitize.dropped(text)}\n")
-    sys.stderr.flush()
-
-
-def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
+def _run_one_shot(settings: Settings, store: Store | None, message: str, env: Env) -> int:
     """One exchange; a failure is raised as the ApiError it was (the caller prints it)."""
-    from chatbot.terminal.consent import ask_on_stdin
+    from chatbot.terminal.consent import asker_on_stdin
     from chatbot.terminal.view import ExchangeView, print_sources
 
+    def say(text: str) -> None:
+        _warn(env, sanitize.dropped(text))
+
     console = None
-    if markdown_wanted(settings):
+    if markdown_wanted(settings, env):
         from chatbot.terminal.screen import terminal_console
 
-        console = terminal_console()
+        console = terminal_console(env)
     # sources are in the JSON; code alone is what -x is for
     whole_json = settings.json_output or settings.schema is not None or settings.extract is not None
 
     def sources(lines: list[str]) -> None:
         if not whole_json:
-            print_sources(lines, sys.stdout)
+            print_sources(lines, env.stdout, terminal=env.stdout_isatty)
 
-    view = ExchangeView(renderer_factory(settings, console), _say, sources)
+    view = ExchangeView(renderer_factory(settings, env, console), say, sources)
     client = new_client(settings)
-    chat, journal = build_chat(settings, client, store, ask_on_stdin, _say)
+    chat, journal = build_chat(settings, client, store, asker_on_stdin(env), say)
     try:
         finished = deliver(
             chat.send(message, with_images(message, settings.image_parts)), [view, journal]
@@ -248,15 +247,15 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str) -> int:
     if finished.error is not None:
         raise finished.error
     if settings.extract is not None:
-        return _print_code(finished.reply.content, settings.extract, settings.raw)
+        return _print_code(env, finished.reply.content, settings.extract, settings.raw)
     if settings.json_output:
-        _print_json(finished.reply.completion())
+        _print_json(env, finished.reply.completion())
     elif settings.schema is not None:
-        _print_checked_json(finished.reply, settings.schema)
+        _print_checked_json(env, finished.reply, settings.schema)
     return EXIT_OK
 
 
-def _print_code(text: str, which: int, raw: bool) -> int:
+def _print_code(env: Env, text: str, which: int, raw: bool) -> int:
     """-x: the reply's code blocks (0: all, a blank line between them) or the Nth, exactly as
     written (control characters dropped unless --raw), so it can go to a file and be run."""
     from chatbot.terminal.blocks import code_blocks
@@ -265,66 +264,76 @@ def _print_code(text: str, which: int, raw: bool) -> int:
     if not blocks or which > len(blocks):
         count = f"{len(blocks)} code block{'s' if len(blocks) != 1 else ''}"
         said = f"has {count}, not {which}" if blocks else "has no code block"
-        _say(f"nothing printed: the reply {said}; here it is, on stderr")
-        sys.stderr.write(sanitize.dropped(text).rstrip("\n") + "\n")
+        _warn(env, f"nothing printed: the reply {said}; here it is, on stderr")
+        env.stderr.write(sanitize.dropped(text).rstrip("\n") + "\n")
         return EXIT_FAILURE
     chosen = blocks if which == 0 else [blocks[which - 1]]
     code = "\n".join(chosen)
-    sys.stdout.write(code if raw else sanitize.dropped(code))
-    sys.stdout.flush()
+    env.stdout.write(code if raw else sanitize.dropped(code))
+    env.stdout.flush()
     return EXIT_OK
 
 
-def _print_json(document: Any) -> None:
-    indent = 2 if sys.stdout.isatty() else None
+def _print_json(env: Env, document: Any) -> None:
+    indent = 2 if env.stdout_isatty else None
     text = json.dumps(document, indent=indent, ensure_ascii=False)
-    sys.stdout.write(sanitize.json_escaped(text) + "\n")
+    env.stdout.write(sanitize.json_escaped(text) + "\n")
+    env.stdout.flush()
 
 
-def _print_checked_json(reply: Reply, schema: dict[str, Any]) -> None:
+def _print_checked_json(env: Env, reply: Reply, schema: dict[str, Any]) -> None:
     from chatbot.cli.schema import check_reply
 
     problem, checked = check_reply(reply.content, schema)
     if problem:
         raise WriterChatError(problem)
-    _print_json(checked)
+    _print_json(env, checked)
 
 
 # exit codes
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"{PROG}: {message}\n")
-    sys.stderr.flush()
+def _warn(env: Env, message: str) -> None:
+    env.stderr.write(f"{PROG}: {message}\n")
+    env.stderr.flush()
 
 
-def _silence_stdout() -> None:
+def _silence_stdout(env: Env) -> None:
     """Point stdout at /dev/null, so the flush at exit does not fail on the closed pipe too."""
+    if not env.is_process:
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, env.stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError):
         pass
 
 
-def run_guarded(action: Callable[[], int]) -> int:
+def run_guarded(env: Env, action: Callable[[], int]) -> int:
     """Run ``action``; every failure becomes one line on stderr and an exit code."""
+    try:
+        return _run(env, action)
+    finally:
+        debug.disable()
+
+
+def _run(env: Env, action: Callable[[], int]) -> int:
     try:
         return action()
     except (BrokenPipeError, ReaderGone):  # the reader went away (| head): a quiet end, as for cat
-        _silence_stdout()
+        _silence_stdout(env)
         return EXIT_OK
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (chatbot.terminal.signals)
         return 128 + interrupt.signum if hasattr(interrupt, "signum") else EXIT_INTERRUPTED
     except CommandLineError as error:
-        _warn(str(error))
+        _warn(env, str(error))
         return error.exit_code
     except WriterChatError as error:
-        _warn(f"error: {debug.redact(error.said('command line'))}")
+        _warn(env, f"error: {debug.redact(error.said('command line'))}")
         return error.exit_code
     except Exception as error:
         if debug.enabled():
-            sys.stderr.write(debug.redacted_traceback())
-        _warn(f"unexpected error: {type(error).__name__}: {debug.redact(str(error))}")
+            env.stderr.write(debug.redacted_traceback())
+        _warn(env, f"unexpected error: {type(error).__name__}: {debug.redact(str(error))}")
         return EXIT_FAILURE

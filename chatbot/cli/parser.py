@@ -48,7 +48,9 @@ Exit codes: 0 success, 1 API or network failure, 2 usage or config error,
 
 def _show_version(value: bool) -> None:
     if value:
-        print(f"{PROG} {__version__}")
+        from chatbot.env import current
+
+        current().stdout.write(f"{PROG} {__version__}\n")
         raise typer.Exit()
 
 

@@ -4,7 +4,6 @@ and journal, the chat engine with its conversation, the renderer for each reply.
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.prices import Spend
 from chatbot.engine.request import ChatParams
+from chatbot.env import Env
 from chatbot.errors import UsageError
 from chatbot.store.journal import Journal
 
@@ -124,12 +124,12 @@ def build_chat(
     return chat, journal
 
 
-def markdown_wanted(settings: Settings) -> bool:
-    return settings.markdown and sys.stdout.isatty()
+def markdown_wanted(settings: Settings, env: Env) -> bool:
+    return settings.markdown and env.stdout_isatty
 
 
 def renderer_factory(
-    settings: Settings, console: Console | None, *, code_hints: bool = False
+    settings: Settings, env: Env, console: Console | None, *, code_hints: bool = False
 ) -> Callable[[], Renderer]:
     """A new renderer for each request: nothing shown when the reply is printed whole as JSON,
     live Markdown on a terminal (rich is imported on first use), plain text otherwise.
@@ -137,10 +137,10 @@ def renderer_factory(
     from chatbot.terminal.plain import PlainRenderer
 
     if settings.json_output or settings.schema is not None or settings.extract is not None:
-        return lambda: PlainRenderer(io.StringIO(), sys.stderr)
-    if console is None or not markdown_wanted(settings):
-        terminal = sys.stdout.isatty()
-        return lambda: PlainRenderer(sys.stdout, sys.stderr, terminal=terminal, raw=settings.raw)
+        return lambda: PlainRenderer(io.StringIO(), env.stderr)
+    if console is None or not markdown_wanted(settings, env):
+        terminal = env.stdout_isatty
+        return lambda: PlainRenderer(env.stdout, env.stderr, terminal=terminal, raw=settings.raw)
 
     def markdown() -> Renderer:
         from chatbot.terminal.render import MarkdownRenderer

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
+from chatbot.env import current
 from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
 
@@ -17,7 +17,7 @@ def load_schema(value: str) -> dict[str, Any]:
     text = value
     if not value.lstrip().startswith("{"):
         try:
-            text = Path(value).read_text(encoding="utf-8")
+            text = current().path(value).read_text(encoding="utf-8")
         except OSError as problem:
             raise UsageError(f"cannot read the schema {value}: {problem.strerror}") from None
     try:

@@ -6,7 +6,6 @@ then the config file, then the option table's default (chatbot.cli.options).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 from chatbot.cli.config_file import Config
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS, value
+from chatbot.env import Env, current
 from chatbot.errors import UsageError
 
 KEY_VARIABLE = "WRITER_API_KEY"
@@ -174,8 +174,15 @@ def _key_from_command(command: str) -> str:
 
     try:
         argv = shlex.split(command)
+        env = current()
         done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=KEY_COMMAND_TIMEOUT, check=False
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=KEY_COMMAND_TIMEOUT,
+            check=False,
+            env=dict(env.environ),
+            cwd=env.cwd,
         )
     except ValueError as problem:
         raise UsageError(f"api_key_command cannot be read as a command: {problem}") from None
@@ -336,12 +343,14 @@ def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> di
     return {"tools": tuple(tools), "schema": schema, "image_parts": image_parts}
 
 
-def resolve_from_sources(given: Mapping[str, Any]) -> tuple[Settings, dict[str, str]]:
+def resolve_from_sources(
+    given: Mapping[str, Any], env: Env | None = None
+) -> tuple[Settings, dict[str, str]]:
     """Settings from flags, the environment, the working directory's .env and the config."""
     from chatbot.cli.config_file import load_configs
 
-    cwd = Path.cwd()
-    return resolve_settings(given, os.environ, read_dotenv(cwd), load_configs())
+    env = env or current()
+    return resolve_settings(given, env.environ, read_dotenv(Path(env.cwd)), load_configs())
 
 
 def check_base_url(url: str, allow_insecure_http: bool = False) -> str:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from chatbot.cli.helpstyle import markup_mode
+from chatbot.env import current
 from chatbot.errors import ReaderGone
 
 
@@ -25,9 +24,10 @@ def out(text: str, end: str = "\n") -> None:
     """Write to stdout; a reader that went away (| head) ends the command quietly.
 
     The parser turns a BrokenPipeError into exit 1, so it is raised as ReaderGone instead."""
+    stdout = current().stdout
     try:
-        sys.stdout.write(text + end)
-        sys.stdout.flush()
+        stdout.write(text + end)
+        stdout.flush()
     except BrokenPipeError:
         raise ReaderGone from None
 
@@ -35,17 +35,17 @@ def out(text: str, end: str = "\n") -> None:
 def page(text: str) -> None:
     """Show ``text`` through $PAGER (less) on a terminal when it is taller than the screen, as
     git log does; write it plainly otherwise."""
-    import shutil
-
-    if not sys.stdout.isatty() or text.count("\n") + 2 < shutil.get_terminal_size().lines:
+    env = current()
+    if not env.stdout_isatty or text.count("\n") + 2 < env.terminal_lines():
         out(text)
         return
-    import os
     import shlex
     import subprocess
 
-    pager = shlex.split(os.environ.get("PAGER") or "less -FRX")
+    pager = shlex.split(env.get("PAGER") or "less -FRX")
     try:
-        subprocess.run(pager, input=text + "\n", text=True, check=False)
+        subprocess.run(
+            pager, input=text + "\n", text=True, check=False, env=dict(env.environ), cwd=env.cwd
+        )
     except OSError:  # no such pager
         out(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,6 +10,7 @@ from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS
 from chatbot.cli.sub_app import out as _out
 from chatbot.cli.sub_app import page as _page
 from chatbot.cli.sub_app import sub_app as _sub_app
+from chatbot.env import current
 
 if TYPE_CHECKING:
     from chatbot.store.database import Store
@@ -33,7 +33,8 @@ def _prices() -> dict[str, tuple[float, float]]:
 def _store() -> Store:
     from chatbot.store.database import open_store
 
-    return open_store(on_upgrade=lambda line: sys.stderr.write(f"writer-chat: {line}\n"))
+    stderr = current().stderr
+    return open_store(on_upgrade=lambda line: stderr.write(f"writer-chat: {line}\n"))
 
 
 @history_app.callback()
@@ -81,11 +82,11 @@ def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) 
     text = show(store, conversation_id, "md")
     full = store.resolve(conversation_id)
     text = text.rstrip("\n") + f"\n\n*{cost_line(costs(store, [full], _prices()).get(full))}*\n"
-    if sys.stdout.isatty():
+    if current().stdout_isatty:
         from chatbot.terminal.render import print_markdown
         from chatbot.terminal.screen import terminal_console
 
-        print_markdown(terminal_console(), text, BY_NAME["code_theme"].default)
+        print_markdown(terminal_console(current()), text, BY_NAME["code_theme"].default)
     else:
         from chatbot.sanitize import dropped
 
@@ -210,12 +211,13 @@ def key_set() -> None:
     from chatbot.cli.settings import KEY_VARIABLE, masked_key, plausible_key
     from chatbot.errors import UsageError
 
-    if sys.stdin.isatty():
+    env = current()
+    if env.stdin_isatty:
         import getpass
 
-        key = getpass.getpass(f"{KEY_VARIABLE} (not shown): ", stream=sys.stderr).strip()
+        key = getpass.getpass(f"{KEY_VARIABLE} (not shown): ", stream=env.stderr).strip()
     else:
-        key = sys.stdin.readline().strip()
+        key = env.stdin.readline().strip() if env.stdin is not None else ""
     if not key:
         raise UsageError("no key given: type it at the prompt, or pipe it on stdin")
     if not plausible_key(key):
@@ -225,16 +227,13 @@ def key_set() -> None:
         )
     backend = store_key(key)
     _out(f"kept the API key {masked_key(key)} in {PLACE} ({backend})")
-    import os
-
-    if os.environ.get(KEY_VARIABLE, "").strip():
+    if env.get(KEY_VARIABLE).strip():
         _out(f"note: {KEY_VARIABLE} is set in the environment, and is used before the keychain")
 
 
 @key_app.command("show")
 def key_show() -> None:
     """Where the API key in use comes from, masked; and the other places that hold one."""
-    import os
     from pathlib import Path
 
     from chatbot.cli.config_file import load_configs
@@ -244,10 +243,11 @@ def key_show() -> None:
 
     config = load_configs()
     places: list[tuple[str, str]] = []  # in the order they are looked in: the first is used
-    if key := os.environ.get(KEY_VARIABLE, "").strip():
+    env = current()
+    if key := env.get(KEY_VARIABLE).strip():
         places.append((f"{KEY_VARIABLE} in the environment", masked_key(key)))
-    if key := read_dotenv(Path.cwd()).get(KEY_VARIABLE, "").strip():
-        places.append((f"{KEY_VARIABLE} in {Path.cwd() / '.env'}", masked_key(key)))
+    if key := read_dotenv(Path(env.cwd)).get(KEY_VARIABLE, "").strip():
+        places.append((f"{KEY_VARIABLE} in {Path(env.cwd) / '.env'}", masked_key(key)))
     try:
         if kept := read_key():
             places.append((f"{PLACE} ({kept[1]})", masked_key(kept[0])))

@@ -9,12 +9,12 @@ writes one from the flags and prompt given; ``{{`` and ``}}`` are literal braces
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from chatbot.env import Env
 from chatbot.errors import EXIT_OK, UsageError
 from chatbot.sanitize import one_line
 
@@ -199,21 +199,21 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
-def with_template(given: Mapping[str, Any]) -> tuple[dict[str, Any], TextIO | None]:
-    """The options with the template's under the flags, and stdin unless the template's
-    ``{input}`` took it."""
+def with_template(given: Mapping[str, Any], env: Env) -> tuple[dict[str, Any], TextIO | None]:
+    """The options with the template's under the flags, and piped stdin unless the template's
+    ``{input}`` took it (None: nothing piped)."""
     from chatbot.cli.inputs import read_limited
     from chatbot.cli.options import value
 
     template = load_template(given["template"])
-    stdin_text, stdin = None, sys.stdin
+    stdin_text, stdin = None, None if env.stdin_isatty else env.stdin
     if template.prompt is not None and "input" in placeholders(template.prompt):
-        if sys.stdin is None or sys.stdin.isatty():
+        if stdin is None:
             raise UsageError(
                 f"template '{template.name}' puts piped text in its {{input}}: pipe some in"
             )
         piped = read_limited(
-            sys.stdin.buffer, max_bytes=value(given, "max_input"), encoding=value(given, "encoding")
+            stdin.buffer, max_bytes=value(given, "max_input"), encoding=value(given, "encoding")
         )
         if not piped.strip():
             raise UsageError(
@@ -239,7 +239,7 @@ def template_in_chat(argument: str) -> tuple[dict[str, Any], str | None]:
     return changes, prompt
 
 
-def save_from_flags(given: Mapping[str, Any]) -> int:
+def save_from_flags(given: Mapping[str, Any], env: Env) -> int:
     """--save NAME: the flags and prompt given, as a template file; nothing is sent."""
     from chatbot.paths import write_private
 
@@ -249,8 +249,9 @@ def save_from_flags(given: Mapping[str, Any]) -> int:
         fields["prompt"] = " ".join(given["prompt"])
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_private(path, to_toml(fields))
-    print(f"saved the template {given['save_template']} in {path}")
-    print(f"use it with: writer-chat -t {given['save_template']}")
+    env.stdout.write(f"saved the template {given['save_template']} in {path}\n")
+    env.stdout.write(f"use it with: writer-chat -t {given['save_template']}\n")
+    env.stdout.flush()
     return EXIT_OK
 
 

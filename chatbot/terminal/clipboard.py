@@ -8,10 +8,11 @@ is one. The text is the reply's own, never a rendering of it (no wrapping, no pa
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import subprocess
 import sys
+
+from chatbot.env import current
 
 TIMEOUT = 5
 
@@ -19,7 +20,12 @@ TIMEOUT = 5
 def _run(command: list[str], text: str) -> bool:
     try:
         done = subprocess.run(
-            command, input=text.encode(), capture_output=True, timeout=TIMEOUT, check=False
+            command,
+            input=text.encode(),
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+            env=dict(current().environ),
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -34,20 +40,23 @@ def _native() -> tuple[str, list[str]] | None:
     """The desktop's own clipboard tool, if this is a local desktop that has one."""
     if sys.platform == "darwin" and shutil.which("pbcopy"):
         return "pbcopy", ["pbcopy"]
-    if os.environ.get("WAYLAND_DISPLAY") and shutil.which("wl-copy"):
+    env = current()
+    path = env.get("PATH") or None
+    if env.get("WAYLAND_DISPLAY") and shutil.which("wl-copy", path=path):
         return "wl-copy", ["wl-copy"]
-    if os.environ.get("DISPLAY") and shutil.which("xclip"):
+    if env.get("DISPLAY") and shutil.which("xclip", path=path):
         return "xclip", ["xclip", "-selection", "clipboard"]
     return None
 
 
 def copy(text: str) -> str:
     """Copy ``text``; return where it went, for the user to read."""
+    env = current()
     encoded = base64.b64encode(text.encode()).decode()
-    sys.stdout.write(f"\x1b]52;c;{encoded}\x07")
-    sys.stdout.flush()
+    env.stdout.write(f"\x1b]52;c;{encoded}\x07")
+    env.stdout.flush()
     places = ["the terminal (OSC 52)"]
-    in_tmux = bool(os.environ.get("TMUX")) and shutil.which("tmux") is not None
+    in_tmux = bool(env.get("TMUX")) and shutil.which("tmux", path=env.get("PATH") or None)
     # -w also hands it to tmux's own clipboard handling (tmux 3.2+); older ones lack the flag
     if in_tmux and (_run(["tmux", "load-buffer", "-w", "-"], text) or _tmux_plain(text)):
         places.append("tmux's buffer")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 
 from chatbot.engine.reply import ToolCall
+from chatbot.env import Env
 from chatbot.sanitize import one_line
 
 
@@ -31,14 +32,18 @@ def ask_in_repl(call: ToolCall) -> bool:
         return False
 
 
-def ask_on_stdin(call: ToolCall) -> bool:
+def asker_on_stdin(env: Env) -> Callable[[ToolCall], bool]:
     """Ask a one-shot run's user, if a terminal is there to answer (default: no)."""
-    if not sys.stdin.isatty():
-        sys.stderr.write(
-            f"writer-chat: not running {one_line(call.name, 80)}: no terminal to ask on"
-            " (use --yes to allow)\n"
-        )
-        return False
-    sys.stderr.write(question(call))
-    sys.stderr.flush()
-    return _yes(sys.stdin.readline())
+
+    def ask(call: ToolCall) -> bool:
+        if not env.stdin_isatty or env.stdin is None:
+            env.stderr.write(
+                f"writer-chat: not running {one_line(call.name, 80)}: no terminal to ask on"
+                " (use --yes to allow)\n"
+            )
+            return False
+        env.stderr.write(question(call))
+        env.stderr.flush()
+        return _yes(env.stdin.readline())
+
+    return ask

@@ -8,18 +8,20 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from chatbot.env import current
 from chatbot.errors import UsageError
 
 
 def editor_command() -> list[str]:
-    return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+    env = current()
+    return shlex.split(env.get("VISUAL") or env.get("EDITOR") or "vi")
 
 
 def edit_file(path: Path) -> None:
     """Open the editor on a file where it is (a template, kept after)."""
     command = editor_command()
     try:
-        subprocess.run([*command, str(path)], check=True)
+        subprocess.run([*command, str(path)], check=True, env=dict(current().environ))
     except FileNotFoundError:
         raise UsageError(f"editor not found: {command[0]} (set VISUAL or EDITOR)") from None
     except subprocess.CalledProcessError as problem:

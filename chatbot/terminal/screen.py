@@ -7,11 +7,11 @@ finished blocks, draw the new tail). Terminals that know synchronized output (DE
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any, TextIO
 
 from rich.console import Console
+
+from chatbot.env import Env
 
 BEGIN_FRAME, END_FRAME = "\x1b[?2026h", "\x1b[?2026l"
 
@@ -31,14 +31,15 @@ class FrameWrites:
         return getattr(self._stream, name)
 
 
-def no_color() -> bool:
+def no_color(env: Env) -> bool:
     """NO_COLOR set to anything (no-color.org): no colour and no emphasis, the layout kept."""
-    return bool(os.environ.get("NO_COLOR"))
+    return bool(env.get("NO_COLOR"))
 
 
-def terminal_console(*, stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    file: Any = FrameWrites(stream) if stream.isatty() else stream
-    if no_color():
+def terminal_console(env: Env, *, stderr: bool = False) -> Console:
+    stream = env.stderr if stderr else env.stdout
+    terminal = env.stderr_isatty if stderr else env.stdout_isatty
+    file: Any = FrameWrites(stream) if terminal else stream
+    if no_color(env):
         return Console(file=file, highlight=False, color_system=None)
     return Console(file=file, highlight=False)

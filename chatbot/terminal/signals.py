@@ -3,7 +3,9 @@ interrupted, the terminal is given back (cursor shown), and the program exits 12
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 
 _received: int | None = None
 
@@ -23,15 +25,18 @@ def _handle(signum: int, frame: object) -> None:
         raise Terminated(signum)
 
 
-def install() -> None:
-    """Handle SIGTERM and SIGHUP from here on (call it from the main thread)."""
-    for which in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(which, _handle)
-
-
-def received() -> int | None:
-    """The signal that asked the program to end, if one did."""
-    return _received
+@contextlib.contextmanager
+def installed() -> Iterator[None]:
+    """Handle SIGTERM and SIGHUP for the length of a run (from the main thread), then put
+    back what was there: a test runs many runs in one process."""
+    global _received
+    _received = None
+    saved = {which: signal.signal(which, _handle) for which in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for which, handler in saved.items():
+            signal.signal(which, signal.SIG_DFL if handler is None else handler)
 
 
 def exit_code() -> int | None:

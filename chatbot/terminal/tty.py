@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
+
+from chatbot.env import current
 
 
 @contextlib.contextmanager
@@ -20,8 +21,12 @@ def keys_not_echoed() -> Iterator[None]:
     except ImportError:  # not POSIX
         yield
         return
+    env = current()
+    if not env.stdin_isatty or env.stdin is None:
+        yield  # stdin is not a terminal: nothing to change
+        return
     try:
-        fd = sys.stdin.fileno()
+        fd = env.stdin.fileno()
         saved = termios.tcgetattr(fd)
     except (AttributeError, OSError, ValueError, termios.error):
         yield  # stdin is not a terminal: nothing to change

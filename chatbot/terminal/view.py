@@ -79,8 +79,8 @@ class ExchangeView:
             self._quiet.close()
 
 
-def print_sources(lines: list[str], out: TextIO) -> None:
+def print_sources(lines: list[str], out: TextIO, *, terminal: bool) -> None:
     """The reply's Knowledge Graph or web sources, numbered, after the reply."""
-    clean = sanitize.visible if out.isatty() else sanitize.dropped
+    clean = sanitize.visible if terminal else sanitize.dropped
     out.write("\nSources\n" + "".join(clean(line) + "\n" for line in lines))
     out.flush()
