@@ -222,7 +222,9 @@ class FakeGraphs:
             if query["status"] not in FILE_STATUSES:
                 raise BadRequest(400, "BadRequest", f"status must be one of {FILE_STATUSES}")
             files = [f for f in files if f.status() == query["status"]]
-        return _page([f.public() for f in files], query)
+        page = _page([{"id": f.id} for f in files], query)  # only the page's files are drawn
+        page["data"] = [self.files[item["id"]].public() for item in page["data"]]
+        return page
 
     def _upload(self, query: dict[str, str], headers: dict[str, str], raw: bytes) -> Any:
         _only(query, {"graphId"}, "query parameter")
@@ -296,10 +298,9 @@ def _page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
         items = items[::-1]
     start = 0
     if "after" in query:
-        ids = [item["id"] for item in items]
-        if query["after"] not in ids:
+        start = next((n for n, item in enumerate(items) if item["id"] == query["after"]), -1) + 1
+        if not start:
             raise BadRequest(400, "BadRequest", "after: no such id")
-        start = ids.index(query["after"]) + 1
     data = items[start : start + limit]
     return {
         "data": data,

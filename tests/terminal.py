@@ -49,6 +49,11 @@ class Terminal:
         self.child = pexpect.spawn(
             argv[0], argv[1:], env=env, cwd=cwd, dimensions=(rows, cols), timeout=10
         )
+        # pexpect's defaults sleep 50 ms before every send and 100 ms after close and between
+        # the signals of terminate: seconds a suite, for a person-speed that tests need not fake
+        self.child.delaybeforesend = None
+        self.child.delayafterclose = 0
+        self.child.delayafterterminate = 0.02
         if answer_reports:
             self.screen.reply_to = self.child
 

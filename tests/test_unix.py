@@ -9,12 +9,13 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chatbot import __version__
 from tests.conftest import WRITER_CHAT, cli_env
-from tests.fake_server import Script
+from tests.fake_server import TEST_KEY, Script
 from tests.terminal import Terminal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,14 +76,56 @@ def test_in_the_chat_the_hint_names_slash_model(terminal, fake):
     assert "Pick another with" in term.text() and "--model" not in term.text()
 
 
-def test_one_connection_serves_a_session_with_long_pauses(terminal, fake):
-    term = terminal()
-    for number in range(3):
-        term.say(f"message {number}")
-        if number < 2:
-            time.sleep(7)  # longer than httpx's default keep-alive expiry (5 s)
-    term.wait_for("You said: message 2")
+class _Clock:
+    """httpcore's clock, an hour later at every request: the pauses of a long session."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        self.now += 3600
+        return self.now
+
+
+def _client(url: str) -> Any:
+    from chatbot.api.client import WriterClient
+    from chatbot.api.retry import RetryPolicy
+
+    return WriterClient(TEST_KEY, url, 10, retry=RetryPolicy(retries=0))
+
+
+def _chat(client: Any, text: str) -> list[Any]:
+    body = {"model": "palmyra-x5", "messages": [{"role": "user", "content": text}], "stream": True}
+    return list(client.stream(body))
+
+
+def test_one_connection_serves_a_session_with_long_pauses(fake, monkeypatch):
+    # An hour between messages, on an injected clock: far past httpx's default keep-alive
+    # expiry (5 s), after which it would open a new connection (and a new TLS handshake).
+    from httpcore._sync import http11
+
+    monkeypatch.setattr(http11, "time", _Clock())
+    client = _client(fake.url)
+    try:
+        for number in range(3):
+            assert _chat(client, f"message {number}")
+    finally:
+        client.close()
+    assert len(fake.chat_requests()) == 3
     assert len({request.client_port for request in fake.chat_requests()}) == 1
+
+
+def test_the_clock_does_expire_a_connection_with_httpx_s_default(fake, monkeypatch):
+    # The test above can fail: the same clock does end a connection kept with the default.
+    import httpx
+    from httpcore._sync import http11
+
+    monkeypatch.setattr(http11, "time", _Clock())
+    with httpx.Client(base_url=fake.url, headers={"Authorization": f"Bearer {TEST_KEY}"}) as plain:
+        for _ in range(2):
+            plain.get("/v1/models").raise_for_status()
+    ports = {r.client_port for r in fake.requests if r.path.startswith("/v1/models")}
+    assert len(ports) == 2
 
 
 def test_https_to_a_plain_http_server_fails_at_once(run_cli, fake):
@@ -202,12 +245,12 @@ def test_every_help_screen_keeps_option_names_whole_and_looks_alike(home):
 def test_a_connection_the_server_closed_while_idle_is_replaced_silently(home):
     from tests.fake_server import FakeWriter
 
-    with FakeWriter(idle_timeout=1) as fake:
+    with FakeWriter(idle_timeout=0.3) as fake:
         term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"))
         try:
             term.wait_for_prompt(1)
             term.say("before the pause")
-            time.sleep(2.5)  # the server closes the idle connection meanwhile
+            time.sleep(0.8)  # the server closes the idle connection meanwhile
             term.say("after the pause")
             term.wait_for("You said: after the pause")
         finally:
