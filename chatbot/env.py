@@ -92,18 +92,21 @@ class Env:
         return path
 
     def terminal_lines(self) -> int:
-        """The height of the terminal stdout is on (24 when it cannot be told)."""
-        try:
-            return os.get_terminal_size(self.stdout.fileno()).lines
-        except (AttributeError, OSError, ValueError):
-            return int(self.environ.get("LINES") or 24)
+        """The terminal's height, by shutil's rule: LINES, else stdout's terminal, else 24."""
+        return self._terminal_size("LINES", 1, 24)
 
     def terminal_columns(self) -> int:
-        """The width of the terminal stdout is on (80 when it cannot be told)."""
+        """The terminal's width, by shutil's rule: COLUMNS, else stdout's terminal, else 80."""
+        return self._terminal_size("COLUMNS", 0, 80)
+
+    def _terminal_size(self, variable: str, index: int, default: int) -> int:
+        given = self.environ.get(variable, "")
+        if given.isdigit() and int(given) > 0:
+            return int(given)
         try:
-            return os.get_terminal_size(self.stdout.fileno()).columns
+            return os.get_terminal_size(self.stdout.fileno())[index]
         except (AttributeError, OSError, ValueError):
-            return int(self.environ.get("COLUMNS") or 80)
+            return default
 
     # where files are kept: the XDG rules on Linux and the BSDs, platformdirs' elsewhere
 

@@ -64,7 +64,11 @@ def home(tmp_path: Path) -> Path:
 
 
 def cli_env(home: Path, base_url: str | None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WRITER_", "NO_COLOR"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WRITER_", "NO_COLOR")) and k not in ("COLUMNS", "LINES")
+    }
     env.update(
         WRITER_API_KEY=TEST_KEY,
         XDG_DATA_HOME=str(home / "data"),

@@ -6,6 +6,7 @@ pyte replays every byte it prints into a 100x30 screen with scrollback.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 
@@ -13,6 +14,13 @@ import pexpect
 import pyte
 
 COLS, ROWS = 100, 30
+
+
+def default_signals() -> None:
+    """In the child: Ctrl-C and the terminal's signals as a person's shell gives them, even
+    when the suite itself was started with them ignored (a background job: ``pytest &``)."""
+    for which in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+        signal.signal(which, signal.SIG_DFL)
 
 
 class _AnsweringScreen(pyte.HistoryScreen):
@@ -47,7 +55,13 @@ class Terminal:
         self._stream = pyte.ByteStream(self.screen)
         self.raw = b""
         self.child = pexpect.spawn(
-            argv[0], argv[1:], env=env, cwd=cwd, dimensions=(rows, cols), timeout=10
+            argv[0],
+            argv[1:],
+            env=env,
+            cwd=cwd,
+            dimensions=(rows, cols),
+            timeout=10,
+            preexec_fn=default_signals,
         )
         # pexpect's defaults sleep 50 ms before every send and 100 ms after close and between
         # the signals of terminate: seconds a suite, for a person-speed that tests need not fake

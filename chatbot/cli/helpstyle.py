@@ -3,11 +3,12 @@ names to stay whole, click's plain layout where it is not (rich would cut them s
 
 from __future__ import annotations
 
-import shutil
 from typing import Literal
+
+from chatbot.env import current
 
 PANEL_WIDTH = 82  # the panels' layout needs this many columns to keep every option name whole
 
 
 def markup_mode() -> Literal["rich"] | None:
-    return "rich" if shutil.get_terminal_size().columns >= PANEL_WIDTH else None
+    return "rich" if current().terminal_columns() >= PANEL_WIDTH else None
