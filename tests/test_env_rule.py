@@ -1,0 +1,57 @@
+"""The process is read in one place: chatbot/env.py. Everything else takes the Env it is given
+(or ``chatbot.env.current()``), so the whole program runs in-process under a test's Env."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "chatbot"
+THE_ENV = PACKAGE / "env.py"
+# Renders help.txt for the README at development time (python -m chatbot.cli.helptext): it sets
+# COLUMNS for typer's own console, which reads the process environment itself.
+DEVELOPER_TOOLS = {PACKAGE / "cli" / "helptext.py"}
+PROCESS_READS = {("sys", "stdin"), ("sys", "stdout"), ("sys", "stderr"), ("os", "environ")}
+PROCESS_CALLS = {"isatty", "getenv", "get_terminal_size", "getcwd", "cwd"}
+
+
+def process_reads(source: str) -> list[str]:
+    """Where ``source`` reads the process: sys.std*, os.environ, isatty(), getenv(), cwd()."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if (node.value.id, node.attr) in PROCESS_READS:
+                found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name in PROCESS_CALLS:
+                found.append(f"line {node.lineno}: {name}()")
+        if isinstance(node, ast.ImportFrom) and node.module in ("sys", "os"):
+            for alias in node.names:
+                if (node.module, alias.name) in PROCESS_READS or alias.name in PROCESS_CALLS:
+                    found.append(f"line {node.lineno}: from {node.module} import {alias.name}")
+    return found
+
+
+def test_only_the_env_reads_the_process():
+    offenders = {
+        str(path.relative_to(PACKAGE)): reads
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != THE_ENV and path not in DEVELOPER_TOOLS
+        if (reads := process_reads(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+
+
+def test_the_rule_sees_each_way_of_reading_the_process():
+    source = """
+import os, sys, shutil
+from os import environ
+sys.stdout.write("x")
+os.environ.get("A")
+sys.stdin.isatty()
+os.getenv("B")
+shutil.get_terminal_size()
+"""
+    assert len(process_reads(source)) == 7
+    assert process_reads("env.stdout.write('x')\nenv.get('A')\n") == []
