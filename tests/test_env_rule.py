@@ -19,9 +19,9 @@ def process_reads(source: str) -> list[str]:
     """Where ``source`` reads the process: sys.std*, os.environ, isatty(), getenv(), cwd()."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if (node.value.id, node.attr) in PROCESS_READS:
-                found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+        name_dot_attribute = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+        if name_dot_attribute and (node.value.id, node.attr) in PROCESS_READS:
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
         if isinstance(node, ast.Call):
             name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
             if name in PROCESS_CALLS:

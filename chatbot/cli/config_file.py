@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.cli.options import CONFIG_OPTIONS
+from chatbot.engine.params import OutOfLimits, checked
 from chatbot.env import current
 from chatbot.errors import UsageError
 
@@ -159,17 +160,10 @@ def _price(number: Any) -> bool:
 
 def _checked(key: str, value: Any, where: str) -> Any:
     option = SETTINGS[key]
-    kind, low, high = option.kind, option.low, option.high
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise UsageError(f"{where}: '{key}' must be a {kind.__name__}")
-    if kind is float and not math.isfinite(value):
-        raise UsageError(f"{where}: '{key}' must be a finite number, not {value}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise UsageError(f"{where}: '{key}' must be {bounds}")
-    return value
+    try:
+        return checked(value, option.kind, option.low, option.high)
+    except OutOfLimits as problem:
+        raise UsageError(f"{where}: '{key}' {problem}") from None
 
 
 def _roles(value: Any, where: str, text: str, path: Path) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from chatbot import debug, sanitize
-from chatbot.cli.options import check_numbers, value
+from chatbot.cli.options import check_given, value
 from chatbot.cli.parts import (
     build_chat,
     markdown_wanted,
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 def start(given: Mapping[str, Any], env: Env) -> int:
     """Run writer-chat with the options the user gave; return the exit code."""
-    check_numbers(given)  # every bad value is a usage error before anything is sent or saved
+    check_given(given)  # every bad value is a usage error before anything is sent or saved
     if value(given, "debug_trace") or env.get("WRITER_LOG").lower() == "debug":
         debug.enable(env.stderr, terminal=env.stderr_isatty)
     from chatbot.cli.inputs import one_shot_message
@@ -65,6 +65,7 @@ def start(given: Mapping[str, Any], env: Env) -> int:
         from chatbot.cli.templates import with_template
 
         given, stdin = with_template(given, env)
+        check_given(given, f"the template '{given['template']}'")  # merged under the flags
     elif given.get("params"):
         raise UsageError("-p gives a template's placeholders a value: it goes with -t NAME")
     settings, _ = resolve_from_sources(given, env)

@@ -3,6 +3,8 @@
 This table gives the parser its flags (chatbot.cli.parser), the defaults, the keys and bounds
 of the config file and its template (chatbot.cli.config_file), what ``config show`` lists, and
 so the help text and the README's usage section. Nothing else declares an option or a default.
+The request's parameters (model, temperature, …) take their type, limits and help from the
+engine's table (chatbot.engine.params); here they only get their flags and panel.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chatbot.engine.params import PARAM, OutOfLimits, checked
 from chatbot.errors import UsageError
 
 CONNECTION, MODEL, CONVERSATION = "Connection", "Model", "Conversation"
@@ -62,6 +65,14 @@ class Option:
         return f"{self.help.rstrip('.')} \\[{'; '.join(notes)}]."
 
 
+def _request(name: str, flags: tuple[str, ...], **extra: Any) -> Option:
+    """The option of one request parameter: its row in chatbot.engine.params, with flags."""
+    param = PARAM[name]
+    return Option(name, flags, param.help, MODEL, kind=param.kind, default=param.default,
+                  metavar=param.metavar, low=param.low, high=param.high, many=param.many,
+                  **extra)  # fmt: skip
+
+
 # fmt: off
 OPTIONS: tuple[Option, ...] = (
     # connection
@@ -78,16 +89,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("api_key_command", (), "A command that prints the API key (pass show writer).",
            CONNECTION, metavar="COMMAND", config=True, flag=False, example="pass show writer"),
     # model
-    Option("model", ("--model", "-m"), "Model id.", MODEL,
-           default="palmyra-x5", metavar="ID", config=True),
-    Option("temperature", ("--temperature",), "Sampling temperature, 0 to 2.", MODEL,
-           kind=float, metavar="X", low=0.0, high=2.0, config=True, example=0.7),
-    Option("max_tokens", ("--max-tokens",), "Reply length limit in tokens.", MODEL,
-           kind=int, metavar="N", low=1, config=True, example=2048),
-    Option("top_p", ("--top-p",), "Nucleus sampling, 0 to 1.", MODEL,
-           kind=float, metavar="P", low=0.0, high=1.0, config=True, example=1.0),
-    Option("stop", ("--stop",), "Stop sequence (repeatable).", MODEL,
-           metavar="TEXT", many=True),
+    _request("model", ("--model", "-m"), config=True),
+    _request("temperature", ("--temperature",), config=True, example=0.7),
+    _request("max_tokens", ("--max-tokens",), config=True, example=2048),
+    _request("top_p", ("--top-p",), config=True, example=1.0),
+    _request("stop", ("--stop",)),
     Option("context_window", ("--context-window",),
            "Override the model's context window (for trimming).", MODEL,
            kind=int, metavar="TOKENS", low=64),
@@ -188,12 +194,24 @@ def value(given: Mapping[str, Any], name: str) -> Any:
     return given[name] if name in given else BY_NAME[name].default
 
 
-def check_numbers(given: Mapping[str, Any]) -> None:
-    """Refuse a number no request can carry (nan, inf: the parser's ranges let them through)."""
+def check_given(given: Mapping[str, Any], source: str = "") -> None:
+    """Refuse a value of the wrong type or outside its limits, whether a flag gave it or a
+    template merged under the flags (``source`` names the template): nan and inf too, which
+    the parser's ranges let through. One line, before anything is sent or saved."""
     for name, item in given.items():
         option = BY_NAME.get(name)
-        if option is not None and option.kind is float and not math.isfinite(item):
-            raise UsageError(f"{option.flags[0]}: {item} is not a number writer-chat can use")
+        if option is None or option.kind not in (int, float):
+            continue
+        where = f" (from {source})" if source else ""
+        for one in item if option.many else (item,):
+            if option.kind is float and isinstance(one, float) and not math.isfinite(one):
+                raise UsageError(
+                    f"{option.flags[0]}: {one} is not a number writer-chat can use{where}"
+                )
+            try:
+                checked(one, option.kind, option.low, option.high)
+            except OutOfLimits as problem:
+                raise UsageError(f"{option.flags[0]}: {one!r} {problem}{where}") from None
 
 
 def given_only(parsed: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,21 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from chatbot.engine.params import PARAM, PARAMS, OutOfLimits, check_param
 from chatbot.env import Env
 from chatbot.errors import EXIT_OK, UsageError
 from chatbot.sanitize import one_line
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# What a template may set besides system, prompt, description and [params]: option names.
-REQUEST_KEYS = {
-    "model": str,
-    "temperature": float,
-    "max_tokens": int,
-    "top_p": float,
-    "graph": list,
-    "json_schema": str,
-}
+# What a template may set besides system, prompt, description and [params]: the request's
+# parameters (their types and limits from chatbot.engine.params), a graph and a schema.
+REQUEST_KEYS = (*(p.name for p in PARAMS if not p.many), "graph", "json_schema")
 
 
 @dataclass(frozen=True)
@@ -132,15 +127,17 @@ def parse_template(name: str, path: Path, text: str) -> Template:
 
 
 def _checked(path: Path, key: str, value: Any) -> Any:
-    kind = REQUEST_KEYS[key]
+    if key in PARAM:
+        try:
+            return check_param(key, value)
+        except OutOfLimits as problem:
+            raise UsageError(f"{path}: '{key}' {problem}") from None
     if key == "graph" and isinstance(value, str):
         value = [value]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise UsageError(f"{path}: '{key}' must be a {kind.__name__}")
-    if key == "graph" and not all(isinstance(g, str) for g in value):
+    if key == "graph" and not (isinstance(value, list) and all(isinstance(g, str) for g in value)):
         raise UsageError(f"{path}: 'graph' must be a graph name or a list of them")
+    if key == "json_schema" and not isinstance(value, str):
+        raise UsageError(f"{path}: 'json_schema' must be a str")
     return tuple(value) if key == "graph" else value
 
 

@@ -6,7 +6,6 @@ They are never sent to the model; what they change in the conversation is told t
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from chatbot.engine.attachments import Attachment
 from chatbot.engine.chat import Chat
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.export import render
+from chatbot.engine.params import PARAM, OutOfLimits, check_param, checked
 from chatbot.errors import ApiError, UsageError, WriterChatError
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
@@ -189,17 +189,25 @@ def _graph(session: Session, argument: str) -> Outcome:
     return Outcome(f"answering from the Knowledge Graph {one_line(name, 60)} ({graph_id[:8]})")
 
 
-def _number(text: str, kind: type, low: float, high: float | None, name: str) -> float | int:
+def _block_number(text: str, count: int) -> int:
     try:
-        value = kind(text)
+        return checked(int(text), int, 1, count)
+    except ValueError as problem:  # OutOfLimits is a ValueError too
+        said = problem if isinstance(problem, OutOfLimits) else "must be a number"
+        raise UsageError(f"N {said}") from None
+
+
+def _param(name: str, text: str) -> Any:
+    """A request parameter typed after its slash command, checked against its row."""
+    shown = name.replace("_", " ")
+    try:
+        value = PARAM[name].kind(text)
     except ValueError:
-        raise UsageError(f"{name} must be a number") from None
-    if not math.isfinite(value):
-        raise UsageError(f"{name} must be a finite number")
-    if value < low or (high is not None and value > high):
-        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise UsageError(f"{name} must be {bound}")
-    return value
+        raise UsageError(f"{shown} must be a number") from None
+    try:
+        return check_param(name, value)
+    except OutOfLimits as problem:
+        raise UsageError(f"{shown} {problem}") from None
 
 
 @COMMANDS.add("/models", "list the models the API offers")
@@ -217,7 +225,7 @@ def _models(session: Session, argument: str) -> Outcome:
 @COMMANDS.add("/temperature [x|-]", "show or set the sampling temperature (0 to 2)")
 def _temperature(session: Session, argument: str) -> Outcome:
     if argument:
-        value = None if argument == "-" else _number(argument, float, 0, 2, "temperature")
+        value = None if argument == "-" else _param("temperature", argument)
         session.chat.set_params(temperature=value)
     shown = session.chat.params.temperature
     return Outcome(f"temperature: {'server default' if shown is None else shown}")
@@ -226,7 +234,7 @@ def _temperature(session: Session, argument: str) -> Outcome:
 @COMMANDS.add("/max-tokens [n|-]", "show or set the reply length limit")
 def _max_tokens(session: Session, argument: str) -> Outcome:
     if argument:
-        value = None if argument == "-" else int(_number(argument, int, 1, None, "max tokens"))
+        value = None if argument == "-" else _param("max_tokens", argument)
         session.chat.set_params(max_tokens=value)
     shown = session.chat.params.max_tokens
     return Outcome(f"max tokens: {'server default' if shown is None else shown}")
@@ -476,7 +484,7 @@ def _copy(session: Session, argument: str) -> Outcome:
         blocks = code_blocks(text)
         if not blocks:
             return Outcome("the last reply has no code block", error=True)
-        which = int(_number(number, int, 1, len(blocks), "N")) if number.strip() else len(blocks)
+        which = _block_number(number, len(blocks)) if number.strip() else len(blocks)
         text = blocks[which - 1]
     elif argument:
         return Outcome("usage: /copy, /copy code, or /copy code N", error=True)
