@@ -24,10 +24,16 @@ def remember_secret(secret: str) -> None:
         _secrets.append(secret)
 
 
-def redact(text: str) -> str:
-    """Hide every secret we know of, and anything shaped like one."""
+def redact_secrets(text: str) -> str:
+    """Hide every secret we know of (and nothing else: the text may be the user's own)."""
     for secret in _secrets:
         text = text.replace(secret, "****")
+    return text
+
+
+def redact(text: str) -> str:
+    """Hide every secret we know of, and anything shaped like one."""
+    text = redact_secrets(text)
     text = _BEARER.sub(r"\1****", text)
     return _KEY_ASSIGNMENT.sub(r"\1****", text)
 
@@ -77,7 +83,9 @@ def enable(stream: TextIO, *, terminal: bool = False) -> None:
 
 
 def disable() -> None:
-    """Stop tracing (the end of a run: a test runs many in one process)."""
+    """Stop tracing and forget the secrets (the end of a run: a test runs many in one
+    process)."""
+    _secrets.clear()
     for handler in list(log.handlers):
         if isinstance(handler, _TraceHandler):
             log.removeHandler(handler)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chatbot import intake
 from chatbot.engine.attachments import Attachment, fenced
 from chatbot.env import current
 from chatbot.errors import UsageError
@@ -58,7 +58,8 @@ def read_path(path: Path) -> list[Attachment]:
         files = []
         for root, folders, names in os.walk(path):
             folders[:] = sorted(f for f in folders if not f.startswith("."))
-            files += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
+            named = [Path(root) / n for n in sorted(names) if not n.startswith(".")]
+            files += [file for file in named if intake.is_regular_file(file)]  # no FIFO, device
         found = [a for a in (_text_file(f, path) for f in files) if a is not None]
         if not found:
             raise UsageError(f"{path}: no text files in it")
@@ -75,13 +76,7 @@ def read_path(path: Path) -> list[Attachment]:
 
 def _text_file(path: Path, base: Path) -> Attachment | None:
     """A file as text, or None when it is binary (a NUL byte, or not UTF-8)."""
-    try:
-        size = path.stat().st_size
-        if size > FILE_LIMIT:
-            raise UsageError(f"{path}: {size // 1024} KB, more than {FILE_LIMIT // 1024} KB")
-        data = path.read_bytes()
-    except OSError as problem:
-        raise UsageError(f"cannot read {path}: {problem.strerror or problem}") from None
+    data = intake.read_file(path, cap=FILE_LIMIT)
     if b"\0" in data[:8192]:
         return None
     try:
@@ -97,28 +92,21 @@ def run_command(command: str) -> Attachment:
     if not command.strip():
         raise UsageError("/run needs a command: /run git diff")
     env = current()
-    try:
-        done = subprocess.run(
-            command,
-            shell=True,
-            env=dict(env.environ),
-            cwd=env.cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=RUN_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise UsageError(
-            f"/run: {one_line(command, 60)} ran longer than {RUN_SECONDS:g} s"
-        ) from None
-    output = done.stdout.decode("utf-8", "replace")
-    if len(output) > TEXT_LIMIT:
-        output = output[:TEXT_LIMIT] + f"\n[… cut at {TEXT_LIMIT:,} characters]"
-    status = f" (exit {done.returncode})" if done.returncode else ""
+    ran = intake.run_command(
+        command,
+        shell=True,
+        environ=env.environ,
+        cwd=env.cwd,
+        cap=TEXT_LIMIT,
+        seconds=RUN_SECONDS,
+        what=f"/run: {one_line(command, 60)}",
+    )
+    output = ran.output.decode("utf-8", "replace")
+    if ran.cut:
+        output += f"\n[… cut at {intake.size_text(TEXT_LIMIT)}: the command was stopped there]"
+    status = f" (exit {ran.status})" if ran.status else ""
     label = f"$ {command}{status}"
-    return Attachment(label, fenced(label, output or "(no output)"), size=len(done.stdout))
+    return Attachment(label, fenced(label, output or "(no output)"), size=len(ran.output))
 
 
 def fetch_page(url: str, settings: Settings) -> Attachment:

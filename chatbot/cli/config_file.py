@@ -14,6 +14,7 @@ from chatbot.env import current
 from chatbot.errors import UsageError
 
 SETTINGS = {option.name: option for option in CONFIG_OPTIONS}
+CONFIG_LIMIT = 1024 * 1024  # a config file larger than this is refused
 
 
 def _toml(value: Any) -> str:
@@ -100,16 +101,11 @@ def _over(base: Config, top: Config) -> Config:
 
 def load_config(path: Path) -> Config:
     """Read and check the config file; a missing file is an empty config."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    from chatbot.intake import decode, read_file
+
+    if not path.exists():
         return Config()
-    except UnicodeDecodeError as problem:
-        raise UsageError(
-            f"{path} is not UTF-8 text (invalid byte at offset {problem.start}); save it as UTF-8"
-        ) from None
-    except OSError as problem:
-        raise UsageError(f"cannot read {path}: {problem.strerror}") from None
+    text = decode(read_file(path, cap=CONFIG_LIMIT), "UTF-8", str(path), "; save it as UTF-8")
     data = read_toml(path, text)
     values: dict[str, Any] = {}
     roles: dict[str, str] = {}

@@ -19,11 +19,8 @@ def image_part(source: str) -> dict[str, Any]:
     kind, _ = mimetypes.guess_type(path.name)
     if kind is None or not kind.startswith("image/"):
         raise UsageError(f"--image {source}: not an image file (png, jpeg, gif, webp)")
-    try:
-        data = path.read_bytes()
-    except OSError as problem:
-        raise UsageError(f"--image {source}: {problem.strerror}") from None
-    if len(data) > MAX_IMAGE_BYTES:
-        raise UsageError(f"--image {source}: larger than 20 MB")
+    from chatbot.intake import read_file
+
+    data = read_file(path, cap=MAX_IMAGE_BYTES, what=f"--image {source}")
     encoded = base64.b64encode(data).decode()
     return {"type": "image_url", "image_url": {"url": f"data:{kind};base64,{encoded}"}}

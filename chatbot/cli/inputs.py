@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from chatbot import intake
 from chatbot.engine.attachments import fenced
 from chatbot.errors import UsageError
 
-DEFAULT_MAX_INPUT = 8 * 1024 * 1024
+ENCODING_HINT = "; use --encoding to name its encoding"
 
 
 def one_shot_message(
@@ -40,34 +41,21 @@ def one_shot_message(
 
 
 def _file_part(path: Path, *, max_bytes: int, encoding: str) -> str:
-    try:
-        with path.open("rb") as stream:
-            text = read_limited(stream, max_bytes=max_bytes, encoding=encoding, what=str(path))
-    except OSError as problem:
-        raise UsageError(f"cannot read {path}: {problem.strerror}") from None
-    return fenced(path.name, text)
+    _known_encoding(encoding)
+    data = intake.read_file(path, cap=max_bytes, hint=" (see --max-input)")
+    return fenced(path.name, intake.decode(data, encoding, str(path), ENCODING_HINT))
 
 
 def read_limited(stream: BinaryIO, *, max_bytes: int, encoding: str, what: str = "stdin") -> str:
+    """Piped input, at most ``max_bytes`` (--max-input), as ``encoding`` text."""
+    _known_encoding(encoding)
+    data = intake.read_stream(stream, cap=max_bytes, what=what, hint=" (see --max-input)")
+    return intake.decode(data, encoding, what, ENCODING_HINT)
+
+
+def _known_encoding(encoding: str) -> None:
+    """Refuse an unknown --encoding before a byte is read."""
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise UsageError(f"unknown encoding '{encoding}' (see --encoding)") from None
-    data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise UsageError(
-            f"{what} is larger than {_size(max_bytes)}; nothing was sent (see --max-input)"
-        )
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise UsageError(
-            f"{what} is not {encoding} text (invalid byte at offset {error.start}); "
-            "use --encoding to name its encoding"
-        ) from None
-
-
-def _size(count: int) -> str:
-    if count % (1024 * 1024) == 0:
-        return f"{count // (1024 * 1024)} MB"
-    return f"{count} bytes"

@@ -10,16 +10,16 @@ from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
 
 STRUCTURED_MODELS = ("palmyra-x4", "palmyra-x5")
+SCHEMA_LIMIT = 1024 * 1024  # a schema file larger than this is refused
 
 
 def load_schema(value: str) -> dict[str, Any]:
     """A schema given inline (``{...}``) or as a file path."""
     text = value
     if not value.lstrip().startswith("{"):
-        try:
-            text = current().path(value).read_text(encoding="utf-8")
-        except OSError as problem:
-            raise UsageError(f"cannot read the schema {value}: {problem.strerror}") from None
+        from chatbot.intake import read_text
+
+        text = read_text(current().path(value), cap=SCHEMA_LIMIT, what=f"the schema {value}")
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as problem:

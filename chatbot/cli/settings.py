@@ -162,41 +162,41 @@ def masked_key(key: str) -> str:
 
 
 KEY_COMMAND_TIMEOUT = 10.0
+KEY_COMMAND_LIMIT = 64 * 1024  # what a key command may print: keys are under 200 bytes
 
 
 def _key_from_command(command: str) -> str:
     """The API key a command prints (``pass show writer``, ``op read …``): run without a
     shell, with a timeout; its own error output is shown when it fails."""
     import shlex
-    import subprocess
 
+    from chatbot.intake import run_command, size_text
     from chatbot.sanitize import one_line
 
     try:
         argv = shlex.split(command)
-        env = current()
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            timeout=KEY_COMMAND_TIMEOUT,
-            check=False,
-            env=dict(env.environ),
-            cwd=env.cwd,
-        )
     except ValueError as problem:
         raise UsageError(f"api_key_command cannot be read as a command: {problem}") from None
-    except FileNotFoundError:
-        raise UsageError(f"api_key_command: no such program: {argv[0]}") from None
-    except subprocess.TimeoutExpired:
+    env = current()
+    ran = run_command(
+        argv,
+        environ=env.environ,
+        cwd=env.cwd,
+        cap=KEY_COMMAND_LIMIT,
+        seconds=KEY_COMMAND_TIMEOUT,
+        what=f"api_key_command ({one_line(command, 80)})",
+        apart=True,
+        key_source=True,
+    )
+    if ran.cut:
         raise UsageError(
-            f"api_key_command did not answer within {KEY_COMMAND_TIMEOUT:g} s:"
-            f" {one_line(command, 80)}"
-        ) from None
-    if done.returncode != 0:
-        said = one_line(done.stderr, 200) or "no message"
-        raise UsageError(f"api_key_command failed (exit {done.returncode}): {said}")
-    return done.stdout.strip()
+            f"api_key_command printed more than {size_text(KEY_COMMAND_LIMIT)}: no API key is"
+            " that long"
+        )
+    if ran.status != 0:
+        said = one_line(ran.errors.decode("utf-8", "replace"), 200) or "no message"
+        raise UsageError(f"api_key_command failed (exit {ran.status}): {said}")
+    return ran.output.decode("utf-8", "replace").strip()
 
 
 def resolve_settings(

@@ -87,19 +87,20 @@ def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return values
 
 
+TEMPLATE_LIMIT = 1024 * 1024  # a template file larger than this is refused
+
+
 def load_template(name: str) -> Template:
+    from chatbot.intake import read_text
+
     path = template_path(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         known = ", ".join(t.name for t in all_templates()) or "none yet"
         raise UsageError(
             f"no template '{name}' (templates: {known}); make one with: writer-chat templates"
             f" edit {name}, or --save {name}"
-        ) from None
-    except (OSError, UnicodeDecodeError) as problem:
-        raise UsageError(f"cannot read {path}: {problem}") from None
-    return parse_template(name, path, text)
+        )
+    return parse_template(name, path, read_text(path, cap=TEMPLATE_LIMIT))
 
 
 def parse_template(name: str, path: Path, text: str) -> Template:
@@ -143,11 +144,14 @@ def _checked(path: Path, key: str, value: Any) -> Any:
 
 def all_templates() -> list[Template]:
     """Every template that can be read (a broken one is listed by name, its problem said)."""
+    from chatbot.intake import read_text
+
     folder = templates_dir()
     found = []
     for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
         try:
-            found.append(parse_template(path.stem, path, path.read_text(encoding="utf-8")))
+            text = read_text(path, cap=TEMPLATE_LIMIT)
+            found.append(parse_template(path.stem, path, text))
         except (UsageError, OSError, UnicodeDecodeError) as problem:
             reason = str(problem).removeprefix(f"{path}: ")
             found.append(Template(path.stem, path, description=f"(cannot be read: {reason})"))
