@@ -181,8 +181,15 @@ class Repl:
         return second
 
     def _command(self, text: str) -> bool:
-        """Run a slash command; whether the REPL should end."""
-        outcome = COMMANDS.run(text, self.session)
+        """Run a slash command; whether the REPL should end. Ctrl-C cancels the command (a
+        /run, a web page, a file being read), never the chat."""
+        try:
+            outcome = COMMANDS.run(text, self.session)
+        except KeyboardInterrupt as interrupt:
+            if isinstance(interrupt, signals.Terminated):  # SIGTERM or SIGHUP: the program ends
+                raise
+            self.console.print(Text(f"cancelled: {sanitize.visible(text)}", style="yellow"))
+            return False
         if outcome.quit:
             return True
         if outcome.recall is not None and self._history is not None:
