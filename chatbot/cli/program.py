@@ -9,5 +9,5 @@ SUBCOMMANDS = (
     "key",
     "graphs",
     "templates",
-)  # chatbot.cli.parser.sub_command
+)  # chatbot.cli.parser._sub_command
 OFFLINE_SUBCOMMANDS = ("history", "config", "key", "templates")  # they never touch the network

@@ -1,6 +1,6 @@
 """What is sent: the sampling settings and the JSON body of ``POST /v1/chat``.
 
-Kept apart from the client (chatbot/api.py) so the session and the REPL can hold settings
+Kept apart from the client (chatbot/api/client.py) so the session and the REPL can hold settings
 without importing httpx, which the REPL loads on a thread while the first prompt is drawn.
 """
 

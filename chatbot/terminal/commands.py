@@ -8,14 +8,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from chatbot.engine.attachments import Attachment
 from chatbot.engine.chat import Chat
 from chatbot.engine.conversation import Conversation
-from chatbot.engine.export import render
+from chatbot.engine.export import FORMATS, render
 from chatbot.engine.params import PARAM, OutOfLimits, check_param, checked
+from chatbot.env import current
 from chatbot.errors import ApiError, UsageError, WriterChatError
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
@@ -428,11 +428,11 @@ def _save(session: Session, argument: str) -> Outcome:
     name = " ".join(word for word in words if word != "--force")
     if not name:
         return Outcome("usage: /save FILE.md or /save FILE.json", error=True)
-    path = Path(name).expanduser()
+    path = current().path(name)
     if not path.suffix:
         path = path.with_name(path.name + ".md")
     fmt = path.suffix.lstrip(".").lower()
-    if fmt not in ("md", "json"):
+    if fmt not in FORMATS:
         return Outcome("the file name must end in .md or .json", error=True)
     if path.exists() and not force:
         return Outcome(f"{path} exists already: /save {name} --force replaces it", error=True)

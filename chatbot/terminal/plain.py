@@ -2,7 +2,7 @@
 
 Renderers receive text that has not been sanitised yet and are the only place it is made safe
 for the screen. This module imports no rich, so piped one-shot runs start fast; the live
-Markdown renderer is in chatbot.render.
+Markdown renderer is in chatbot.terminal.render.
 """
 
 from __future__ import annotations
