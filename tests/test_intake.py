@@ -147,3 +147,14 @@ def test_file_of_a_fifo_in_the_repl_is_one_line_and_the_chat_goes_on(terminal, f
     term.wait_for("pipe is not a regular file (a FIFO)")
     term.say("hello")
     term.wait_for("You said: hello")
+
+
+def test_graphs_add_of_a_folder_with_a_fifo_names_it_and_sends_the_rest(run_cli, fake, home):
+    fake.graphs.add_graph("handbook")
+    docs = home / "work" / "docs"
+    docs.mkdir()
+    (docs / "leave.txt").write_text("twenty days")
+    os.mkfifo(docs / "stuck.txt")  # opened the usual way, it would wait for a writer forever
+    result = run_cli("graphs", "add", "handbook", "docs", "--no-wait")
+    assert "stuck.txt: not a regular file" in result.stderr
+    assert [f.name for f in fake.graphs.files.values()] == ["leave.txt"]

@@ -19,6 +19,7 @@ import typer
 from chatbot.cli.sub_app import out, sub_app
 from chatbot.env import current
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, ApiError, ApiStatusError, UsageError
+from chatbot.intake import is_regular_file
 from chatbot.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -291,6 +292,9 @@ def collect(paths: list[Path], batch: Batch) -> None:
 
 
 def _consider(path: Path, batch: Batch) -> None:
+    if path.exists() and not is_regular_file(path):  # a FIFO would block the upload forever
+        batch.problems.append(f"{path}: not a regular file (a FIFO, a device or a socket)")
+        return
     try:
         with path.open("rb"):
             size = path.stat().st_size
