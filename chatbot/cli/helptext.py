@@ -6,32 +6,34 @@ uv run python -m chatbot.cli.helptext
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 from pathlib import Path
 
 from chatbot.cli import main
+from chatbot.env import Env, using
 
 HELP_FILE = Path(main.HELP_FILE)
 HELP_WIDTH = main.HELP_WIDTH
 
 
 def render_help() -> str:
+    """The help as typer renders it on a terminal of HELP_WIDTH + 2 columns (the panels' width:
+    chatbot.cli.helpstyle), whatever terminal this runs in."""
+    import typer.rich_utils
+
     from chatbot.cli.modes import start
     from chatbot.cli.parser import parse_and_run
 
+    columns = HELP_WIDTH + 2
     out = io.StringIO()
-    saved = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = str(HELP_WIDTH + 2)
+    env = Env(None, out, io.StringIO(), {"COLUMNS": str(columns)}, ".")
+    saved = typer.rich_utils.MAX_WIDTH  # typer's console: its width, else the real terminal's
+    typer.rich_utils.MAX_WIDTH = columns
     try:
-        with contextlib.redirect_stdout(out):
-            parse_and_run(["--help"], start)
+        with using(env):
+            parse_and_run(["--help"], lambda given: start(given, env))
     finally:
-        if saved is None:
-            os.environ.pop("COLUMNS", None)
-        else:
-            os.environ["COLUMNS"] = saved
+        typer.rich_utils.MAX_WIDTH = saved
     return out.getvalue()
 
 
