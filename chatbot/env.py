@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 APP_NAME = "writer-chat"
+KEY_VARIABLE = "WRITER_API_KEY"  # the environment variable that holds the API key
 
 
 def _isatty(stream: TextIO | None) -> bool:

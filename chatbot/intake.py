@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from chatbot import debug
+from chatbot.env import KEY_VARIABLE
 from chatbot.errors import UsageError
 
 CHUNK = 64 * 1024
-KEY_VARIABLES = ("WRITER_API_KEY",)
 
 
 class Refused(UsageError):
@@ -137,7 +137,7 @@ class Ran:
 
 def without_key(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment for a command: the run's, less the API key."""
-    return {k: v for k, v in environ.items() if k not in KEY_VARIABLES}
+    return {k: v for k, v in environ.items() if k != KEY_VARIABLE}
 
 
 def run_command(

@@ -32,6 +32,7 @@ class _Build:
     context or the error that stopped it."""
 
     def __init__(self) -> None:
+        self.named = _named_certificates()
         self.source, self._locations = _locations()
         self.done = threading.Event()
         self.outcome: ssl.SSLContext | Exception | None = None
@@ -63,16 +64,23 @@ DISTRIBUTION_BUNDLES = (
 _HASHED_NAME = re.compile(r"^[0-9a-fA-F]{8}\.[0-9]$")
 
 
-def _locations() -> tuple[str, dict[str, Any]]:
-    """Where the certificates come from, said for a person, and as create_default_context's
-    arguments (or the truststore module)."""
+def _named_certificates() -> tuple[str, str]:
+    """SSL_CERT_FILE and SSL_CERT_DIR in the run's environment: all of the source that can
+    change from one run to the next in one process."""
     from chatbot.env import current
 
     env = current()
-    if path := env.get("SSL_CERT_FILE"):
-        return f"SSL_CERT_FILE ({path})", {"cafile": path}
-    if path := env.get("SSL_CERT_DIR"):
-        return f"SSL_CERT_DIR ({path})", {"capath": path}
+    return env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR")
+
+
+def _locations() -> tuple[str, dict[str, Any]]:
+    """Where the certificates come from, said for a person, and as create_default_context's
+    arguments (or the truststore module)."""
+    cert_file, cert_dir = _named_certificates()
+    if cert_file:
+        return f"SSL_CERT_FILE ({cert_file})", {"cafile": cert_file}
+    if cert_dir:
+        return f"SSL_CERT_DIR ({cert_dir})", {"capath": cert_dir}
     if sys.platform in ("darwin", "win32"):
         import truststore  # imported here, on the main thread: the thread only calls OpenSSL
 
@@ -116,7 +124,7 @@ def prepare(*, background: bool = True) -> None:
     """Start building the context (once per process, again only when the run's environment
     names other certificates), on a thread unless told otherwise."""
     global _build
-    if _build is not None and (not _build.done.is_set() or _build.source == source()):
+    if _build is not None and (not _build.done.is_set() or _build.named == _named_certificates()):
         return
     _build = _Build()
     if background:

@@ -532,8 +532,8 @@ class _StatusLine:
     """One line redrawn in place on a terminal; on a pipe, only the first and last states."""
 
     def __init__(self) -> None:
-        self._stderr = current().stderr
-        self._tty = current().stderr_isatty
+        env = current()
+        self._stderr, self._tty = env.stderr, env.stderr_isatty
         self._last = ""
 
     def __enter__(self) -> _StatusLine:

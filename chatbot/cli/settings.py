@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 
 from chatbot.cli.config_file import Config
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS, value
-from chatbot.env import Env, current
+from chatbot.env import KEY_VARIABLE, Env, current
 from chatbot.errors import UsageError
 
-KEY_VARIABLE = "WRITER_API_KEY"
 BASE_URL_VARIABLE = "WRITER_BASE_URL"
 DEFAULT_BASE_URL: str = BY_NAME["base_url"].default
 
