@@ -82,3 +82,35 @@ def test_fork_without_history_is_one_line(terminal, fake, home):
     term.say("hello")
     term.say("/fork")
     term.wait_for("/fork needs the history, and this chat is not saved")
+
+
+def test_ctrl_c_while_editing_the_last_message_keeps_the_exchange(terminal, fake, home):
+    term = terminal()
+    term.say("what is the capital of Australia")
+    term.type("/edit-last\r")
+    term.wait_for("Ctrl-C keeps that as it was")
+    term.wait_until(lambda: _input_line(term) == "> what is the capital of Australia",
+                    "the message back in the prompt")  # fmt: skip
+    term.type("\x03")  # Ctrl-C: leave the edit
+    term.wait_for("(Ctrl-C again to quit)")
+    rows = _database(home).execute("SELECT role, content FROM messages ORDER BY id").fetchall()
+    assert rows == [
+        ("user", "what is the capital of Australia"),
+        ("assistant", "You said: what is the capital of Australia"),
+    ]
+    term.say("and of Canada")  # a plain message after that keeps the first exchange too
+    users = [m["content"] for m in fake.chat_requests()[-1].messages if m["role"] == "user"]
+    assert users == ["what is the capital of Australia", "and of Canada"]
+
+
+def test_retry_after_ctrl_c_before_the_first_token_sends_the_message_again(terminal, fake):
+    fake.queue(Script(pieces=["late"], first_byte_delay=30))
+    term = terminal()
+    term.type("a question\r")
+    fake.wait_for_requests(1)
+    term.type("\x03")
+    term.wait_for("[interrupted]")
+    term.wait_for_prompt(2)
+    term.type("/retry\r")
+    term.wait_for("You said: a question")
+    assert fake.wait_for_requests(2)[1].messages == [{"role": "user", "content": "a question"}]

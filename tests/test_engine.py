@@ -205,12 +205,12 @@ def test_ctrl_c_in_an_observer_interrupts_the_reply_and_closes_the_request():
     assert len(ended) == 1 and ended[0].status == conv.INTERRUPTED
 
 
-def test_ctrl_c_before_any_reply_withdraws_the_message():
+def test_ctrl_c_before_any_reply_withdraws_the_message_and_retry_sends_it():
     chat = Chat(ScriptedTransport([[KeyboardInterrupt()]]), ChatParams("palmyra-x5"))
     finished, events = run(chat, "never mind")
     assert finished.status == conv.INTERRUPTED
     assert chat.conversation.turns == [] and "UserWithdrawn" in kinds(events)
-    assert chat.failed_input is None
+    assert chat.retry() == ("never mind", [])  # /retry sends it again, nothing to take out
 
 
 def test_retry_notices_from_the_transport_come_before_the_reply():

@@ -126,3 +126,25 @@ def test_a_long_listing_on_a_terminal_goes_through_the_pager(run_cli, fake, home
     finally:
         term.close()
     assert len(paged.read_text().splitlines()) == 40
+
+
+def test_continue_goes_on_with_the_conversations_model_unless_a_flag_names_one(run_cli, fake):
+    assert run_cli("-m", "palmyra-x4", "first").code == 0
+    assert run_cli("-c", "second").code == 0
+    assert fake.chat_requests()[-1].body["model"] == "palmyra-x4"
+    cid = run_cli("history").text.split()[0]
+    assert run_cli("--cid", cid, "third").code == 0
+    assert fake.chat_requests()[-1].body["model"] == "palmyra-x4"
+    assert run_cli("-c", "-m", "palmyra-x5", "fourth").code == 0
+    assert fake.chat_requests()[-1].body["model"] == "palmyra-x5"
+    assert "palmyra-x5" in run_cli("history").text.splitlines()[0]  # the last model is kept
+
+
+def test_continue_keeps_the_saved_system_prompt_unless_a_flag_replaces_it(run_cli, fake):
+    assert run_cli("-s", "Be brief.", "first").code == 0
+    assert run_cli("-c", "second").code == 0
+    assert fake.chat_requests()[-1].messages[0] == {"role": "system", "content": "Be brief."}
+    assert run_cli("-c", "-s", "Be long.", "third").code == 0
+    assert fake.chat_requests()[-1].messages[0] == {"role": "system", "content": "Be long."}
+    assert run_cli("-c", "fourth").code == 0  # the replaced prompt was saved
+    assert fake.chat_requests()[-1].messages[0] == {"role": "system", "content": "Be long."}

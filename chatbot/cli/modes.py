@@ -181,6 +181,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
         session = Session(
             chat,
             journal,
+            store,
             roles=dict(settings.roles),
             list_models=lambda: warmup.client().list_models(),
             find_graph=lambda ref: graph_by_name(warmup.client(), ref),
@@ -188,10 +189,10 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
             attach=lambda kind, argument: _attach(settings, kind, argument),
             graph_query=graph_query(settings),
         )
-        if store is not None and journal.conversation_id is not None:  # -c or --cid
+        if store is not None and chat.conversation.stored_id is not None:  # -c or --cid
             from chatbot.terminal.commands import describe_continued
 
-            info = store.info(journal.conversation_id)
+            info = store.info(chat.conversation.stored_id)
             session.continued = describe_continued(info.id, info.title, chat.conversation)
         repl = Repl(
             session,

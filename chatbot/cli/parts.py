@@ -3,6 +3,7 @@ and journal, the chat engine with its conversation, the renderer for each reply.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -73,10 +74,8 @@ def open_history(settings: Settings, warn: Callable[[str], None]) -> Store | Non
         return None
 
 
-def _conversation(settings: Settings, store: Store | None, journal: Journal) -> Conversation:
-    """A fresh conversation, or a saved one for -c / --cid (the journal then continues it)."""
-    if store is None or not (settings.continue_latest or settings.conversation_id):
-        return Conversation(system=settings.system)
+def _saved_conversation(settings: Settings, store: Store) -> tuple[Conversation, str | None]:
+    """The saved conversation -c / --cid continues, and the model it last used."""
     from chatbot.store.history import load_conversation
 
     if settings.conversation_id:
@@ -86,12 +85,8 @@ def _conversation(settings: Settings, store: Store | None, journal: Journal) -> 
         if latest is None:
             raise UsageError("no saved conversation to continue yet")
         conversation_id = latest
-    conversation, _ = load_conversation(store, conversation_id)
-    journal.conversation_id = conversation_id
-    if settings.system is not None:
-        conversation.system = settings.system
-        journal.system_changed(settings.system)
-    return conversation
+    conversation, info = load_conversation(store, conversation_id)
+    return conversation, info.model
 
 
 def build_chat(
@@ -101,6 +96,9 @@ def build_chat(
     consent: Callable[[Any], bool],
     on_problem: Callable[[str], None],
 ) -> tuple[Chat, Journal]:
+    """The chat engine for this run, with the journal watching it: a fresh conversation, or a
+    saved one for -c / --cid, which goes on with its own model and system prompt unless a
+    flag says otherwise."""
     journal = Journal(store, on_problem=on_problem)
     functions = None
     if settings.functions is not None:
@@ -111,16 +109,27 @@ def build_chat(
         from chatbot.terminal.consent import always
 
         consent = always
+    params = chat_params(settings)
+    conversation = Conversation(system=settings.system)
+    continuing = store is not None and (settings.continue_latest or settings.conversation_id)
+    if continuing:
+        assert store is not None
+        conversation, model = _saved_conversation(settings, store)
+        if model and "model" not in settings.flagged:
+            params = dataclasses.replace(params, model=model)
     chat = Chat(
         transport,
-        chat_params(settings),
-        _conversation(settings, store, journal),
+        params,
+        conversation,
         budget=ContextBudget(window_override=settings.context_window),
         functions=functions,
         consent=consent,
         tool_rounds=settings.tool_rounds,
         spend=Spend(dict(settings.prices)),
+        watchers=[journal],
     )
+    if continuing and settings.system is not None and "system" in settings.flagged:
+        chat.set_system(settings.system)
     return chat, journal
 
 

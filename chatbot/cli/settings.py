@@ -60,6 +60,7 @@ class Settings:
     json_output: bool  # print the final completion object (--json)
     extract: int | None  # print only the code blocks (0: all) or the Nth (-x)
     image_parts: tuple[dict[str, Any], ...]
+    flagged: frozenset[str]  # the settings given as flags (or by a template): they override
 
 
 def dotenv_warning(directory: Path) -> str | None:
@@ -221,11 +222,13 @@ def resolve_settings(
     if sources["code_theme"] != "default":
         _check_code_theme(values["code_theme"], sources["code_theme"])
     role = given.get("role")
+    role_set = ""  # "system" when --role gave the system prompt
     if role is not None and "system" not in given:
         if role not in config.roles:
             known = ", ".join(sorted(config.roles)) or "none defined"
             raise UsageError(f"unknown role '{role}' (roles in the config file: {known})")
         values["system"], sources["system"] = config.roles[role], f"role '{role}'"
+        role_set = "system"
     connection = resolve_connection(
         given.get("base_url"),
         environ,
@@ -254,6 +257,9 @@ def resolve_settings(
         tool_rounds=value(given, "tool_rounds"),
         json_output=value(given, "json_output"),
         extract=value(given, "extract"),
+        flagged=frozenset(
+            name for name, source in sources.items() if source == "flag" or name == role_set
+        ),
         **values,
         **_tools_and_output(given, values),
     )

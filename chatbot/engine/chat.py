@@ -4,6 +4,9 @@
 each request and the pieces of its reply, tool calls and their answers, and a closing
 ``Finished``. It knows no terminal, no database, no HTTP and no threads: the network is a
 Transport, consent to run a function is a callback, and the edges observe the events.
+What changes the conversation between exchanges (the system prompt, the model, /undo, /retry,
+/new, /load, /fork) is a method here too, and each tells the chat's watchers (the history
+journal) what it changed: nothing else writes the journal's state.
 
 A request that fails before any reply arrived leaves the conversation as it was; one that
 breaks later keeps the partial reply, marked failed or interrupted, so the history never holds
@@ -21,11 +24,17 @@ from chatbot.engine import conversation as conv
 from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import Conversation, Message
 from chatbot.engine.events import (
+    Change,
     Event,
     Finished,
+    Forked,
     Notice,
+    ParamsChanged,
     ReplyEnded,
     RequestSent,
+    Switched,
+    SystemChanged,
+    TakenBack,
     ToolAnswered,
     ToolAsked,
     UserSent,
@@ -43,6 +52,7 @@ DECLINED = "Not run: the user did not allow this call."
 _FINISH_STATUS = {"length": conv.LENGTH, "content_filter": conv.CONTENT_FILTER}
 
 Consent = Callable[[ToolCall], bool]
+Watcher = Callable[[Event], None]
 Exchange = Generator[Event, None, None]
 
 
@@ -72,8 +82,10 @@ class Chat:
         consent: Consent = _never,
         tool_rounds: int = DEFAULT_TOOL_ROUNDS,
         spend: Spend | None = None,
+        watchers: Iterable[Watcher] = (),
     ) -> None:
         self.transport = transport
+        self.watchers = list(watchers)  # told each change made between exchanges
         self.spend = spend or Spend()  # tokens and dollars of the session and its last reply
         self.conversation = conversation or Conversation()
         self.budget = budget or ContextBudget()
@@ -128,7 +140,7 @@ class Chat:
         messages: list[dict[str, Any]] = []
         try:
             if user is not None:
-                yield UserSent(user, params.model, self.conversation.system)
+                yield UserSent(user, params.model, self.conversation)
             messages, left_out = self.budget.fit(
                 self.conversation.api_messages(), params.model, params.max_tokens
             )
@@ -155,8 +167,7 @@ class Chat:
         message = self._record(reply, status)
         if message is None and user is not None:
             self.conversation.drop_last_user()
-            if error is not None:
-                self.failed_input = text  # nothing arrived: /retry sends it again
+            self.failed_input = text  # nothing arrived (an error, Ctrl-C): /retry sends it
             yield UserWithdrawn(user)
         if status == conv.COMPLETE:
             self.budget.record(messages, reply.usage)
@@ -175,29 +186,51 @@ class Chat:
             return None
         return self.conversation.add_assistant(text, status, tool_calls=calls or None)
 
-    # steering between exchanges (the REPL's slash commands)
+    # steering between exchanges (the REPL's slash commands): each change is told to watchers
+
+    def _tell(self, change: Change) -> None:
+        for watch in self.watchers:
+            watch(change)
 
     def retry(self) -> tuple[str, list[Message]] | None:
         """What ``/retry`` sends again, and the messages it takes out of the conversation."""
         if self.failed_input is not None:
             text, self.failed_input = self.failed_input, None
             return text, []
-        removed = self.conversation.pop_exchange()
+        removed = self.undo()
         return (removed[0].content, removed) if removed else None
 
     def undo(self) -> list[Message]:
         """Take the last exchange out of the conversation; return what was removed."""
         self.failed_input = None
-        return self.conversation.pop_exchange()
+        removed = self.conversation.pop_exchange()
+        if removed:
+            self._tell(TakenBack(tuple(removed)))
+        return removed
+
+    def set_system(self, system: str | None) -> None:
+        """Replace the system prompt (None removes it) for the next requests."""
+        self.conversation.system = system
+        self._tell(SystemChanged(self.conversation, system))
+
+    def set_params(self, **changes: Any) -> None:
+        self.params = dataclasses.replace(self.params, **changes)
+        self._tell(ParamsChanged(changes))
 
     def switch_to(self, conversation: Conversation) -> None:
         """Continue ``conversation`` from here on; the context count starts over with it."""
         self.conversation = conversation
         self.failed_input = None
         self.budget = ContextBudget(window_override=self.budget.window_override)
+        self._tell(Switched(conversation))
 
-    def set_params(self, **changes: Any) -> None:
-        self.params = dataclasses.replace(self.params, **changes)
+    def fork(self) -> Conversation:
+        """Go on in a copy of the conversation (a branch); the original stays as it is."""
+        source, copy = self.conversation, self.conversation.branch()
+        self.conversation = copy
+        self.failed_input = None
+        self._tell(Forked(source, copy))
+        return copy
 
 
 def _merged(items: Iterable[Any], accumulator: ReplyAccumulator) -> Generator[Event, None, None]:

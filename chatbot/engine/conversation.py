@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,12 @@ class Message:
 class Conversation:
     system: str | None = None
     turns: list[Message] = field(default_factory=list)
+    stored_id: str | None = None  # its id in the history database, when saved
+
+    def branch(self) -> Conversation:
+        """A copy to go on in, not saved yet: the same system prompt and messages."""
+        turns = [dataclasses.replace(turn, stored_id=None) for turn in self.turns]
+        return Conversation(self.system, turns)
 
     def add_user(self, text: str, parts: list[dict[str, Any]] | None = None) -> Message:
         message = Message("user", text, parts=parts)

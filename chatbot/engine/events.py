@@ -1,29 +1,37 @@
 """What one exchange with the model is made of, as the edges see it.
 
 ``Chat.send`` yields these in order; the renderer, the history journal and the REPL each
-observe the same stream and act on the events they care about.
+observe the same stream and act on the events they care about. What changes the conversation
+between exchanges (a new system prompt, /undo, /new, /load, /fork) is a Chat method too, and
+tells its watchers (the journal) with the events at the end of this module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chatbot.engine.conversation import INTERRUPTED
 from chatbot.engine.reply import Delta
 
 if TYPE_CHECKING:
-    from chatbot.engine.conversation import Message
+    from chatbot.engine.conversation import Conversation, Message
     from chatbot.engine.reply import Reply, ToolCall
     from chatbot.errors import ApiError
 
 __all__ = [
+    "Change",
     "Delta",
     "Event",
     "Finished",
+    "Forked",
     "Notice",
+    "ParamsChanged",
     "ReplyEnded",
     "RequestSent",
+    "Switched",
+    "SystemChanged",
+    "TakenBack",
     "ToolAnswered",
     "ToolAsked",
     "UserSent",
@@ -33,11 +41,11 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class UserSent:
-    """The user's message joined the conversation (it is about to be sent)."""
+    """The user's message joined ``conversation`` (it is about to be sent)."""
 
     message: Message
     model: str
-    system: str | None
+    conversation: Conversation
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,48 @@ class Finished:
         return self.error is None and self.status != INTERRUPTED
 
 
+# Between exchanges: what a Chat method changed (its watchers are told at once).
+
+
+@dataclass(frozen=True, slots=True)
+class SystemChanged:
+    """The system prompt of ``conversation`` was replaced (None: removed)."""
+
+    conversation: Conversation
+    system: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParamsChanged:
+    """Request settings changed for the next messages (/model, /temperature, a template)."""
+
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TakenBack:
+    """The user took these messages out of the conversation (/undo, /retry, /edit-last)."""
+
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Switched:
+    """The chat goes on in ``conversation``: a new one (/new) or a saved one (/load, -c)."""
+
+    conversation: Conversation
+
+
+@dataclass(frozen=True, slots=True)
+class Forked:
+    """The chat goes on in ``copy``, a branch holding what ``source`` held; ``source`` stays."""
+
+    source: Conversation
+    copy: Conversation
+
+
+Change = SystemChanged | ParamsChanged | TakenBack | Switched | Forked
+
 Event = (
     UserSent
     | RequestSent
@@ -114,4 +164,5 @@ Event = (
     | ToolAsked
     | ToolAnswered
     | Finished
+    | Change
 )

@@ -17,7 +17,7 @@ def load_conversation(store: Store, conversation_id: str) -> tuple[Conversation,
         Message(m.role, m.content, m.status, m.id, **(m.extra or {}))
         for m in store.messages(info.id)
     ]
-    return Conversation(system=info.system, turns=turns), info
+    return Conversation(system=info.system, turns=turns, stored_id=info.id), info
 
 
 def listing(

@@ -2,7 +2,10 @@
 
 The user message is written when it is sent; a reply is written when its first text arrives,
 then at most once a second while it streams, then with its final status, usage and timings.
-A Journal without a store (``--no-save``) does nothing.
+A Journal without a store (``--no-save``) does nothing. It only observes: the events of each
+exchange, and the changes the chat tells its watchers between exchanges (a new system prompt,
+messages taken back, a fork). Each event names the conversation it is about, and the journal
+writes that conversation's history id onto it (as it writes each message's row id).
 
 Saving must never stop the chat: a write that fails (disk full, database locked past the busy
 timeout, a read-only directory) is told once through ``on_problem``, and what could not be
@@ -17,12 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chatbot.engine.conversation import INCOMPLETE, Message
+from chatbot.engine.conversation import INCOMPLETE, Conversation, Message
 from chatbot.engine.events import (
     Delta,
     Event,
+    Forked,
     ReplyEnded,
     RequestSent,
+    Switched,
+    SystemChanged,
+    TakenBack,
     ToolAnswered,
     UserSent,
     UserWithdrawn,
@@ -42,7 +49,9 @@ def _ignore(text: str) -> None:
 class _Unsaved:
     """A message still to be written, with what its row carries beside the text."""
 
+    conversation: Conversation  # saved first, when it is not yet
     message: Message
+    model: str = ""  # the request's: a conversation saved with this message gets it
     reply_model: str | None = None  # a reply's: written with its final status and usage
     usage: dict[str, Any] | None = None
     first_token_ms: float | None = None
@@ -52,20 +61,18 @@ class _Unsaved:
 class Journal:
     """Writes what the events say to ``store``, as it happens, catching up after failures."""
 
-    def __init__(
-        self,
-        store: Store | None,
-        conversation_id: str | None = None,
-        *,
-        on_problem: Callable[[str], None] = _ignore,
-    ) -> None:
+    def __init__(self, store: Store | None, *, on_problem: Callable[[str], None] = _ignore) -> None:
         self.store = store
-        self.conversation_id = conversation_id
         self.on_problem = on_problem
         self._failing = False
+        self._conversation = Conversation()  # the one the last event was about
         self._reply: _ReplyRow | None = None
         self._unsaved: list[_Unsaved] = []
-        self._new_conversation: tuple[str, str | None] | None = None  # (model, system)
+
+    @property
+    def conversation_id(self) -> str | None:
+        """The history id of the conversation the last event was about (None: not saved)."""
+        return self._conversation.stored_id
 
     def __call__(self, event: Event) -> None:
         if self.store is None:
@@ -83,10 +90,10 @@ class Journal:
 
     def _record(self, event: Event) -> None:
         """Note what ``event`` asks to be saved (written by the next flush)."""
+        assert self.store is not None
         if isinstance(event, UserSent):
-            if self.conversation_id is None and self._new_conversation is None:
-                self._new_conversation = (event.model, event.system)
-            self._unsaved.append(_Unsaved(event.message))
+            self._conversation = event.conversation
+            self._unsaved.append(_Unsaved(event.conversation, event.message, event.model))
         elif isinstance(event, RequestSent):
             self._reply = _ReplyRow(event.model)
         elif isinstance(event, Delta) and self._reply is not None:
@@ -94,11 +101,50 @@ class Journal:
         elif isinstance(event, ReplyEnded):
             reply, self._reply = self._reply, None
             if event.message is not None and reply is not None:
-                self._unsaved.append(reply.unsaved(event.message, event.reply.usage))
+                unsaved = reply.unsaved(self._conversation, event.message, event.reply.usage)
+                self._unsaved.append(unsaved)
         elif isinstance(event, UserWithdrawn):
-            self.forget([event.message])
+            self._forget([event.message])
         elif isinstance(event, ToolAnswered):
-            self._unsaved.append(_Unsaved(event.message))
+            self._unsaved.append(_Unsaved(self._conversation, event.message))
+        elif isinstance(event, TakenBack):
+            self._forget(list(event.messages))
+        elif isinstance(event, SystemChanged):
+            self._conversation = event.conversation
+            if event.conversation.stored_id is not None:
+                self.store.set_system(event.conversation.stored_id, event.system)
+        elif isinstance(event, Switched):
+            self._conversation = event.conversation
+        elif isinstance(event, Forked):
+            self._conversation = event.copy
+            self._fork(event.source, event.copy)
+
+    def _fork(self, source: Conversation, copy: Conversation) -> None:
+        """Save ``copy`` as a branch of ``source``: rows copied whole (usage and timings kept);
+        when that cannot be done now, its messages wait to be written like any other."""
+        assert self.store is not None
+        if source.stored_id is None or self._unsaved:  # the rows to copy are not all written
+            self._unsaved += [_Unsaved(copy, m) for m in copy.turns]
+            return
+        try:
+            branch = self.store.fork(source.stored_id)
+            rows = [m.id for m in self.store.messages(branch)]
+            if len(rows) != len(copy.turns):
+                raise RuntimeError("the saved conversation differs from the one on screen")
+        except Exception:
+            self._unsaved += [_Unsaved(copy, m) for m in copy.turns]
+            raise
+        copy.stored_id = branch
+        for message, row in zip(copy.turns, rows, strict=True):
+            message.stored_id = row
+
+    def fork_refusal(self, conversation: Conversation) -> str | None:
+        """Why ``conversation`` cannot be branched in the history now (None: it can)."""
+        if self.store is None:
+            return "/fork needs the history, and this chat is not saved"
+        if not conversation.turns:
+            return "nothing to fork yet: send a message first"
+        return None
 
     def _flush(self) -> bool:
         """Write what waits, oldest first; whether anything was written."""
@@ -106,16 +152,17 @@ class Journal:
         wrote = False
         if self._failing and self._unsaved:
             self.store.checkpoint()  # a failed write may have left the log full of pages
-        if self._new_conversation is not None:
-            self.conversation_id = self.store.new_conversation(*self._new_conversation)
-            self._new_conversation = None
-            wrote = True
-        while self._unsaved and self.conversation_id is not None:
+        while self._unsaved:
             item = self._unsaved[0]
-            message = item.message
+            message, conversation = item.message, item.conversation
+            if conversation.stored_id is None:
+                conversation.stored_id = self.store.new_conversation(
+                    item.reply_model or item.model, conversation.system
+                )
+                wrote = True
             if message.stored_id is None:
                 message.stored_id = self.store.add_message(
-                    self.conversation_id,
+                    conversation.stored_id,
                     message.role,
                     message.content,
                     message.status,
@@ -159,21 +206,8 @@ class Journal:
                 f"{len(self._unsaved)} messages were not saved to the history: {problem}"
             )
 
-    def fork(self) -> str:
-        """Copy the saved conversation into a new one and go on writing there; its id."""
-        from chatbot.errors import UsageError
-
-        if self.store is None:
-            raise UsageError("/fork needs the history, and this chat is not saved")
-        if self.conversation_id is None:
-            raise UsageError("nothing saved yet to fork: send a message first")
-        if self._unsaved or self._failing:
-            raise UsageError("the history is behind (saving failed): /fork once it has caught up")
-        self.conversation_id = self.store.fork(self.conversation_id)
-        return self.conversation_id
-
-    def forget(self, messages: list[Message]) -> None:
-        """Delete messages the user removed (/undo, /retry) or that never got a reply."""
+    def _forget(self, messages: list[Message]) -> None:
+        """Delete messages the user took back (/undo, /retry) or that never got a reply."""
         gone = {id(m) for m in messages}
         self._unsaved = [item for item in self._unsaved if id(item.message) not in gone]
         ids = [m.stored_id for m in messages if m.stored_id is not None]
@@ -181,14 +215,6 @@ class Journal:
             return
         try:
             self.store.delete_messages(ids)
-        except Exception as problem:
-            self._report(problem)
-
-    def system_changed(self, system: str | None) -> None:
-        if self.store is None or self.conversation_id is None:
-            return
-        try:
-            self.store.set_system(self.conversation_id, system)
         except Exception as problem:
             self._report(problem)
 
@@ -226,9 +252,19 @@ class _ReplyRow:
             store.update_message(self._row, self._text(), INCOMPLETE)
         return True
 
-    def unsaved(self, message: Message, usage: dict[str, Any] | None) -> _Unsaved:
+    def unsaved(
+        self, conversation: Conversation, message: Message, usage: dict[str, Any] | None
+    ) -> _Unsaved:
         """The finished reply, to be written over its streaming row (or as a new one)."""
         if self._row is not None:
             message.stored_id = self._row
         duration_ms = (time.monotonic() - self._started) * 1000
-        return _Unsaved(message, self._model, usage, self._first_token_ms, duration_ms)
+        return _Unsaved(
+            conversation,
+            message,
+            self._model,
+            reply_model=self._model,
+            usage=usage,
+            first_token_ms=self._first_token_ms,
+            duration_ms=duration_ms,
+        )

@@ -1,6 +1,7 @@
 """REPL slash commands: a table of small functions acting on the chat engine.
 
-They are never sent to the model; what they change in the conversation is told to the journal.
+They are never sent to the model. What they change in the conversation they change through
+the Chat's methods, which tell the history journal; the journal is only asked questions here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from chatbot.env import current
 from chatbot.errors import ApiError, UsageError, WriterChatError
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
+from chatbot.store.database import Store
 from chatbot.store.journal import Journal
 
 
@@ -28,6 +30,7 @@ class Session:
 
     chat: Chat
     journal: Journal
+    store: Store | None = None  # the history database (None: --no-save, or it is unusable)
     roles: dict[str, str] = field(default_factory=dict)  # named system prompts (config file)
     list_models: Callable[[], list[tuple[str, str]]] | None = None  # GET /v1/models
     continued: str = ""  # what -c/--cid continued: shown when the REPL opens
@@ -55,6 +58,7 @@ class Outcome:
     clear_screen: bool = False
     recall: str | None = None  # put in the input history, so Up at the prompt brings it back
     prefill: str | None = None  # the next prompt starts with this text, to edit and send
+    replaces_last: bool = False  # the prefilled message, once sent, replaces the last exchange
 
 
 Handler = Callable[[Session, str], Outcome]
@@ -111,15 +115,9 @@ def _help(session: Session, argument: str) -> Outcome:
     return Outcome("\n".join(rows))
 
 
-def _switch_to(session: Session, conversation: Conversation, conversation_id: str | None) -> None:
-    """Make ``conversation`` the current one (None as id: not saved yet)."""
-    session.chat.switch_to(conversation)
-    session.journal.conversation_id = conversation_id
-
-
 @COMMANDS.add("/new", "start a new conversation (same model and system prompt)")
 def _new(session: Session, argument: str) -> Outcome:
-    _switch_to(session, Conversation(system=session.chat.conversation.system), None)
+    session.chat.switch_to(Conversation(system=session.chat.conversation.system))
     return Outcome("new conversation")
 
 
@@ -139,8 +137,7 @@ def _system(session: Session, argument: str) -> Outcome:
     if not argument:
         current = session.chat.conversation.system
         return Outcome(f"system prompt: {current}" if current else "no system prompt")
-    session.chat.conversation.system = None if argument == "-" else argument
-    session.journal.system_changed(session.chat.conversation.system)
+    session.chat.set_system(None if argument == "-" else argument)
     return Outcome("system prompt removed" if argument == "-" else "system prompt replaced")
 
 
@@ -245,34 +242,33 @@ def _retry(session: Session, argument: str) -> Outcome:
     again = session.chat.retry()
     if again is None:
         return Outcome("nothing to retry yet", error=True)
-    text, removed = again
-    session.journal.forget(removed)
-    return Outcome(resend=text)
+    return Outcome(resend=again[0])
 
 
 @COMMANDS.add("/undo", "remove the last exchange from the conversation")
 def _undo(session: Session, argument: str) -> Outcome:
-    removed = _take_back(session)
-    if removed is None:
-        return Outcome("nothing to undo", error=True)
-    return Outcome(f"removed: {one_line(removed, 60)} (Up brings it back to edit)", recall=removed)
-
-
-def _take_back(session: Session) -> str | None:
-    """Take the last exchange out of the conversation and the history; the message's text."""
     removed = session.chat.undo()
     if not removed:
-        return None
-    session.journal.forget(removed)
-    return removed[0].content
+        return Outcome("nothing to undo", error=True)
+    text = removed[0].content
+    return Outcome(f"removed: {one_line(text, 60)} (Up brings it back to edit)", recall=text)
+
+
+def _last_message(session: Session) -> str | None:
+    users = [turn for turn in session.chat.conversation.turns if turn.role == "user"]
+    return users[-1].content if users else None
 
 
 @COMMANDS.add("/edit-last", "take back your last message and its reply, to edit it and send")
 def _edit_last(session: Session, argument: str) -> Outcome:
-    removed = _take_back(session)
-    if removed is None:
+    last = _last_message(session)
+    if last is None:
         return Outcome("no message to edit yet", error=True)
-    return Outcome("edit it, then Enter sends it (Ctrl-C leaves it)", prefill=removed)
+    return Outcome(
+        "edit it, then Enter sends it in place of the last exchange (Ctrl-C keeps that as it was)",
+        prefill=last,
+        replaces_last=True,
+    )
 
 
 @COMMANDS.add("/template name [k=v]", "use a template: its system prompt, model, its prompt")
@@ -284,8 +280,7 @@ def _template(session: Session, argument: str) -> Outcome:
     changes, prompt = session.use_template(argument)
     said = []
     if "system" in changes:
-        session.chat.conversation.system = changes.pop("system")
-        session.journal.system_changed(session.chat.conversation.system)
+        session.chat.set_system(changes.pop("system"))
         said.append("system prompt")
     if changes:
         session.chat.set_params(**changes)
@@ -344,16 +339,16 @@ def _run(session: Session, argument: str) -> Outcome:
 
 @COMMANDS.add("/fork", "copy this conversation into a new saved one, and go on in the copy")
 def _fork(session: Session, argument: str) -> Outcome:
-    from chatbot.store.history import load_conversation
-
-    old = session.journal.conversation_id
-    new = session.journal.fork()
-    assert session.journal.store is not None
-    conversation, _ = load_conversation(session.journal.store, new)
-    session.chat.switch_to(conversation)
+    refusal = session.journal.fork_refusal(session.chat.conversation)
+    if refusal is not None:
+        raise UsageError(refusal)
+    old = session.chat.conversation.stored_id
+    new = session.chat.fork().stored_id
+    if old is None or new is None:  # the history is behind: the copy is saved when it can be
+        return Outcome("forked: now in a copy of this conversation (saved once saving works)")
     return Outcome(
-        f"forked: now in {new[:8]}, a copy of {str(old)[:8]} (which stays as it was;"
-        f" /load {str(old)[:8]} goes back)"
+        f"forked: now in {new[:8]}, a copy of {old[:8]} (which stays as it was;"
+        f" /load {old[:8]} goes back)"
     )
 
 
@@ -375,8 +370,7 @@ def _role(session: Session, argument: str) -> Outcome:
         return Outcome(f"roles: {names}")
     if argument not in roles:
         return Outcome(f"unknown role '{argument}': /role lists them", error=True)
-    session.chat.conversation.system = roles[argument]
-    session.journal.system_changed(roles[argument])
+    session.chat.set_system(roles[argument])
     return Outcome(f"system prompt: role '{argument}'")
 
 
@@ -384,7 +378,7 @@ def _role(session: Session, argument: str) -> Outcome:
 def _history(session: Session, argument: str) -> Outcome:
     from chatbot.store.history import listing
 
-    store = session.journal.store
+    store = session.store
     if store is None:
         return Outcome("history is off for this run", error=True)
     lines = listing(store.conversations(limit=15))
@@ -395,13 +389,13 @@ def _history(session: Session, argument: str) -> Outcome:
 def _load(session: Session, argument: str) -> Outcome:
     from chatbot.store.history import load_conversation
 
-    store = session.journal.store
+    store = session.store
     if store is None:
         return Outcome("history is off for this run", error=True)
     if not argument:
         return Outcome("usage: /load ID (see /history)", error=True)
     conversation, info = load_conversation(store, store.resolve(argument))
-    _switch_to(session, conversation, info.id)
+    session.chat.switch_to(conversation)
     if info.model:
         session.chat.set_params(model=info.model)
     return Outcome(describe_continued(info.id, info.title, conversation))
@@ -437,7 +431,7 @@ def _save(session: Session, argument: str) -> Outcome:
     if path.exists() and not force:
         return Outcome(f"{path} exists already: /save {name} --force replaces it", error=True)
     chat = session.chat
-    text = render(fmt, session.journal.conversation_id, chat.params.model, chat.conversation)
+    text = render(fmt, chat.conversation.stored_id, chat.params.model, chat.conversation)
     try:
         write_private(path, text)
     except OSError as problem:

@@ -108,6 +108,7 @@ class Repl:
         self._last_ctrl_c = float("-inf")
         self._history: History | None = None
         self._prefill = ""  # /edit-last: the message to edit, in the next prompt
+        self._replacing = False  # /edit-last: what is sent next replaces the last exchange
 
     def _toolbar(self) -> str:
         model = self.session.chat.params.model
@@ -148,6 +149,7 @@ class Repl:
         while True:
             try:
                 prefill, self._prefill = self._prefill, ""
+                replacing, self._replacing = self._replacing, False
                 line = prompt.prompt([("bold ansicyan", "> ")], default=prefill)
             except signals.Terminated as ended:
                 return 128 + ended.signum
@@ -169,6 +171,8 @@ class Repl:
                 if self._command(text):
                     return 0
             else:
+                if replacing:  # the edited message goes out: the exchange it edits goes
+                    self.session.chat.undo()
                 self._turn(line[1:] if text.startswith("//") else line)
             ended = signals.exit_code()
             if ended is not None:  # SIGTERM or SIGHUP during the reply: it is saved, now leave
@@ -196,6 +200,7 @@ class Repl:
             self._history.append_string(outcome.recall)
         if outcome.prefill is not None:
             self._prefill = outcome.prefill
+            self._replacing = outcome.replaces_last
         if outcome.clear_screen:
             self.console.clear()
         message = outcome.message
