@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.cli.attach import html_text
+from chatbot.inputs.attach import html_text
 
 PAGE = b"""<html><head><title>Release notes</title><style>p {color: red}</style></head>
 <body><script>alert("no")</script><h1>Version 2</h1><p>Faster &amp; smaller.</p>

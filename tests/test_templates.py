@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.cli.templates import fill, placeholders
 from chatbot.errors import UsageError
+from chatbot.inputs.templates import fill, placeholders
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.terminal import Terminal
 

@@ -7,11 +7,11 @@ file's bytes from disk, telling ``sent`` how many went, so a progress bar can fo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from chatbot.api.client import WriterClient
+from chatbot.engine.graphs import is_graph_id, resolve_graph
 
 Json = dict[str, Any]
 UPLOAD_PIECE = 256 * 1024
@@ -36,6 +36,22 @@ class KnowledgeGraphs:
     def graphs(self) -> list[Json]:
         return self._all("/v1/graphs", {"order": "asc"})
 
+    def find(self, ref: str) -> Json:
+        """The graph ``ref`` names (a name, an id or a unique id prefix); UsageError listing
+        the candidates when it is unknown or ambiguous."""
+        if is_graph_id(ref):
+            for graph in self.graphs():
+                if graph.get("id") == ref:
+                    return graph
+        return resolve_graph(self.graphs(), ref)
+
+    def ids(self, refs: list[str]) -> list[str]:
+        """The ids of the graphs ``refs`` name; whole ids are taken as they are, unasked."""
+        if all(is_graph_id(ref) for ref in refs):
+            return refs
+        graphs = self.graphs()
+        return [ref if is_graph_id(ref) else resolve_graph(graphs, ref)["id"] for ref in refs]
+
     def graph(self, graph_id: str) -> Json:
         return self._client.call("GET", f"/v1/graphs/{quote(graph_id)}")
 
@@ -58,17 +74,23 @@ class KnowledgeGraphs:
         return self._all("/v1/files", params)
 
     def upload(
-        self, path: Path, graph_id: str, content_type: str, sent: Callable[[int], None]
+        self,
+        file: BinaryIO,
+        name: str,
+        size: int,
+        graph_id: str,
+        content_type: str,
+        sent: Callable[[int], None],
     ) -> Json:
-        """Upload a file into a graph (``?graphId=``); its processing starts on the server."""
-        size = path.stat().st_size
+        """Upload the open ``file`` of ``size`` bytes into a graph (``?graphId=``) as ``name``;
+        its processing starts on the server. The caller opened it (through the door)."""
         return self._client.call(
             "POST",
             "/v1/files",
             params={"graphId": graph_id},
-            content=_read_in_pieces(path, sent),
+            content=_read_in_pieces(file, sent),
             headers={
-                "Content-Disposition": content_disposition(path.name),
+                "Content-Disposition": content_disposition(name),
                 "Content-Type": content_type,
                 "Content-Length": str(size),
             },
@@ -81,6 +103,31 @@ class KnowledgeGraphs:
         return self._client.call("POST", "/v1/files/retry", body={"file_ids": file_ids})
 
 
+def with_graph_ids(
+    tools: tuple[Json, ...], connect: Callable[[], WriterClient]
+) -> tuple[Json, ...]:
+    """``tools`` with the graph tool's names replaced by ids; ``connect`` gives a client (and
+    is called only if a name or an id prefix was given: whole ids need no request)."""
+    found = list(tools)
+    for index, tool in enumerate(found):
+        refs = tool.get("function", {}).get("graph_ids") if tool.get("type") == "graph" else None
+        if not refs or all(is_graph_id(ref) for ref in refs):
+            continue
+        client = connect()
+        try:
+            ids = KnowledgeGraphs(client).ids(list(refs))
+        finally:
+            client.close()
+        found[index] = {**tool, "function": {**tool["function"], "graph_ids": ids}}
+    return tuple(found)
+
+
+def graph_by_name(client: WriterClient, ref: str) -> tuple[str, str]:
+    """/graph NAME: the id and name of the graph ``ref`` names."""
+    graph = KnowledgeGraphs(client).find(ref)
+    return str(graph["id"]), str(graph.get("name") or "")
+
+
 def content_disposition(name: str) -> str:
     """``attachment; filename=NAME``, with the RFC 6266 UTF-8 form as well for a name beyond
     ASCII or with a quote or backslash in it."""
@@ -91,8 +138,7 @@ def content_disposition(name: str) -> str:
     return header
 
 
-def _read_in_pieces(path: Path, sent: Callable[[int], None]) -> Iterator[bytes]:
-    with path.open("rb") as file:
-        while piece := file.read(UPLOAD_PIECE):
-            yield piece
-            sent(len(piece))
+def _read_in_pieces(file: BinaryIO, sent: Callable[[int], None]) -> Iterator[bytes]:
+    while piece := file.read(UPLOAD_PIECE):
+        yield piece
+        sent(len(piece))

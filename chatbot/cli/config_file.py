@@ -101,12 +101,12 @@ def _over(base: Config, top: Config) -> Config:
 
 def load_config(path: Path) -> Config:
     """Read and check the config file; a missing file is an empty config."""
-    from chatbot.intake import decode, read_file
+    from chatbot.inputs.door import decode, parse_toml, read_file
 
     if not path.exists():
         return Config()
     text = decode(read_file(path, cap=CONFIG_LIMIT), "UTF-8", str(path), "; save it as UTF-8")
-    data = read_toml(path, text)
+    data = parse_toml(path, text)
     values: dict[str, Any] = {}
     roles: dict[str, str] = {}
     prices: dict[str, tuple[float, float]] = {}
@@ -123,16 +123,6 @@ def load_config(path: Path) -> Config:
             raise UsageError(f"{where}: unknown setting '{key}' (known: {known})")
     sources = dict.fromkeys([*values, *(f"role {name}" for name in roles)], path)
     return Config(path, values, roles, sources, prices)
-
-
-def read_toml(path: Path, text: str) -> dict[str, Any]:
-    """``text`` parsed; a mistake is a UsageError naming the file and line."""
-    import tomllib  # here: most runs have no config file
-
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as problem:
-        raise UsageError(f"{path}: {problem}") from None
 
 
 def _prices(value: Any, where: str) -> dict[str, tuple[float, float]]:

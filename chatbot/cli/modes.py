@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from chatbot import debug, sanitize
 from chatbot.cli.options import check_given, value
-from chatbot.cli.parts import (
+from chatbot.cli.program import PROG
+from chatbot.cli.wiring import (
+    LazyClient,
     build_chat,
     markdown_wanted,
     new_client,
     open_history,
     renderer_factory,
 )
-from chatbot.cli.program import PROG
 from chatbot.engine.chat import deliver
 from chatbot.engine.conversation import INTERRUPTED, with_images
 from chatbot.env import Env
@@ -39,7 +39,6 @@ from chatbot.errors import (
 )
 
 if TYPE_CHECKING:
-    from chatbot.api.client import WriterClient
     from chatbot.cli.settings import Settings
     from chatbot.engine.reply import Reply
     from chatbot.store.database import Store
@@ -50,19 +49,19 @@ def start(given: Mapping[str, Any], env: Env) -> int:
     check_given(given)  # every bad value is a usage error before anything is sent or saved
     if value(given, "debug_trace") or env.get("WRITER_LOG").lower() == "debug":
         debug.enable(env.stderr, terminal=env.stderr_isatty)
-    from chatbot.cli.inputs import one_shot_message
     from chatbot.cli.settings import dotenv_warning, resolve_from_sources
+    from chatbot.inputs.prompt import one_shot_message
 
     warning = dotenv_warning(Path(env.cwd))
     if warning:
         _warn(env, f"warning: {warning}")
     stdin: TextIO | None = None if env.stdin_isatty else env.stdin
     if given.get("save_template"):
-        from chatbot.cli.templates import save_from_flags
+        from chatbot.cli.template_use import save_from_flags
 
         return save_from_flags(given, env)
     if given.get("template"):
-        from chatbot.cli.templates import with_template
+        from chatbot.cli.template_use import with_template
 
         given, stdin = with_template(given, env)
         check_given(given, f"the template '{given['template']}'")  # merged under the flags
@@ -71,9 +70,12 @@ def start(given: Mapping[str, Any], env: Env) -> int:
     settings, _ = resolve_from_sources(given, env)
     debug.remember_secret(settings.api_key)
     if given.get("graph"):
-        from chatbot.cli.graph_names import with_graph_ids
+        import dataclasses
 
-        settings = with_graph_ids(settings)
+        from chatbot.api.graphs import with_graph_ids
+
+        tools = with_graph_ids(settings.tools, lambda: new_client(settings))
+        settings = dataclasses.replace(settings, tools=tools)
     message = one_shot_message(
         " ".join(given.get("prompt", ())),
         stdin,
@@ -85,9 +87,9 @@ def start(given: Mapping[str, Any], env: Env) -> int:
 
 
 def _attach(settings: Settings, kind: str, argument: str) -> list[Any]:
-    from chatbot.cli.attach import Attacher  # loads with the first /file, /image or /run
+    from chatbot.inputs.attach import Attacher  # loads with the first /file, /image or /run
 
-    return Attacher(settings)(kind, argument)
+    return Attacher(settings.proxy, settings.timeout)(kind, argument)
 
 
 def run(settings: Settings, message: str | None, env: Env) -> int:
@@ -117,45 +119,6 @@ def run(settings: Settings, message: str | None, env: Env) -> int:
 # the REPL
 
 
-class _Warmup(threading.Thread):
-    """Builds the client (importing httpx) and loads the Markdown engine while the REPL draws
-    its first prompt and the user types, so neither the prompt nor the first reply waits."""
-
-    def __init__(self, settings: Settings, env: Env) -> None:
-        super().__init__(name="writer-chat-warm-up", daemon=True)
-        self._settings = settings
-        self._env = env
-        self._client: WriterClient | None = None
-        self._client_tried = threading.Event()
-
-    def run(self) -> None:
-        try:
-            self._client = new_client(self._settings)
-        except Exception:
-            self._client = None
-        finally:
-            self._client_tried.set()
-        if markdown_wanted(self._settings, self._env):
-            from chatbot.terminal.render import warm_up
-
-            warm_up(self._settings.code_theme)
-
-    def client(self) -> WriterClient:
-        """The client, waiting for it if the user was quicker than the import."""
-        self._client_tried.wait()
-        if self._client is None:
-            self._client = new_client(self._settings)
-        return self._client
-
-    def stream(self, body: dict[str, Any]) -> Any:
-        """The transport the chat uses: the client, once it is there."""
-        return self.client().stream(body)
-
-    def close(self) -> None:
-        if self._client_tried.is_set() and self._client is not None:
-            self._client.close()
-
-
 def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     from rich.text import Text
 
@@ -164,7 +127,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     from chatbot.terminal.repl import Repl
     from chatbot.terminal.screen import terminal_console
 
-    warmup = _Warmup(settings, env)
+    warmup = LazyClient(settings, env)
     warmup.start()
     console = terminal_console(env)
     err_console = terminal_console(env, stderr=True)
@@ -172,8 +135,13 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     def problem(text: str) -> None:
         err_console.print(Text(sanitize.visible(text), style="yellow"))
 
-    from chatbot.cli.graph_names import graph_by_name, graph_query
-    from chatbot.cli.templates import template_in_chat
+    from chatbot.cli.settings import graph_query
+    from chatbot.cli.template_use import template_in_chat
+
+    def find_graph(ref: str) -> tuple[str, str]:
+        from chatbot.api.graphs import graph_by_name  # with the first /graph NAME
+
+        return graph_by_name(warmup.client(), ref)
 
     journal = None
     try:
@@ -184,7 +152,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
             store,
             roles=dict(settings.roles),
             list_models=lambda: warmup.client().list_models(),
-            find_graph=lambda ref: graph_by_name(warmup.client(), ref),
+            find_graph=find_graph,
             use_template=template_in_chat,
             attach=lambda kind, argument: _attach(settings, kind, argument),
             graph_query=graph_query(settings),
@@ -284,7 +252,7 @@ def _print_json(env: Env, document: Any) -> None:
 
 
 def _print_checked_json(env: Env, reply: Reply, schema: dict[str, Any]) -> None:
-    from chatbot.cli.schema import check_reply
+    from chatbot.inputs.schema import check_reply
 
     problem, checked = check_reply(reply.content, schema)
     if problem:

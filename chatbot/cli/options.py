@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chatbot.engine.params import PARAM, OutOfLimits, checked
+from chatbot.engine.params import PARAM, TOOL_ROUNDS, OutOfLimits, checked
 from chatbot.errors import UsageError
 
 CONNECTION, MODEL, CONVERSATION = "Connection", "Model", "Conversation"
@@ -181,7 +181,7 @@ OPTIONS: tuple[Option, ...] = (
            kind=Path, metavar="FILE"),
     Option("yes", ("--yes", "-y"), "Run function calls without asking.", TOOLS, kind=bool),
     Option("tool_rounds", ("--tool-rounds",), "At most this many rounds of function calls.",
-           TOOLS, kind=int, default=8, metavar="N", low=1, high=50),
+           TOOLS, kind=int, default=TOOL_ROUNDS, metavar="N", low=1, high=50),
 )
 # fmt: on
 

@@ -170,7 +170,7 @@ def _key_from_command(command: str) -> str:
     shell, with a timeout; its own error output is shown when it fails."""
     import shlex
 
-    from chatbot.intake import run_command, size_text
+    from chatbot.inputs.door import run_command, size_text
     from chatbot.sanitize import one_line
 
     try:
@@ -274,7 +274,7 @@ def prices(config: Config) -> dict[str, tuple[float, float]]:
 
 
 def _keychain() -> tuple[str, str] | None:
-    from chatbot.cli.keychain import read_key
+    from chatbot.inputs.keychain import read_key
 
     return read_key()
 
@@ -333,17 +333,19 @@ def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> di
     check_one_built_in(tools)
     schema = None
     if given.get("json_schema") is not None:
-        from chatbot.cli.schema import STRUCTURED_MODELS, load_schema
+        from chatbot.engine.request import STRUCTURED_MODELS
+        from chatbot.inputs.schema import load_schema
 
         if model not in STRUCTURED_MODELS:
             raise UsageError(f"--json-schema needs {' or '.join(STRUCTURED_MODELS)}")
         schema = load_schema(given["json_schema"])
     image_parts: tuple[dict[str, Any], ...] = ()
     if given.get("images"):
-        from chatbot.cli.images import image_part
+        from chatbot.engine.request import VISION_MODEL
+        from chatbot.inputs.images import image_part
 
-        if model != "palmyra-x5":
-            raise UsageError(f"--image needs palmyra-x5, not {model}")
+        if model != VISION_MODEL:
+            raise UsageError(f"--image needs {VISION_MODEL}, not {model}")
         image_parts = tuple(image_part(source) for source in given["images"])
     return {"tools": tuple(tools), "schema": schema, "image_parts": image_parts}
 
@@ -380,3 +382,12 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def graph_query(settings: Settings) -> dict[str, Any]:
+    """The graph tool's query_config the settings ask for (for /graph in the REPL)."""
+    return {
+        name: getattr(settings, name)
+        for name in QUERY_CONFIG
+        if getattr(settings, name) not in (None, False)
+    }

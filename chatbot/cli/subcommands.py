@@ -181,8 +181,8 @@ def config_show() -> None:
 @models_app.callback()
 def models_list(ctx: typer.Context) -> None:
     """List the models the API offers (GET /v1/models)."""
-    from chatbot.cli.parts import new_client
     from chatbot.cli.settings import resolve_from_sources
+    from chatbot.cli.wiring import new_client
     from chatbot.sanitize import one_line
 
     settings, _ = resolve_from_sources({})
@@ -207,9 +207,9 @@ def key_main(ctx: typer.Context) -> None:
 @key_app.command("set")
 def key_set() -> None:
     """Keep the API key in the system keychain: typed without echo, or piped on stdin."""
-    from chatbot.cli.keychain import PLACE, store_key
     from chatbot.cli.settings import KEY_VARIABLE, masked_key, plausible_key
     from chatbot.errors import UsageError
+    from chatbot.inputs.keychain import PLACE, store_key
 
     env = current()
     if env.stdin_isatty:
@@ -237,9 +237,9 @@ def key_show() -> None:
     from pathlib import Path
 
     from chatbot.cli.config_file import load_configs
-    from chatbot.cli.keychain import PLACE, describe, read_key
     from chatbot.cli.settings import KEY_VARIABLE, masked_key, read_dotenv, resolve_connection
     from chatbot.errors import UsageError
+    from chatbot.inputs.keychain import PLACE, describe, read_key
 
     config = load_configs()
     places: list[tuple[str, str]] = []  # in the order they are looked in: the first is used
@@ -276,8 +276,8 @@ def key_show() -> None:
 @key_app.command("rm")
 def key_rm() -> None:
     """Remove the API key from the system keychain."""
-    from chatbot.cli.keychain import PLACE, delete_key
     from chatbot.errors import UsageError
+    from chatbot.inputs.keychain import PLACE, delete_key
 
     backend = delete_key()
     if backend is None:
@@ -290,7 +290,7 @@ def templates_list(ctx: typer.Context) -> None:
     """List the templates: name and what each is for."""
     if ctx.invoked_subcommand is not None:
         return
-    from chatbot.cli.templates import all_templates, templates_dir
+    from chatbot.inputs.templates import all_templates, templates_dir
     from chatbot.sanitize import one_line
 
     found = all_templates()
@@ -306,7 +306,7 @@ def templates_list(ctx: typer.Context) -> None:
 @templates_app.command("show")
 def templates_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Print a template's file."""
-    from chatbot.cli.templates import load_template
+    from chatbot.inputs.templates import load_template
 
     _out(load_template(name).path.read_text(encoding="utf-8"), end="")
 
@@ -314,7 +314,7 @@ def templates_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None
 @templates_app.command("edit")
 def templates_edit(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Open a template in $VISUAL or $EDITOR (a new one starts from an example)."""
-    from chatbot.cli.templates import SKELETON, load_template, template_path
+    from chatbot.inputs.templates import SKELETON, load_template, template_path
     from chatbot.paths import write_private
     from chatbot.terminal.editor import edit_file
 
@@ -330,7 +330,7 @@ def templates_edit(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None
 @templates_app.command("rm")
 def templates_rm(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Remove a template."""
-    from chatbot.cli.templates import load_template
+    from chatbot.inputs.templates import load_template
 
     load_template(name).path.unlink()
     _out(f"removed the template {name}")

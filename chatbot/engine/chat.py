@@ -41,13 +41,13 @@ from chatbot.engine.events import (
     UserWithdrawn,
 )
 from chatbot.engine.graphs import Citations, cites_inline
+from chatbot.engine.params import TOOL_ROUNDS
 from chatbot.engine.prices import Spend
 from chatbot.engine.reply import Reply, ReplyAccumulator, ToolCall
 from chatbot.engine.request import ChatParams, build_chat_body
 from chatbot.engine.transport import Transport
 from chatbot.errors import ApiError, StreamError
 
-DEFAULT_TOOL_ROUNDS = 8
 DECLINED = "Not run: the user did not allow this call."
 _FINISH_STATUS = {"length": conv.LENGTH, "content_filter": conv.CONTENT_FILTER}
 
@@ -80,7 +80,7 @@ class Chat:
         budget: ContextBudget | None = None,
         functions: Functions | None = None,
         consent: Consent = _never,
-        tool_rounds: int = DEFAULT_TOOL_ROUNDS,
+        tool_rounds: int = TOOL_ROUNDS,
         spend: Spend | None = None,
         watchers: Iterable[Watcher] = (),
     ) -> None:

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+TOOL_ROUNDS = 8  # rounds of function calls in one exchange, unless --tool-rounds says
+
 
 class OutOfLimits(ValueError):
     """A value of the wrong type or outside its limits; ``str()`` says what it must be."""

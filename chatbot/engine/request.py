@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# What a model can be asked for (Writer's documentation): images in a message, and replies
+# held to a JSON schema (response_format).
+VISION_MODEL = "palmyra-x5"
+STRUCTURED_MODELS = ("palmyra-x4", "palmyra-x5")
+
 
 @dataclass(frozen=True)
 class ChatParams:

@@ -6,9 +6,10 @@ chatbot.api.client.WriterClient is the real one (httpx, retries, SSE); tests scr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chatbot.engine.events import Notice
+if TYPE_CHECKING:
+    from chatbot.engine.events import Notice
 
 Chunk = dict[str, Any]
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from chatbot.engine.conversation import Conversation, Message
 from chatbot.engine.export import render, when
 from chatbot.engine.prices import Spend, dollars
 from chatbot.sanitize import one_line
-from chatbot.store.database import ConversationInfo, Store
+
+if TYPE_CHECKING:
+    from chatbot.store.database import ConversationInfo, Store
 
 
 def load_conversation(store: Store, conversation_id: str) -> tuple[Conversation, ConversationInfo]:

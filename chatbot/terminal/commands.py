@@ -16,8 +16,10 @@ from chatbot.engine.chat import Chat
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.export import FORMATS, render
 from chatbot.engine.params import PARAM, OutOfLimits, check_param, checked
+from chatbot.engine.request import VISION_MODEL
 from chatbot.env import current
 from chatbot.errors import ApiError, UsageError, WriterChatError
+from chatbot.inputs.door import size_text
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
 from chatbot.store.database import Store
@@ -297,7 +299,7 @@ def _attach(session: Session, kind: str, argument: str) -> Outcome:
         return Outcome("attachments are not available here", error=True)
     added = session.attach(kind, argument)
     session.attachments += added
-    said = [f"{a.label} ({_size(a.size)}, ~{a.tokens:,} tokens)" if a.text else a.label
+    said = [f"{a.label} ({size_text(a.size)}, ~{a.tokens:,} tokens)" if a.text else a.label
             for a in added]  # fmt: skip
     shown = "; ".join(said[:5]) + (f"; and {len(said) - 5} more" if len(said) > 5 else "")
     count = len(session.attachments)
@@ -305,10 +307,6 @@ def _attach(session: Session, kind: str, argument: str) -> Outcome:
         f"attached {shown}: {count} attachment{'s' if count != 1 else ''} go with your next"
         " message (/file - drops them)"
     )
-
-
-def _size(size: int) -> str:
-    return f"{size} bytes" if size < 1024 else f"{size / 1024:.1f} KB"
 
 
 @COMMANDS.add("/file path|url|-", "attach files, folders or web pages to your next message")
@@ -327,8 +325,8 @@ def _file(session: Session, argument: str) -> Outcome:
 def _image(session: Session, argument: str) -> Outcome:
     if not argument:
         return Outcome("usage: /image PATH or URL", error=True)
-    if session.chat.params.model != "palmyra-x5":
-        raise UsageError(f"images need palmyra-x5, not {session.chat.params.model} (/model)")
+    if session.chat.params.model != VISION_MODEL:
+        raise UsageError(f"images need {VISION_MODEL}, not {session.chat.params.model} (/model)")
     return _attach(session, "image", argument)
 
 

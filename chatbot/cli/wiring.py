@@ -1,10 +1,12 @@
-"""The parts one run is wired from: the HTTP client, the request settings, the history store
-and journal, the chat engine with its conversation, the renderer for each reply."""
+"""The wiring of one run: the HTTP client (built lazily for the REPL), the request settings,
+the history store and journal, the chat engine with its conversation, the renderer for each
+reply, and Knowledge Graph names turned into ids."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +41,50 @@ def new_client(settings: Settings) -> WriterClient:
     )
 
 
+class LazyClient(threading.Thread):
+    """The REPL's client and transport, built on a thread of its own (importing httpx) while
+    the REPL draws its first prompt and the user types, with the Markdown engine loaded
+    beside it, so neither the prompt nor the first reply waits."""
+
+    def __init__(self, settings: Settings, env: Env) -> None:
+        super().__init__(name="writer-chat-warm-up", daemon=True)
+        self._settings = settings
+        self._env = env
+        self._client: WriterClient | None = None
+        self._client_tried = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._client = new_client(self._settings)
+        except Exception:
+            self._client = None
+        finally:
+            self._client_tried.set()
+        if markdown_wanted(self._settings, self._env):
+            from chatbot.terminal.render import warm_up
+
+            warm_up(self._settings.code_theme)
+
+    def client(self) -> WriterClient:
+        """The client, waiting for it if the user was quicker than the import."""
+        self._client_tried.wait()
+        if self._client is None:
+            self._client = new_client(self._settings)
+        return self._client
+
+    def stream(self, body: dict[str, Any]) -> Any:
+        """The transport the chat uses: the client, once it is there."""
+        return self.client().stream(body)
+
+    def close(self) -> None:
+        if self._client_tried.is_set() and self._client is not None:
+            self._client.close()
+
+
 def chat_params(settings: Settings) -> ChatParams:
     response_format = None
     if settings.schema is not None:
-        from chatbot.cli.schema import response_format as schema_format
+        from chatbot.inputs.schema import response_format as schema_format
 
         response_format = schema_format(settings.schema)
     return ChatParams(

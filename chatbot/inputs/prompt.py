@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from chatbot import intake
 from chatbot.engine.attachments import fenced
 from chatbot.errors import UsageError
+from chatbot.inputs import door
 
 ENCODING_HINT = "; use --encoding to name its encoding"
 
@@ -42,15 +42,15 @@ def one_shot_message(
 
 def _file_part(path: Path, *, max_bytes: int, encoding: str) -> str:
     _known_encoding(encoding)
-    data = intake.read_file(path, cap=max_bytes, hint=" (see --max-input)")
-    return fenced(path.name, intake.decode(data, encoding, str(path), ENCODING_HINT))
+    data = door.read_file(path, cap=max_bytes, hint=" (see --max-input)")
+    return fenced(path.name, door.decode(data, encoding, str(path), ENCODING_HINT))
 
 
 def read_limited(stream: BinaryIO, *, max_bytes: int, encoding: str, what: str = "stdin") -> str:
     """Piped input, at most ``max_bytes`` (--max-input), as ``encoding`` text."""
     _known_encoding(encoding)
-    data = intake.read_stream(stream, cap=max_bytes, what=what, hint=" (see --max-input)")
-    return intake.decode(data, encoding, what, ENCODING_HINT)
+    data = door.read_stream(stream, cap=max_bytes, what=what, hint=" (see --max-input)")
+    return door.decode(data, encoding, what, ENCODING_HINT)
 
 
 def _known_encoding(encoding: str) -> None:

@@ -1,4 +1,4 @@
-"""The door (chatbot/intake.py) against what should never sink the chat: endless inputs,
+"""The door (chatbot/door.py) against what should never sink the chat: endless inputs,
 FIFOs and devices, commands that print forever, hang or read the key, and Ctrl-C."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from chatbot import debug, intake
-from chatbot.cli.attach import read_path
+from chatbot import debug
+from chatbot.inputs import door
+from chatbot.inputs.attach import read_path
 
 KEY = "wr-secret-key-0123456789"
 
@@ -35,33 +36,33 @@ class Endless(io.RawIOBase):
 
 def test_an_endless_pipe_is_read_only_to_one_chunk_past_the_cap():
     endless = Endless()
-    with pytest.raises(intake.Refused, match="stdin is larger than 1 MB; nothing was sent"):
-        intake.read_stream(io.BufferedReader(endless), cap=1024 * 1024)
-    assert endless.taken <= 1024 * 1024 + 2 * intake.CHUNK
+    with pytest.raises(door.Refused, match="stdin is larger than 1 MB; nothing was sent"):
+        door.read_stream(io.BufferedReader(endless), cap=1024 * 1024)
+    assert endless.taken <= 1024 * 1024 + 2 * door.CHUNK
 
 
 def test_dev_zero_a_device_and_a_fifo_are_refused_at_once(tmp_path: Path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # no writer: opening it the usual way would block forever
     for path, kind in ((Path("/dev/zero"), "a device"), (fifo, "a FIFO")):
-        with pytest.raises(intake.Refused, match=f"not a regular file \\({kind}\\)"):
-            intake.read_file(path, cap=1024)
-    with pytest.raises(intake.Refused, match="is a folder"):
-        intake.read_file(tmp_path, cap=1024)
+        with pytest.raises(door.Refused, match=f"not a regular file \\({kind}\\)"):
+            door.read_file(path, cap=1024)
+    with pytest.raises(door.Refused, match="is a folder"):
+        door.read_file(tmp_path, cap=1024)
 
 
 def test_a_file_over_the_cap_is_refused_and_one_under_it_read_whole(tmp_path: Path):
     big = tmp_path / "big.txt"
     big.write_bytes(b"x" * 2049)
-    with pytest.raises(intake.Refused, match="larger than 2 KB"):
-        intake.read_file(big, cap=2048)
-    assert intake.read_file(big, cap=4096) == b"x" * 2049
+    with pytest.raises(door.Refused, match="larger than 2 KB"):
+        door.read_file(big, cap=2048)
+    assert door.read_file(big, cap=4096) == b"x" * 2049
 
 
 def test_a_symlink_to_dev_zero_is_refused(tmp_path: Path):
     (tmp_path / "cat.png").symlink_to("/dev/zero")
-    with pytest.raises(intake.Refused, match="not a regular file"):
-        intake.read_file(tmp_path / "cat.png", cap=1024)
+    with pytest.raises(door.Refused, match="not a regular file"):
+        door.read_file(tmp_path / "cat.png", cap=1024)
 
 
 def test_a_folder_holding_a_fifo_skips_it_and_reads_the_rest(tmp_path: Path):
@@ -71,9 +72,9 @@ def test_a_folder_holding_a_fifo_skips_it_and_reads_the_rest(tmp_path: Path):
     assert [attachment.label for attachment in found] == ["notes.txt"]
 
 
-def _run(command: str, **options) -> intake.Ran:  # type: ignore[no-untyped-def]
+def _run(command: str, **options) -> door.Ran:  # type: ignore[no-untyped-def]
     settings = {"environ": dict(os.environ), "cwd": ".", "cap": 200_000, "seconds": 10}
-    return intake.run_command(command, shell=True, what="/run", **{**settings, **options})
+    return door.run_command(command, shell=True, what="/run", **{**settings, **options})
 
 
 def test_a_command_that_prints_forever_is_stopped_at_the_cap():
@@ -82,7 +83,7 @@ def test_a_command_that_prints_forever_is_stopped_at_the_cap():
 
 
 def test_a_command_that_hangs_is_stopped_at_its_deadline():
-    with pytest.raises(intake.Refused, match=r"ran longer than 0\.3 s and was stopped"):
+    with pytest.raises(door.Refused, match=r"ran longer than 0\.3 s and was stopped"):
         _run("sleep 30", seconds=0.3)  # were it not stopped, it would end with status 0
 
 
@@ -119,7 +120,7 @@ def test_ctrl_c_stops_the_command_and_is_raised_to_the_caller(tmp_path: Path):
 
 
 def test_sizes_read_as_a_person_reads_them():
-    assert [intake.size_text(n) for n in (300, 2048, 1536, 8 * 1024 * 1024)] == [
+    assert [door.size_text(n) for n in (300, 2048, 1536, 8 * 1024 * 1024)] == [
         "300 bytes",
         "2 KB",
         "1.5 KB",
@@ -154,5 +155,5 @@ def test_graphs_add_of_a_folder_with_a_fifo_names_it_and_sends_the_rest(run_cli,
     (docs / "leave.txt").write_text("twenty days")
     os.mkfifo(docs / "stuck.txt")  # opened the usual way, it would wait for a writer forever
     result = run_cli("graphs", "add", "handbook", "docs", "--no-wait")
-    assert "stuck.txt: not a regular file" in result.stderr
+    assert "stuck.txt is not a regular file (a FIFO)" in result.stderr
     assert [f.name for f in fake.graphs.files.values()] == ["leave.txt"]

@@ -9,7 +9,6 @@ from chatbot.env import current
 from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
 
-STRUCTURED_MODELS = ("palmyra-x4", "palmyra-x5")
 SCHEMA_LIMIT = 1024 * 1024  # a schema file larger than this is refused
 
 
@@ -17,7 +16,7 @@ def load_schema(value: str) -> dict[str, Any]:
     """A schema given inline (``{...}``) or as a file path."""
     text = value
     if not value.lstrip().startswith("{"):
-        from chatbot.intake import read_text
+        from chatbot.inputs.door import read_text
 
         text = read_text(current().path(value), cap=SCHEMA_LIMIT, what=f"the schema {value}")
     try:

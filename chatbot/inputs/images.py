@@ -19,7 +19,7 @@ def image_part(source: str) -> dict[str, Any]:
     kind, _ = mimetypes.guess_type(path.name)
     if kind is None or not kind.startswith("image/"):
         raise UsageError(f"--image {source}: not an image file (png, jpeg, gif, webp)")
-    from chatbot.intake import read_file
+    from chatbot.inputs.door import read_file
 
     data = read_file(path, cap=MAX_IMAGE_BYTES, what=f"--image {source}")
     encoded = base64.b64encode(data).decode()

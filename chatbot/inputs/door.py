@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from chatbot import debug
 from chatbot.env import KEY_VARIABLE
@@ -62,8 +62,9 @@ def _capped(read: BinaryIO | int, cap: int, what: str, hint: str) -> bytes:
         chunks.append(chunk)
 
 
-def read_file(path: Path, *, cap: int, what: str | None = None, hint: str = "") -> bytes:
-    """The bytes of the regular file at ``path``, at most ``cap`` of them."""
+def open_file(path: Path, what: str | None = None) -> tuple[BinaryIO, int]:
+    """The regular file at ``path``, open for reading, and its size. Opened without blocking
+    and checked before a byte is read, so a FIFO or a device is refused at once."""
     what = what or str(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
@@ -74,17 +75,31 @@ def read_file(path: Path, *, cap: int, what: str | None = None, hint: str = "") 
     except OSError as problem:
         raise Refused(f"cannot read {what}: {problem.strerror or problem}") from None
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
             raise Refused(f"{what} is a folder, not a file")
-        if not stat.S_ISREG(mode):
-            raise Refused(f"{what} is not a regular file ({_kind(mode)}); nothing was read")
+        if not stat.S_ISREG(status.st_mode):
+            kind = _kind(status.st_mode)
+            raise Refused(f"{what} is not a regular file ({kind}); nothing was read")
         os.set_blocking(fd, True)
-        return _capped(fd, cap, what, hint)
+        return os.fdopen(fd, "rb"), status.st_size
     except OSError as problem:
-        raise Refused(f"cannot read {what}: {problem.strerror or problem}") from None
-    finally:
         os.close(fd)
+        raise Refused(f"cannot read {what}: {problem.strerror or problem}") from None
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_file(path: Path, *, cap: int, what: str | None = None, hint: str = "") -> bytes:
+    """The bytes of the regular file at ``path``, at most ``cap`` of them."""
+    what = what or str(path)
+    file, _ = open_file(path, what)
+    with file:
+        try:
+            return _capped(file, cap, what, hint)
+        except OSError as problem:
+            raise Refused(f"cannot read {what}: {problem.strerror or problem}") from None
 
 
 def is_regular_file(path: Path) -> bool:
@@ -120,6 +135,17 @@ def decode(data: bytes, encoding: str, what: str, hint: str = "") -> str:
 def read_text(path: Path, *, cap: int, encoding: str = "utf-8", what: str | None = None) -> str:
     what = what or str(path)
     return decode(read_file(path, cap=cap, what=what), encoding, what)
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """``text`` (a config file or a template) parsed; a mistake is one line naming the file
+    and line."""
+    import tomllib  # here: most runs have no config file
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as problem:
+        raise UsageError(f"{path}: {problem}") from None
 
 
 def read_stream(stream: BinaryIO, *, cap: int, what: str = "stdin", hint: str = "") -> bytes:

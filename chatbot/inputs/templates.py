@@ -12,11 +12,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from chatbot.engine.params import PARAM, PARAMS, OutOfLimits, check_param
-from chatbot.env import Env
-from chatbot.errors import EXIT_OK, UsageError
+from chatbot.env import current
+from chatbot.errors import UsageError
+from chatbot.inputs.door import parse_toml, read_text
 from chatbot.sanitize import one_line
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -38,9 +39,8 @@ class Template:
 
 
 def templates_dir() -> Path:
-    from chatbot.cli.config_file import config_path
-
-    return config_path().parent / "templates"
+    """Beside the user's config file."""
+    return current().config_dir() / "templates"
 
 
 def template_path(name: str) -> Path:
@@ -91,8 +91,6 @@ TEMPLATE_LIMIT = 1024 * 1024  # a template file larger than this is refused
 
 
 def load_template(name: str) -> Template:
-    from chatbot.intake import read_text
-
     path = template_path(name)
     if not path.exists():
         known = ", ".join(t.name for t in all_templates()) or "none yet"
@@ -104,9 +102,7 @@ def load_template(name: str) -> Template:
 
 
 def parse_template(name: str, path: Path, text: str) -> Template:
-    from chatbot.cli.config_file import read_toml
-
-    data = read_toml(path, text)
+    data = parse_toml(path, text)
     texts: dict[str, str] = {}
     request: dict[str, Any] = {}
     params: dict[str, str] = {}
@@ -144,8 +140,6 @@ def _checked(path: Path, key: str, value: Any) -> Any:
 
 def all_templates() -> list[Template]:
     """Every template that can be read (a broken one is listed by name, its problem said)."""
-    from chatbot.intake import read_text
-
     folder = templates_dir()
     found = []
     for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
@@ -198,62 +192,6 @@ def _toml_string(text: str) -> str:
     import json
 
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
-def with_template(given: Mapping[str, Any], env: Env) -> tuple[dict[str, Any], TextIO | None]:
-    """The options with the template's under the flags, and piped stdin unless the template's
-    ``{input}`` took it (None: nothing piped)."""
-    from chatbot.cli.inputs import read_limited
-    from chatbot.cli.options import value
-
-    template = load_template(given["template"])
-    stdin_text, stdin = None, None if env.stdin_isatty else env.stdin
-    if template.prompt is not None and "input" in placeholders(template.prompt):
-        if stdin is None:
-            raise UsageError(
-                f"template '{template.name}' puts piped text in its {{input}}: pipe some in"
-            )
-        piped = read_limited(
-            stdin.buffer, max_bytes=value(given, "max_input"), encoding=value(given, "encoding")
-        )
-        if not piped.strip():
-            raise UsageError(
-                f"template '{template.name}' puts piped text in its {{input}}: none came"
-            )
-        stdin_text, stdin = piped.removesuffix("\n"), None
-    options, prompt = apply(template, given, stdin_text)
-    if prompt is not None:
-        options["prompt"] = (prompt,)
-    return options, stdin
-
-
-def template_in_chat(argument: str) -> tuple[dict[str, Any], str | None]:
-    """/template NAME [name=value ...]: what it changes in the chat, and its prompt to edit
-    (placeholders without a value are left in it, {input} among them)."""
-    name, *pairs = argument.split()
-    template = load_template(name)
-    values = {**template.params, **parse_params(pairs)}
-    changes = {k: v for k, v in template.request.items() if k not in ("graph", "json_schema")}
-    if template.system is not None:
-        changes["system"] = fill(template.system, values, name, keep_missing=True)
-    prompt = fill(template.prompt, values, name, keep_missing=True) if template.prompt else None
-    return changes, prompt
-
-
-def save_from_flags(given: Mapping[str, Any], env: Env) -> int:
-    """--save NAME: the flags and prompt given, as a template file; nothing is sent."""
-    from chatbot.paths import write_private
-
-    path = template_path(given["save_template"])
-    fields = dict(given)
-    if given.get("prompt"):
-        fields["prompt"] = " ".join(given["prompt"])
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_private(path, to_toml(fields))
-    env.stdout.write(f"saved the template {given['save_template']} in {path}\n")
-    env.stdout.write(f"use it with: writer-chat -t {given['save_template']}\n")
-    env.stdout.flush()
-    return EXIT_OK
 
 
 SKELETON = '''\

@@ -10,14 +10,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chatbot import intake
 from chatbot.engine.attachments import Attachment, fenced
 from chatbot.env import current
 from chatbot.errors import UsageError
+from chatbot.inputs import door
 from chatbot.sanitize import one_line
 
 if TYPE_CHECKING:
-    from chatbot.cli.settings import Settings
+    pass
 
 FILE_LIMIT = 1024 * 1024  # a file larger than this is refused (whole, not cut)
 FOLDER_FILES = 200  # a folder gives at most this many files
@@ -27,14 +27,15 @@ RUN_SECONDS = 120.0
 
 
 class Attacher:
-    """What the REPL's /file, /image and /run call (the settings give the network's)."""
+    """What the REPL's /file, /image and /run call (web pages through ``proxy``, each within
+    ``timeout`` seconds a read, as the chat's own requests)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    def __init__(self, proxy: str | None, timeout: float) -> None:
+        self._proxy, self._timeout = proxy, timeout
 
     def __call__(self, kind: str, argument: str) -> list[Attachment]:
         if kind == "image":
-            from chatbot.cli.images import image_part
+            from chatbot.inputs.images import image_part
 
             source = argument.strip()
             return [Attachment(f"image {one_line(source, 60)}", image=image_part(source))]
@@ -47,7 +48,7 @@ class Attacher:
         found: list[Attachment] = []
         for word in words:
             if word.startswith(("https://", "http://")):
-                found.append(fetch_page(word, self._settings))
+                found.append(fetch_page(word, self._proxy, self._timeout))
             else:
                 found += read_path(current().path(word))
         return found
@@ -59,7 +60,7 @@ def read_path(path: Path) -> list[Attachment]:
         for root, folders, names in os.walk(path):
             folders[:] = sorted(f for f in folders if not f.startswith("."))
             named = [Path(root) / n for n in sorted(names) if not n.startswith(".")]
-            files += [file for file in named if intake.is_regular_file(file)]  # no FIFO, device
+            files += [file for file in named if door.is_regular_file(file)]  # no FIFO, device
         found = [a for a in (_text_file(f, path) for f in files) if a is not None]
         if not found:
             raise UsageError(f"{path}: no text files in it")
@@ -76,7 +77,7 @@ def read_path(path: Path) -> list[Attachment]:
 
 def _text_file(path: Path, base: Path) -> Attachment | None:
     """A file as text, or None when it is binary (a NUL byte, or not UTF-8)."""
-    data = intake.read_file(path, cap=FILE_LIMIT)
+    data = door.read_file(path, cap=FILE_LIMIT)
     if b"\0" in data[:8192]:
         return None
     try:
@@ -92,7 +93,7 @@ def run_command(command: str) -> Attachment:
     if not command.strip():
         raise UsageError("/run needs a command: /run git diff")
     env = current()
-    ran = intake.run_command(
+    ran = door.run_command(
         command,
         shell=True,
         environ=env.environ,
@@ -103,19 +104,17 @@ def run_command(command: str) -> Attachment:
     )
     output = ran.output.decode("utf-8", "replace")
     if ran.cut:
-        output += f"\n[… cut at {intake.size_text(TEXT_LIMIT)}: the command was stopped there]"
+        output += f"\n[… cut at {door.size_text(TEXT_LIMIT)}: the command was stopped there]"
     status = f" (exit {ran.status})" if ran.status else ""
     label = f"$ {command}{status}"
     return Attachment(label, fenced(label, output or "(no output)"), size=len(ran.output))
 
 
-def fetch_page(url: str, settings: Settings) -> Attachment:
+def fetch_page(url: str, proxy: str | None, timeout: float) -> Attachment:
     """A web page as text: HTML reduced to its words, other text kept, anything else refused."""
     from chatbot.api.web import fetch_text
 
-    text, kind, size = fetch_text(
-        url, proxy=settings.proxy, timeout=settings.timeout, limit=PAGE_LIMIT
-    )
+    text, kind, size = fetch_text(url, proxy=proxy, timeout=timeout, limit=PAGE_LIMIT)
     if kind == "text/html":
         text = html_text(text)
     if len(text) > TEXT_LIMIT:

@@ -1,0 +1,112 @@
+"""Drawing a Knowledge Graph upload: a progress bar and a status line on a terminal, plain
+lines elsewhere (chatbot.inputs.uploads says what to draw)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from chatbot.env import current
+from chatbot.inputs.door import size_text
+from chatbot.sanitize import one_line
+
+
+class Candidate(Protocol):
+    """A file on its way (chatbot.inputs.uploads.Candidate)."""
+
+    path: Path
+    size: int
+
+
+def say(text: str) -> None:
+    """One line on stderr, as every `graphs` message is written."""
+    stderr = current().stderr
+    stderr.write(f"writer-chat: {text}\n")
+    stderr.flush()
+
+
+class UploadProgress:
+    def __init__(self, files: int, total_bytes: int) -> None:
+        self._files, self._done = files, 0
+        self._progress: Any = None
+        self._task: Any = None
+        env = current()
+        if env.stderr_isatty and files:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TransferSpeedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TextColumn("{task.fields[files]}"),
+                console=Console(file=env.stderr),
+                transient=True,
+            )
+            self._task = self._progress.add_task("uploading", total=total_bytes, files="")
+
+    def __enter__(self) -> UploadProgress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def starting(self, candidate: Candidate) -> None:
+        if self._progress is not None:
+            name = one_line(candidate.path.name, 30)
+            files = f"file {self._done + 1} of {self._files}"
+            self._progress.update(self._task, description=name, files=files)
+
+    def advance(self, sent: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=sent)
+
+    def finished(self, candidate: Candidate) -> None:
+        self._done += 1
+        if self._progress is None:
+            say(f"uploaded {one_line(str(candidate.path), 120)} ({size_text(candidate.size)})")
+
+    def say(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress.console.print(f"writer-chat: {text}", markup=False, highlight=False)
+        else:
+            say(text)
+
+
+class StatusLine:
+    """One line redrawn in place on a terminal; on a pipe, only the first and last states."""
+
+    def __init__(self) -> None:
+        env = current()
+        self._stderr, self._tty = env.stderr, env.stderr_isatty
+        self._last = ""
+
+    def __enter__(self) -> StatusLine:
+        return self
+
+    def show(self, text: str) -> None:
+        if self._tty:
+            self._stderr.write("\r\x1b[2K" + text)
+            self._stderr.flush()
+        elif not self._last:
+            say(text.split(" (")[0])
+        self._last = text
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tty:
+            self._stderr.write("\r\x1b[2K")
+            self._stderr.flush()
