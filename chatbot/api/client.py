@@ -102,7 +102,7 @@ class WriterClient:
             raise status_error(response, "", _read_capped(response), self.proxy)
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ApiError(
                 f"the answer to {method} {path} is not valid JSON (HTTP {response.status_code})"
             ) from None
@@ -117,7 +117,7 @@ class WriterClient:
             raise status_error(response, "", _read_capped(response), self.proxy)
         try:
             models = response.json().get("models") or []
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             raise ApiError("the model list from the server is not valid JSON") from None
         return [
             (str(m.get("id", "")), str(m.get("name", ""))) for m in models if isinstance(m, dict)

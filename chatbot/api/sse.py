@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     import httpx
 
 
+LINE_LIMIT = 4 * 1024 * 1024  # characters of one line of the stream (a reply's piece is tiny)
+
+
 class NoContent(Exception):
     """The server kept the stream open but sent no reply content for too long."""
 
@@ -37,9 +40,19 @@ class _Watched:
             self._deadline = time.monotonic() + self._patience
 
     def iter_text(self) -> Iterator[str]:
+        """The body's text; a line longer than LINE_LIMIT is a StreamError as it arrives (the
+        SSE reader would hold it whole: 200 MB without a newline took 800 MB)."""
+        line = 0  # characters since the last newline
         for text in self._response.iter_text():
             if time.monotonic() > self._deadline:
                 raise NoContent
+            newline = text.rfind("\n")
+            line = len(text) - newline - 1 if newline >= 0 else line + len(text)
+            if line > LINE_LIMIT:
+                raise StreamError(
+                    f"malformed data from the server: a line of the stream longer than"
+                    f" {LINE_LIMIT // (1024 * 1024)} MB"
+                )
             yield text
 
 
@@ -110,7 +123,7 @@ def _carries_content(chunk: dict[str, Any]) -> bool:
 def _parse_json(data: str) -> dict[str, Any]:
     try:
         chunk = json.loads(data)
-    except (json.JSONDecodeError, RecursionError):  # RecursionError: nested past any sense
+    except (ValueError, RecursionError):  # nested past any sense; a number of 4,300+ digits
         raise StreamError(f"malformed data from the server: {one_line(data, 80)}") from None
     if not isinstance(chunk, dict):
         raise StreamError(f"malformed data from the server: {one_line(data, 80)}")
@@ -120,7 +133,7 @@ def _parse_json(data: str) -> dict[str, Any]:
 def _error_text(data: str) -> str:
     try:
         body = json.loads(data)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         return one_line(data) or "no details"
     return describe_error_body(body) or one_line(data) or "no details"
 

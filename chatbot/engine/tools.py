@@ -134,6 +134,8 @@ class FunctionBox:
             parsed = json.loads(arguments) if arguments.strip() else {}
         except json.JSONDecodeError as problem:
             return f"Error: the arguments are not valid JSON ({problem.msg})"
+        except (ValueError, RecursionError):  # a number of 4,300+ digits; nested past sense
+            return "Error: the arguments are not JSON this program can read"
         if not isinstance(parsed, dict):
             return "Error: the arguments must be a JSON object"
         try:

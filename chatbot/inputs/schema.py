@@ -23,6 +23,8 @@ def load_schema(value: str) -> dict[str, Any]:
         schema = json.loads(text)
     except json.JSONDecodeError as problem:
         raise UsageError(f"the schema is not valid JSON: {problem}") from None
+    except (ValueError, RecursionError):  # a number of 4,300+ digits; nested past sense
+        raise UsageError("the schema is not JSON this program can read") from None
     if not isinstance(schema, dict):
         raise UsageError("the schema must be a JSON object")
     from jsonschema import exceptions, validators
@@ -46,6 +48,8 @@ def check_reply(text: str, schema: dict[str, Any]) -> tuple[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as problem:
         return f"the reply is not valid JSON: {problem}", None
+    except (ValueError, RecursionError):
+        return "the reply is not JSON this program can read (too deep, or a huge number)", None
     from jsonschema import validators
 
     validator = validators.validator_for(schema)(schema)

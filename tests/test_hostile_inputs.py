@@ -1,0 +1,98 @@
+"""Nothing that comes in can sink the chat: a decoder fed numbers past Python's digit limit,
+stream lines without end, pages that trickle or name a codec that is not a text encoding.
+Each is one line and an exit code (or one line in the REPL), never a traceback."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chatbot.api.web import fetch_text
+from chatbot.errors import UsageError
+from tests.fake_server import Script
+
+HUGE_NUMBER = "9" * 5000  # Python refuses to read an int of more than 4,300 digits
+
+
+def _event(chunk: str) -> bytes:
+    return f"data: {chunk}\n\n".encode()
+
+
+def test_a_number_past_the_digit_limit_is_a_stream_error_and_the_partial_reply_is_kept(
+    run_cli, fake, home
+):
+    start = '{"choices":[{"index":0,"delta":{"content":"kept so far"}}]}'
+    fake.queue(Script(raw_sse=_event(start) + _event('{"choices":[],"n":' + HUGE_NUMBER + "}")))
+    result = run_cli("go")
+    assert result.code == 1 and result.text.startswith("kept so far")
+    assert "malformed data from the server" in result.stderr
+    assert "ValueError" not in result.stderr and "unexpected" not in result.stderr
+    shown = run_cli("history", "show", run_cli("history").text.split()[0]).text
+    assert "kept so far" in shown and "failed" in shown  # marked, not left "incomplete"
+
+
+def test_a_stream_line_without_end_is_refused_as_it_arrives(run_cli, fake):
+    fake.queue(Script(raw_sse=b"data: " + b"x" * (5 * 1024 * 1024)))  # no newline, ever
+    result = run_cli("go")
+    assert result.code == 1
+    assert "a line of the stream longer than 4 MB" in result.stderr
+
+
+@pytest.fixture
+def page_server() -> Iterator[Callable[[bytes, str, float], str]]:
+    """A web server whose one page is ``body`` of ``kind``, sent a byte every ``pause`` s."""
+    served: dict[str, tuple[bytes, str, float]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, kind, pause = served["page"]
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                if pause:
+                    time.sleep(pause)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def serve(body: bytes, kind: str, pause: float = 0.0) -> str:
+        served["page"] = (body, kind, pause)
+        return f"http://127.0.0.1:{server.server_address[1]}/page"
+
+    yield serve
+    server.shutdown()
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "no-such-codec"])
+def test_a_page_whose_charset_is_no_text_encoding_is_read_as_utf8(page_server, charset):
+    url = page_server("Grüße".encode(), f"text/plain; charset={charset}")
+    text, kind, size = fetch_text(url, proxy=None, timeout=5, limit=1024)
+    assert (text, kind, size) == ("Grüße", "text/plain", len("Grüße".encode()))
+
+
+def test_a_page_that_trickles_stops_at_its_deadline(page_server):
+    url = page_server(b"x" * 100, "text/plain", pause=0.05)  # 5 s for the whole page
+    with pytest.raises(UsageError, match="the page took over 0.5 s; not attached"):
+        fetch_text(url, proxy=None, timeout=5, limit=1024, seconds=0.5)  # it would arrive whole
+
+
+def test_function_arguments_with_a_huge_number_are_an_error_sent_back(tmp_path):
+    from chatbot.engine.tools import FunctionBox
+
+    source = tmp_path / "tools.py"
+    source.write_text("def add(a: int, b: int) -> int:\n    return a + b\n")
+    box = FunctionBox.load(source)
+    answer = box.run("add", '{"a": ' + HUGE_NUMBER + ', "b": 1}')
+    assert answer.startswith("Error: the arguments are not JSON")
