@@ -98,10 +98,16 @@ def history_export(
     conversation_id: Annotated[str, typer.Argument(metavar="ID")],
     fmt: Annotated[str, typer.Option("--format", metavar="md|json", help="Output format.")] = "md",
 ) -> None:
-    """Write a conversation to stdout as Markdown or JSON."""
+    """Write a conversation to stdout as Markdown or JSON: exactly as saved to a file or a pipe,
+    with every control character made visible (Markdown) or escaped (JSON) on a terminal."""
     from chatbot.store.history import show
 
-    _out(show(_store(), conversation_id, fmt), end="")
+    text = show(_store(), conversation_id, fmt)
+    if current().stdout_isatty:
+        from chatbot.sanitize import json_escaped, visible
+
+        text = json_escaped(text) if fmt == "json" else visible(text)
+    _out(text, end="")
 
 
 @history_app.command("search")

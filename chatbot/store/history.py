@@ -30,7 +30,7 @@ def listing(
     lines = []
     for c in conversations:
         turns = f"{c.turns:>3} {'turn ' if c.turns == 1 else 'turns'}"
-        model = f"{(c.model or '-'):<16}"
+        model = f"{one_line(c.model or '-', 16):<16}"
         cost = f"{costs.get(c.id, '$0'):>9}  " if costs is not None else ""
         lines.append(
             f"{c.id[:8]}  {when(c.updated_at)}  {model} {turns}  {cost}{one_line(c.title, 60)}"
