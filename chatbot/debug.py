@@ -25,9 +25,12 @@ def remember_secret(secret: str) -> None:
 
 
 def redact_secrets(text: str) -> str:
-    """Hide every secret we know of (and nothing else: the text may be the user's own)."""
+    """Hide every secret we know of (and nothing else: the text may be the user's own), each
+    where it stands as a whole token: a short test key such as ``k`` or ``test`` must not turn
+    "unknown" into "un****nown" or "test-model" into "****-model"."""
     for secret in _secrets:
-        text = text.replace(secret, "****")
+        if secret in text:
+            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "****", text)
     return text
 
 

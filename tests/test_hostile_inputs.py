@@ -84,7 +84,7 @@ def test_a_page_whose_charset_is_no_text_encoding_is_read_as_utf8(page_server, c
 
 def test_a_page_that_trickles_stops_at_its_deadline(page_server):
     url = page_server(b"x" * 100, "text/plain", pause=0.05)  # 5 s for the whole page
-    with pytest.raises(UsageError, match="the page took over 0.5 s; not attached"):
+    with pytest.raises(UsageError, match=r"the page took over 0\.5 s; not attached"):
         fetch_text(url, proxy=None, timeout=5, limit=1024, seconds=0.5)  # it would arrive whole
 
 
@@ -138,3 +138,51 @@ def test_a_model_name_in_the_history_list_is_one_safe_line(tmp_path):
     store.add_message(cid, "user", "hi", "complete")
     [line] = listing(store.conversations())
     assert "\x1b" not in line and "\n" not in line and "evil" in line
+
+
+# Secrets through side doors.
+
+
+@pytest.mark.parametrize(
+    ("flag", "variable"),
+    [
+        ("alice:SECRETPW@127.0.0.1:1", None),  # no scheme: httpx printed it whole
+        (None, "alice:SECRETPW@127.0.0.1:1"),
+        (None, "socks4://alice:SECRETPW@127.0.0.1:1"),  # a scheme httpx does not take
+        (None, "::::"),
+        (None, "http://alice:SECRETPW@[::1"),
+    ],
+)
+def test_a_malformed_proxy_is_a_usage_error_with_its_password_hidden(run_cli, fake, flag, variable):
+    args = ("--proxy", flag) if flag else ()
+    result = run_cli(*args, "hi", **({"HTTP_PROXY": variable} if variable else {}))
+    assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "is not a proxy URL" in result.stderr and "SECRETPW" not in result.stderr
+    assert "unexpected" not in result.stderr and fake.chat_requests() == []
+
+
+def test_a_malformed_proxy_for_a_web_page_is_one_line_in_the_repl_too(fake, home):
+    from chatbot.inputs.attach import Attacher
+
+    with pytest.raises(UsageError, match="is not a proxy URL") as refused:
+        Attacher("bob:HUNTER2@127.0.0.1:9", 5)("file", "http://127.0.0.1:1/page")
+    assert "HUNTER2" not in str(refused.value) and "bob:****@" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "shown"),
+    [
+        ("k", "unknown model k: Pick another", "unknown model ****: Pick another"),
+        ("test", "unknown model 'test-model'", "unknown model 'test-model'"),
+        ("test", "Bearer test", "Bearer ****"),
+        ("wr-0123456789abcdef", "key=wr-0123456789abcdef&x", "key=****&x"),
+    ],
+)
+def test_the_key_is_hidden_where_it_stands_whole_and_nowhere_else(key, text, shown):
+    from chatbot import debug
+
+    debug.remember_secret(key)
+    try:
+        assert debug.redact_secrets(text) == shown
+    finally:
+        debug.disable()

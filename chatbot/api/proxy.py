@@ -3,6 +3,7 @@ httpx's rules, given to httpx, and said for a person when it fails."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -13,10 +14,29 @@ if TYPE_CHECKING:
     import httpx
 
 
+SCHEMES = ("http", "https", "socks5", "socks5h")  # what httpx takes (SOCKS with the extra)
+_CREDENTIALS = re.compile(r"^((?:[A-Za-z][\w+.-]*://)?[^:/@]*:)[^@]*@")
+
+
 def masked(proxy: str) -> str:
-    """A proxy URL with its password as ****."""
-    password = urlsplit(proxy).password
-    return proxy.replace(f":{password}@", ":****@", 1) if password else proxy
+    """A proxy URL with its password as ****, whatever its shape (a scheme or none)."""
+    return _CREDENTIALS.sub(r"\1****@", proxy, count=1)
+
+
+def checked(proxy: str, where: str) -> str:
+    """``proxy`` if it is a URL httpx can use as a proxy; else a usage error that names it
+    with its password hidden (httpx's own error printed the URL whole)."""
+    try:
+        parts = urlsplit(proxy)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in SCHEMES or not parts.hostname:
+        raise UsageError(
+            f"the proxy {masked(proxy)} ({where}) is not a proxy URL: it takes a scheme and a"
+            f" host, such as http://host:3128 (schemes: {', '.join(SCHEMES)})"
+        )
+    return proxy
 
 
 def proxy_for(url: str, configured: str | None = None) -> tuple[str | None, str | None]:
@@ -74,9 +94,12 @@ def http_client(url: str, configured: str | None, **options: Any) -> httpx.Clien
     httpx's ImportError."""
     import httpx
 
+    proxy, where = _chosen(url, configured)
+    if proxy is not None:
+        checked(proxy, str(where))
     # trust_env off: the environment is the run's Env, read above, not the process's
     try:
-        return httpx.Client(proxy=_chosen(url, configured)[0], trust_env=False, **options)
+        return httpx.Client(proxy=proxy, trust_env=False, **options)
     except ImportError as missing:
         if "socksio" not in str(missing):
             raise
