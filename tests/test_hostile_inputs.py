@@ -186,3 +186,50 @@ def test_the_key_is_hidden_where_it_stands_whole_and_nowhere_else(key, text, sho
         assert debug.redact_secrets(text) == shown
     finally:
         debug.disable()
+
+
+def test_the_key_in_a_piped_file_is_cut_out_before_it_is_sent_or_saved(run_cli, fake, home):
+    from tests.conftest import TEST_KEY
+
+    (home / "work" / "env.txt").write_text(f"WRITER_API_KEY={TEST_KEY}\nOTHER=1\n")
+    result = run_cli("-f", "env.txt", "what is set?")
+    assert result.code == 0 and "the API key was in the message" in result.stderr
+    sent = fake.chat_requests()[-1].messages[-1]["content"]
+    assert TEST_KEY not in sent and "WRITER_API_KEY=****" in sent and "OTHER=1" in sent
+    assert TEST_KEY not in run_cli("history", "export", run_cli("history").text.split()[0]).text
+
+
+def test_the_key_in_a_file_or_a_commands_output_is_cut_out_and_said(tmp_path):
+    from chatbot import debug
+    from chatbot.inputs.attach import read_path, run_command
+
+    debug.remember_secret("wr-secret-key-123456")
+    try:
+        (tmp_path / "notes.txt").write_text("token wr-secret-key-123456 here\n")
+        [file] = read_path(tmp_path / "notes.txt")
+        ran = run_command("echo the key is wr-secret-key-123456")
+    finally:
+        debug.disable()
+    for attachment in (file, ran):
+        assert "wr-secret-key-123456" not in attachment.text and "****" in attachment.text
+        assert attachment.label.endswith("(the API key was in it: cut out)")
+
+
+def test_a_command_that_leaves_a_child_holding_its_output_is_not_waited_for():
+    from chatbot.inputs import door
+
+    ran = door.run_command(
+        "echo the-key; sleep 30 &",  # the background sleep keeps stdout open
+        shell=True, environ={"PATH": "/usr/bin:/bin"}, cwd="/", cap=1024, seconds=10,
+        what="api_key_command", key_source=True,
+    )  # fmt: skip
+    assert ran.status == 0 and ran.output == b"the-key\n"
+
+
+def test_a_key_command_that_prints_only_to_stderr_names_the_command(run_cli, fake, home):
+    path = home / ".config" / "writer-chat" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("api_key_command = \"sh -c 'echo locked >&2'\"\n")
+    result = run_cli("hi", WRITER_API_KEY=None)
+    assert result.code == 2 and "api_key_command (sh -c" in result.stderr
+    assert "printed no key; it said: locked" in result.stderr and ".env" not in result.stderr

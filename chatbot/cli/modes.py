@@ -83,6 +83,9 @@ def start(given: Mapping[str, Any], env: Env) -> int:
         encoding=value(given, "encoding"),
         files=[env.path(file) for file in value(given, "files")],
     )
+    if message is not None and (clean := debug.redact_secrets(message)) != message:
+        _warn(env, "the API key was in the message (stdin, -f or the prompt): cut out as ****")
+        message = clean
     return run(settings, message, env)
 
 

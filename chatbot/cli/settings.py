@@ -196,7 +196,14 @@ def _key_from_command(command: str) -> str:
     if ran.status != 0:
         said = one_line(ran.errors.decode("utf-8", "replace"), 200) or "no message"
         raise UsageError(f"api_key_command failed (exit {ran.status}): {said}")
-    return ran.output.decode("utf-8", "replace").strip()
+    key = ran.output.decode("utf-8", "replace").strip()
+    if not key:
+        said = one_line(ran.errors.decode("utf-8", "replace"), 200)
+        raise UsageError(
+            f"api_key_command ({one_line(command, 80)}) printed no key"
+            + (f"; it said: {said}" if said else "")
+        )
+    return key
 
 
 def resolve_settings(

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chatbot import debug
 from chatbot.engine.attachments import Attachment, fenced
 from chatbot.env import current
 from chatbot.errors import UsageError
@@ -85,7 +86,15 @@ def _text_file(path: Path, base: Path) -> Attachment | None:
     except UnicodeDecodeError:
         return None
     name = str(path.relative_to(base)) if path != base and base in path.parents else path.name
-    return Attachment(name, fenced(name, text), size=len(data))
+    return _attachment(name, text, len(data))
+
+
+def _attachment(name: str, text: str, size: int, key_cut: bool = False) -> Attachment:
+    """``text`` under its ``name``, with the API key cut out (the label then says so)."""
+    clean, heading = debug.redact_secrets(text), debug.redact_secrets(name)
+    cut = key_cut or clean != text or heading != name
+    label = f"{heading} (the API key was in it: cut out)" if cut else name
+    return Attachment(label, fenced(heading, clean), size=size)
 
 
 def run_command(command: str) -> Attachment:
@@ -107,7 +116,7 @@ def run_command(command: str) -> Attachment:
         output += f"\n[… cut at {door.size_text(TEXT_LIMIT)}: the command was stopped there]"
     status = f" (exit {ran.status})" if ran.status else ""
     label = f"$ {command}{status}"
-    return Attachment(label, fenced(label, output or "(no output)"), size=len(ran.output))
+    return _attachment(label, output or "(no output)", len(ran.output), ran.key_cut)
 
 
 def fetch_page(url: str, proxy: str | None, timeout: float) -> Attachment:
@@ -119,7 +128,7 @@ def fetch_page(url: str, proxy: str | None, timeout: float) -> Attachment:
         text = html_text(text)
     if len(text) > TEXT_LIMIT:
         text = text[:TEXT_LIMIT] + f"\n[… cut at {TEXT_LIMIT:,} characters]"
-    return Attachment(url, fenced(url, text), size=size)
+    return _attachment(url, text, size)
 
 
 class _Words(HTMLParser):

@@ -159,6 +159,7 @@ class Ran:
     status: int  # the exit status (negative: the signal that ended it)
     cut: bool  # more was printed than the cap: the command was stopped there
     errors: bytes = b""  # stderr, when kept apart from the output
+    key_cut: bool = False  # the API key was in what it printed, and was cut out
 
 
 def without_key(environ: Mapping[str, str]) -> dict[str, str]:
@@ -202,7 +203,7 @@ def run_command(
         raise Refused(f"{what}: cannot run it: {problem.strerror or problem}") from None
     pipes = [pipe for pipe in (process.stdout, process.stderr) if pipe is not None]
     read: dict[int, list[bytes]] = {pipe.fileno(): [] for pipe in pipes}
-    total, cut, done = 0, False, False
+    total, cut, done, left_running = 0, False, False, False
     deadline = time.monotonic() + seconds
     try:
         with selectors.DefaultSelector() as selector:
@@ -212,7 +213,11 @@ def run_command(
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Refused(f"{what} ran longer than {seconds:g} s and was stopped")
-                for key, _ in selector.select(min(left, 0.5)):
+                ready = selector.select(min(left, 0.25))
+                if not ready and process.poll() is not None:
+                    left_running = True  # it ended; something it started holds a pipe open
+                    break
+                for key, _ in ready:
                     chunk = os.read(key.fd, CHUNK)
                     if not chunk:
                         selector.unregister(key.fileobj)
@@ -220,7 +225,7 @@ def run_command(
                     read[key.fd].append(chunk[: max(cap - total, 0)])
                     total += len(chunk)
                     cut = total > cap
-        if not cut:  # every pipe closed: the command is ending
+        if not (cut or left_running):  # every pipe closed: the command is ending
             process.wait(max(deadline - time.monotonic(), 0.1))
             done = True
     except subprocess.TimeoutExpired:
@@ -235,7 +240,8 @@ def run_command(
     output, errors = chunks[0], chunks[1] if len(chunks) > 1 else b""
     if key_source:
         return Ran(output, status, cut, errors)
-    return Ran(_redacted(output), status, cut, _redacted(errors))
+    clean, clean_errors = redacted(output), redacted(errors)
+    return Ran(clean, status, cut, clean_errors, (clean, clean_errors) != (output, errors))
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -247,8 +253,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _redacted(output: bytes) -> bytes:
-    """Every secret this run knows (the API key) cut out of a command's output."""
+def redacted(output: bytes) -> bytes:
+    """Every secret this run knows (the API key) cut out of what came in."""
     text = output.decode("utf-8", "surrogateescape")
     clean = debug.redact_secrets(text)
     return output if clean == text else clean.encode("utf-8", "surrogateescape")
