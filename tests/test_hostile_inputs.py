@@ -233,3 +233,52 @@ def test_a_key_command_that_prints_only_to_stderr_names_the_command(run_cli, fak
     result = run_cli("hi", WRITER_API_KEY=None)
     assert result.code == 2 and "api_key_command (sh -c" in result.stderr
     assert "printed no key; it said: locked" in result.stderr and ".env" not in result.stderr
+
+
+# Odd values and files: a usage error (exit 2, one line), never "unexpected error".
+
+
+@pytest.mark.parametrize(
+    ("args", "environment", "said"),
+    [
+        (("--encoding", "rot13", "-f", "note.txt", "hi"), {}, "unknown encoding 'rot13'"),
+        (("--encoding", "base64", "-f", "note.txt", "hi"), {}, "unknown encoding 'base64'"),
+        (("--max-input", "99999999999999999999999", "hi"), {}, "--max-input"),
+        (("--base-url", "http://[::1", "hi"), {}, "invalid base URL 'http://[::1'"),
+        (("hi",), {"WRITER_BASE_URL": "http://[::1"}, "invalid base URL 'http://[::1'"),
+        (("hi",), {"WRITER_API_KEY": None, "PYTHON_KEYRING_BACKEND": "bad.Mod"},
+         "check PYTHON_KEYRING_BACKEND"),
+    ],
+)  # fmt: skip
+def test_odd_values_are_usage_errors(run_cli, fake, home, args, environment, said):
+    (home / "work" / "note.txt").write_text("a note\n")
+    # keyring reads the process's environment: that case runs as its own process
+    result = run_cli(*args, process="PYTHON_KEYRING_BACKEND" in environment, **environment)
+    assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert said in result.stderr and "unexpected" not in result.stderr
+    assert fake.chat_requests() == []
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dev-zero", "broken-link"])
+def test_a_config_file_that_is_no_file_is_named_not_ignored(run_cli, fake, home, kind):
+    import os
+
+    path = home / ".config" / "writer-chat" / "config.toml"
+    path.parent.mkdir(parents=True)
+    {
+        "folder": lambda: path.mkdir(),
+        "fifo": lambda: os.mkfifo(path),
+        "dev-zero": lambda: path.symlink_to("/dev/zero"),
+        "broken-link": lambda: path.symlink_to(home / "gone.toml"),
+    }[kind]()
+    result = run_cli("hi")
+    assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert str(path) in result.stderr and fake.chat_requests() == []
+
+
+def test_a_reply_that_is_only_a_call_of_a_function_never_offered_is_one_line(run_cli, fake):
+    fake.queue(Script(pieces=[], tool_calls=[("rm_rf", '{"path": "/"}')]))
+    result = run_cli("hello")
+    assert result.code == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "asked to run rm_rf, but no functions were offered" in result.stderr
+    assert result.text == ""

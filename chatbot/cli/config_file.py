@@ -83,7 +83,7 @@ def load_configs() -> Config:
     """Every config file there is, system-wide ones first, then the user's."""
     layered = Config()
     for path in [*system_config_paths(), config_path()]:
-        if path.is_file():
+        if path.exists() or path.is_symlink():  # a folder, a FIFO, a broken link: said, not skipped
             layered = _over(layered, load_config(path))
     return layered
 
@@ -103,7 +103,7 @@ def load_config(path: Path) -> Config:
     """Read and check the config file; a missing file is an empty config."""
     from chatbot.inputs.door import decode, parse_toml, read_file
 
-    if not path.exists():
+    if not (path.exists() or path.is_symlink()):
         return Config()
     text = decode(read_file(path, cap=CONFIG_LIMIT), "UTF-8", str(path), "; save it as UTF-8")
     data = parse_toml(path, text)

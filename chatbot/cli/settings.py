@@ -369,7 +369,11 @@ def resolve_from_sources(
 
 def check_base_url(url: str, allow_insecure_http: bool = False) -> str:
     """Refuse URLs that would send the key in clear text anywhere but this machine."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:  # "http://[::1": an IPv6 address not closed
+        raise UsageError(f"invalid base URL '{url}': expected https://host[:port]") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"invalid base URL '{url}': expected https://host[:port]")
     if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure_http:

@@ -159,6 +159,12 @@ class Chat:
             if reply.finish_reason is None:
                 raise StreamError("the reply stream ended before the reply was finished")
             status = _FINISH_STATUS.get(reply.finish_reason, conv.COMPLETE)
+            if reply.calls() and self.functions is None:  # nothing was offered to call
+                names = ", ".join(sorted({call.name for call in reply.calls()}))
+                raise StreamError(
+                    f"the reply asked to run {names}, but no functions were offered: the server"
+                    " answered something else than what was asked"
+                )
         except KeyboardInterrupt:  # Ctrl-C while waiting, streaming, or in an observer
             status = conv.INTERRUPTED
         except ApiError as failure:
@@ -180,8 +186,8 @@ class Chat:
         text = reply.content or reply.refusal
         calls = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in reply.calls()
-        ]
+            for c in (reply.calls() if self.functions is not None else [])
+        ]  # a call of a function never offered is not kept: nothing would answer it
         if not (text or calls):
             return None
         return self.conversation.add_assistant(text, status, tool_calls=calls or None)

@@ -26,7 +26,13 @@ def _keyring() -> tuple[Any, Any]:
     import keyring
     from keyring.backends import fail, null
 
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as problem:  # PYTHON_KEYRING_BACKEND naming what cannot be loaded
+        raise UsageError(  # not NoKeychain: a setting to mend, not a machine without one
+            f"{PLACE} cannot be used: its backend does not load ({one_line(str(problem), 120)});"
+            " check PYTHON_KEYRING_BACKEND, or use WRITER_API_KEY or api_key_command"
+        ) from None
     if isinstance(backend, (fail.Keyring, null.Keyring)):
         raise NoKeychain(
             f"{PLACE} is not available here (keyring found no backend: no Secret Service,"
