@@ -243,7 +243,6 @@ def test_a_key_command_that_prints_only_to_stderr_names_the_command(run_cli, fak
     [
         (("--encoding", "rot13", "-f", "note.txt", "hi"), {}, "unknown encoding 'rot13'"),
         (("--encoding", "base64", "-f", "note.txt", "hi"), {}, "unknown encoding 'base64'"),
-        (("--max-input", "99999999999999999999999", "hi"), {}, "--max-input"),
         (("--base-url", "http://[::1", "hi"), {}, "invalid base URL 'http://[::1'"),
         (("hi",), {"WRITER_BASE_URL": "http://[::1"}, "invalid base URL 'http://[::1'"),
         (("hi",), {"WRITER_API_KEY": None, "PYTHON_KEYRING_BACKEND": "bad.Mod"},
@@ -257,6 +256,12 @@ def test_odd_values_are_usage_errors(run_cli, fake, home, args, environment, sai
     assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert said in result.stderr and "unexpected" not in result.stderr
     assert fake.chat_requests() == []
+
+
+def test_a_cap_past_any_machine_is_no_cap_and_no_crash(run_cli, fake):
+    result = run_cli("--max-input", "99999999999999999999999", stdin=b"piped text")
+    assert result.code == 0 and result.stderr == ""
+    assert fake.chat_requests()[-1].messages[-1]["content"] == "piped text"
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo", "dev-zero", "broken-link"])
