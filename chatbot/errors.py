@@ -68,3 +68,8 @@ class CommandLineError(UsageError):
 
 class ReaderGone(Exception):
     """stdout's reader went away (``| head``): a quiet, normal end."""
+
+
+class ConversationGone(Exception):
+    """The saved conversation a message was to be written to is no longer in the history
+    (another process ran ``history rm`` on it). Not a WriterChatError: the journal handles it."""

@@ -140,3 +140,40 @@ def test_fork_is_refused_without_a_history_or_before_a_message(tmp_path):
     assert journal.fork_refusal(chat.conversation) == "nothing to fork yet: send a message first"
     unsaved = Journal(None)
     assert "not saved" in str(unsaved.fork_refusal(chat.conversation))
+
+
+def test_a_conversation_removed_while_in_use_goes_on_as_a_new_one_said_once(tmp_path):
+    store = Store(tmp_path / "h.db")
+    problems: list[str] = []
+    journal = Journal(store, on_problem=problems.append)
+    chat = Chat(ScriptedTransport(), ChatParams("m"), watchers=[journal])
+    deliver(chat.send("one"), [journal])
+    first = chat.conversation.stored_id
+    assert first is not None
+    Store(tmp_path / "h.db").delete_conversation(first)  # history rm, from another process
+    deliver(chat.send("two"), [journal])
+    deliver(chat.send("three"), [journal])
+    second = chat.conversation.stored_id
+    assert second not in (None, first) and journal.unsaved() == 0
+    assert _saved(store, second) == ["two", "echo", "three", "echo"]
+    assert len(problems) == 1 and "removed from the history while in use" in problems[0]
+    assert first[:8] in problems[0]
+
+
+def test_a_conversation_removed_while_a_reply_streams_keeps_the_reply(tmp_path, monkeypatch):
+    from chatbot.store import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "PROGRESS_INTERVAL", 0.0)  # write at every piece
+    store = Store(tmp_path / "h.db")
+    problems: list[str] = []
+    journal = Journal(store, on_problem=problems.append)
+    other = Store(tmp_path / "h.db")
+
+    def remove_midway(event) -> None:
+        if type(event).__name__ == "Delta" and event.text == "two ":
+            other.delete_conversation(str(journal.conversation_id))
+
+    chat = Chat(ScriptedTransport([reply("one ", "two ", "three")]), ChatParams("m"))
+    deliver(chat.send("go"), [journal, remove_midway])
+    assert journal.unsaved() == 0 and len(problems) == 1
+    assert _saved(store, chat.conversation.stored_id) == ["one two three"]

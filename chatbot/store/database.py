@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chatbot.errors import EXIT_USAGE, UsageError, WriterChatError
+from chatbot.errors import EXIT_USAGE, ConversationGone, UsageError, WriterChatError
 from chatbot.paths import private_file
 from chatbot.sanitize import one_line
 
@@ -230,11 +230,16 @@ class Store:
     ) -> int:
         now = time.time()
         with self._transaction():
-            cursor = self._db.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, created_at, model,"
-                " extra) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (cid, role, content, status, now, model or None, _json(extra)),
-            )
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO messages (conversation_id, role, content, status, created_at,"
+                    " model, extra) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (cid, role, content, status, now, model or None, _json(extra)),
+                )
+            except sqlite3.IntegrityError as problem:
+                if "FOREIGN KEY" not in str(problem):
+                    raise
+                raise ConversationGone(cid) from None
             self._db.execute(
                 "UPDATE conversations SET updated_at = ?, model = COALESCE(?, model),"
                 " title = CASE WHEN title = '' AND ? = 'user' THEN ? ELSE title END WHERE id = ?",
@@ -253,12 +258,16 @@ class Store:
         duration_ms: float | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        self._db.execute(
+        """Rewrite a message's row; ConversationGone when the row was deleted with its
+        conversation."""
+        cursor = self._db.execute(
             "UPDATE messages SET content = ?, status = ?, usage = COALESCE(?, usage),"
             " first_token_ms = COALESCE(?, first_token_ms),"
             " duration_ms = COALESCE(?, duration_ms), extra = COALESCE(?, extra) WHERE id = ?",
             (content, status, _json(usage), first_token_ms, duration_ms, _json(extra), message_id),
         )
+        if cursor.rowcount == 0:
+            raise ConversationGone(str(message_id))
 
     def delete_messages(self, message_ids: list[int]) -> None:
         with self._transaction():

@@ -34,6 +34,7 @@ from chatbot.engine.events import (
     UserSent,
     UserWithdrawn,
 )
+from chatbot.errors import ConversationGone
 
 if TYPE_CHECKING:
     from chatbot.store.database import Store
@@ -81,7 +82,11 @@ class Journal:
             self._record(event)
             wrote = self._flush()
             if isinstance(event, Delta) and self._reply is not None and not self._unsaved:
-                wrote = self._reply.write(self.store, self.conversation_id) or wrote
+                try:
+                    wrote = self._reply.write(self.store, self.conversation_id) or wrote
+                except ConversationGone:
+                    self._gone(self._conversation)
+                    self._reply.row = None  # deleted with it: the reply is written anew
         except Exception as problem:  # whatever saving hit, the chat goes on
             self._report(problem)
         else:
@@ -154,34 +159,52 @@ class Journal:
             self.store.checkpoint()  # a failed write may have left the log full of pages
         while self._unsaved:
             item = self._unsaved[0]
-            message, conversation = item.message, item.conversation
-            if conversation.stored_id is None:
-                conversation.stored_id = self.store.new_conversation(
-                    item.reply_model or item.model, conversation.system
-                )
-                wrote = True
-            if message.stored_id is None:
-                message.stored_id = self.store.add_message(
-                    conversation.stored_id,
-                    message.role,
-                    message.content,
-                    message.status,
-                    item.reply_model or "",
-                    extra=message.extra(),
-                )
-            if item.reply_model is not None:  # a reply: its final text, status, usage, timings
-                self.store.update_message(
-                    message.stored_id,
-                    message.content,
-                    message.status,
-                    usage=item.usage,
-                    first_token_ms=item.first_token_ms,
-                    duration_ms=item.duration_ms,
-                    extra=message.extra(),
-                )
+            try:
+                self._write(item)
+            except ConversationGone:  # its row or its conversation was deleted: write it anew
+                if item.conversation.stored_id is not None:
+                    self._gone(item.conversation)
+                item.message.stored_id = None
+                self._write(item)
             self._unsaved.pop(0)
             wrote = True
         return wrote
+
+    def _write(self, item: _Unsaved) -> None:
+        assert self.store is not None
+        message, conversation = item.message, item.conversation
+        if conversation.stored_id is None:
+            conversation.stored_id = self.store.new_conversation(
+                item.reply_model or item.model, conversation.system
+            )
+        if message.stored_id is None:
+            message.stored_id = self.store.add_message(
+                conversation.stored_id,
+                message.role,
+                message.content,
+                message.status,
+                item.reply_model or "",
+                extra=message.extra(),
+            )
+        if item.reply_model is not None:  # a reply: its final text, status, usage, timings
+            self.store.update_message(
+                message.stored_id,
+                message.content,
+                message.status,
+                usage=item.usage,
+                first_token_ms=item.first_token_ms,
+                duration_ms=item.duration_ms,
+                extra=message.extra(),
+            )
+
+    def _gone(self, conversation: Conversation) -> None:
+        """The conversation was deleted while in use (``history rm`` elsewhere): say so once,
+        and save what follows as a new conversation (what was deleted stays deleted)."""
+        self.on_problem(
+            f"the conversation {str(conversation.stored_id)[:8]} was removed from the history"
+            " while in use: what follows is saved as a new conversation"
+        )
+        conversation.stored_id = None
 
     def _report(self, problem: Exception) -> None:
         if not self._failing:
@@ -225,7 +248,7 @@ class _ReplyRow:
     def __init__(self, model: str) -> None:
         self._model = model
         self._pieces: dict[str, list[str]] = {"content": [], "refusal": []}
-        self._row: int | None = None
+        self.row: int | None = None
         self._started = time.monotonic()
         self._first_token_ms: float | None = None
         self._last_write = float("-inf")  # the first text is written at once
@@ -244,20 +267,20 @@ class _ReplyRow:
         if conversation_id is None or now - self._last_write < PROGRESS_INTERVAL:
             return False
         self._last_write = now  # before writing: a failing write is not retried per piece
-        if self._row is None:
-            self._row = store.add_message(
+        if self.row is None:
+            self.row = store.add_message(
                 conversation_id, "assistant", self._text(), INCOMPLETE, self._model
             )
         else:
-            store.update_message(self._row, self._text(), INCOMPLETE)
+            store.update_message(self.row, self._text(), INCOMPLETE)
         return True
 
     def unsaved(
         self, conversation: Conversation, message: Message, usage: dict[str, Any] | None
     ) -> _Unsaved:
         """The finished reply, to be written over its streaming row (or as a new one)."""
-        if self._row is not None:
-            message.stored_id = self._row
+        if self.row is not None:
+            message.stored_id = self.row
         duration_ms = (time.monotonic() - self._started) * 1000
         return _Unsaved(
             conversation,
