@@ -52,6 +52,11 @@ def dropped(text: str) -> str:
     return text.translate(_DROPPED)
 
 
+def dropped_to(text: str, placeholder: str) -> str:
+    """Every control character replaced by ``placeholder`` (a file name sent on)."""
+    return _UNSAFE.sub(placeholder, text.replace("\n", placeholder))
+
+
 def one_line(text: str, limit: int = 300) -> str:
     """Squash server-provided text (error bodies) into one safe, bounded line."""
     flat = " ".join(dropped(text).split())

@@ -289,3 +289,28 @@ def test_file_names_beyond_ascii_and_quotes_arrive_whole(run_cli, fake, home, na
     assert run_cli("graphs", "add", "handbook", name).code == 0
     [stored] = fake.graphs.graph_files(graph_id)
     assert stored.name == name
+
+
+def test_names_no_header_can_hold_are_sent_safely_and_the_rest_still_go(run_cli, fake, home):
+    import os
+
+    graph_id = fake.graphs.add_graph("handbook")
+    work = home / "work"
+    odd = ["esc\x1b[2Jname.txt", "line\nbreak.txt", os.fsdecode(b"caf\xe9.txt")]
+    for name in [*odd, "plain.txt"]:
+        (work / os.fsencode(name).decode("utf-8", "surrogateescape")).write_text("content")
+    result = run_cli("graphs", "add", "handbook", *odd, "plain.txt")
+    assert result.code == 0, result.stderr
+    stored = sorted(f.name for f in fake.graphs.graph_files(graph_id))
+    assert stored == sorted(["esc_[2Jname.txt", "line_break.txt", "caf_.txt", "plain.txt"])
+    assert result.stderr.count("is sent as") == 3 and "\x1b" not in result.stderr
+
+
+def test_a_file_the_server_refuses_is_never_also_reported_uploaded(run_cli, fake, home):
+    fake.graphs.add_graph("handbook")
+    (home / "work" / "bad.txt").write_text("REFUSE-UPLOAD")
+    (home / "work" / "good.txt").write_text("fine")
+    result = run_cli("graphs", "add", "handbook", "bad.txt", "good.txt")
+    assert result.code == 1
+    assert "refused by the server" in result.stderr and "uploaded bad.txt" not in result.stderr
+    assert "uploaded good.txt" in result.stderr

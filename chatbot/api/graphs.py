@@ -132,9 +132,10 @@ def content_disposition(name: str) -> str:
     """``attachment; filename=NAME``, with the RFC 6266 UTF-8 form as well for a name beyond
     ASCII or with a quote or backslash in it."""
     plain = name.encode("ascii", "replace").decode().replace("\\", "_").replace('"', "_")
+    plain = "".join(c if c.isprintable() else "_" for c in plain)  # a header holds no controls
     header = f'attachment; filename="{plain}"'
     if plain != name:
-        header += f"; filename*=UTF-8''{quote(name)}"
+        header += f"; filename*=UTF-8''{quote(name, errors='surrogateescape')}"
     return header
 
 

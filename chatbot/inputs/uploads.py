@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chatbot import sanitize
 from chatbot.env import current
 from chatbot.errors import EXIT_FAILURE, ApiError, ApiStatusError
 from chatbot.inputs.door import Refused, open_file
@@ -148,10 +149,17 @@ def upload_all(
                 raise
             else:
                 batch.uploaded.append({**file, "size": candidate.size})
+                progress.finished(candidate)
             batch.sending = None
-            progress.finished(candidate)
     finally:
         progress.close()
+
+
+def upload_name(path: Path) -> str:
+    """The name a file is sent under: its own, less what no file name should hold (control
+    characters, bytes that are not UTF-8), each replaced by ``_``."""
+    name = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join("_" if c == "\ufffd" else c for c in sanitize.dropped_to(name, "_"))
 
 
 def _upload(
@@ -159,11 +167,13 @@ def _upload(
 ) -> dict[str, Any]:
     """One file, opened through the door (a file that turned into a FIFO is refused at once)."""
     file, size = open_file(candidate.path)
+    name = upload_name(candidate.path)
+    if name != candidate.path.name:
+        progress.say(f"{candidate.path.name!a} is sent as {name}: its name holds characters"
+                     " no file name should")  # fmt: skip
     with file:
         try:
-            return api.upload(
-                file, candidate.path.name, size, graph_id, content_type, progress.advance
-            )
+            return api.upload(file, name, size, graph_id, content_type, progress.advance)
         except OSError as problem:  # the file could not be read while it was sent
             raise Refused(f"cannot read {candidate.path}: {problem.strerror or problem}") from None
 

@@ -66,9 +66,10 @@ class UploadProgress:
             self._progress = None
 
     def starting(self, candidate: Candidate) -> None:
+        self._done += 1  # counted as it starts: a file the server refuses is one of them too
         if self._progress is not None:
             name = one_line(candidate.path.name, 30)
-            files = f"file {self._done + 1} of {self._files}"
+            files = f"file {self._done} of {self._files}"
             self._progress.update(self._task, description=name, files=files)
 
     def advance(self, sent: int) -> None:
@@ -76,7 +77,6 @@ class UploadProgress:
             self._progress.update(self._task, advance=sent)
 
     def finished(self, candidate: Candidate) -> None:
-        self._done += 1
         if self._progress is None:
             say(f"uploaded {one_line(str(candidate.path), 120)} ({size_text(candidate.size)})")
 
