@@ -22,7 +22,7 @@ from chatbot.store.database import Store
 from chatbot.store.journal import Journal
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.terminal import Terminal
-from tests.test_engine import ScriptedTransport
+from tests.test_engine import ScriptedTransport, reply
 
 
 @contextlib.contextmanager
@@ -206,3 +206,75 @@ def test_a_database_from_a_newer_version_is_not_written_to(run_cli, fake, home):
     assert fingerprint(path) == before
     listing = run_cli("history")
     assert listing.code == 2 and "newer writer-chat" in listing.stderr
+
+
+def _locked(path: Path) -> sqlite3.Connection:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another process holds the database
+    return other
+
+
+def test_while_the_history_is_locked_the_pieces_of_a_reply_never_wait_on_it(tmp_path):
+    store = Store(tmp_path / "history.db")
+    store.wait_for_locks(50)
+    tries: list[str] = []
+    for name in ("add_message", "update_message", "new_conversation"):
+        real = getattr(store, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            tries.append(_name)
+            return _real(*args, **kwargs)
+
+        setattr(store, name, counted)
+    journal = Journal(store, on_problem=lambda _: None)
+    other = _locked(tmp_path / "history.db")
+    pieces = [f"piece {n} " for n in range(60)]
+    chat = Chat(ScriptedTransport([reply(*pieces)]), ChatParams("m"))
+    assert deliver(chat.send("go"), [journal]).ok
+    assert len(tries) <= 4  # a try at the message and at the reply's end, not one a piece
+    other.execute("COMMIT")
+    other.close()
+
+
+def test_what_a_lock_keeps_from_the_history_waits_in_a_spool_and_joins_it_later(tmp_path):
+    from chatbot.store.spool import replay_spools
+
+    path = tmp_path / "history.db"
+    store = Store(path)
+    store.wait_for_locks(50)
+    problems: list[str] = []
+    journal = Journal(store, on_problem=problems.append)
+    chat = Chat(ScriptedTransport(), ChatParams("m"))
+    deliver(chat.send("saved at once"), [journal])
+    other = _locked(path)
+    deliver(chat.send("while locked"), [journal])
+    journal.close(wait_ms=50)
+    [spooled] = list(tmp_path.glob("unsaved-*.json"))
+    assert oct(spooled.stat().st_mode & 0o777) == "0o600"
+    assert str(spooled) in problems[-1] and "join the history at the next start" in problems[-1]
+    other.execute("COMMIT")
+    other.close()
+    assert replay_spools(Store(path), tmp_path) == 2
+    assert saved(store, journal) == ["saved at once", "echo", "while locked", "echo"]
+    assert list(tmp_path.glob("unsaved-*.json")) == []
+
+
+def test_a_one_shot_on_a_locked_history_answers_at_once_and_loses_nothing(
+    run_cli, fake, home, monkeypatch
+):
+    from chatbot.store import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "CLOSING_WAIT_MS", 100)
+    assert run_cli("first").code == 0
+    [path] = (home / "data").rglob("history.db")
+    other = _locked(path)
+    result = run_cli("-c", "second")
+    assert result.code == 0 and result.text == "You said: second\n"
+    assert "join the history at the next start" in result.stderr
+    other.execute("COMMIT")
+    other.close()
+    later = run_cli("third")
+    assert "2 messages an earlier run could not save are now in the history" in later.stderr
+    cid = run_cli("history").text.splitlines()[-1].split()[0]  # the first conversation
+    shown = run_cli("history", "show", cid).text
+    assert shown.index("first") < shown.index("second") and "You said: second" in shown

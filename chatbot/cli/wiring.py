@@ -108,12 +108,31 @@ def open_history(settings: Settings, warn: Callable[[str], None]) -> Store | Non
     from chatbot.store.database import HistoryUnavailable, open_store
 
     try:
-        return open_store(on_upgrade=warn)
+        store = open_store(on_upgrade=warn)
     except HistoryUnavailable as problem:
         if settings.continue_latest or settings.conversation_id:
             raise  # nothing to continue from
         warn(f"history is off for this run: {problem}")  # the chat itself goes on
         return None
+    _replay_spooled(store, warn)
+    store.wait_for_locks(CHAT_LOCK_WAIT_MS)  # a reply never waits on another process's lock
+    return store
+
+
+CHAT_LOCK_WAIT_MS = 50  # long enough for another writer's commit, short enough to go unseen
+
+
+def _replay_spooled(store: Store, warn: Callable[[str], None]) -> None:
+    """Messages an earlier run could not save (the history was locked) join it now."""
+    from chatbot.store.spool import replay_spools
+
+    try:
+        written = replay_spools(store, store.path.parent)
+    except Exception as problem:  # still locked, say: they wait for the next start
+        warn(f"messages an earlier run kept aside are not in the history yet: {problem}")
+        return
+    if written:
+        warn(f"{written} messages an earlier run could not save are now in the history")
 
 
 def _saved_conversation(settings: Settings, store: Store) -> tuple[Conversation, str | None]:

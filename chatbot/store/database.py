@@ -269,6 +269,21 @@ class Store:
         if cursor.rowcount == 0:
             raise ConversationGone(str(message_id))
 
+    def wait_for_locks(self, milliseconds: int) -> None:
+        """How long a write waits for another process's lock before it fails (the chat keeps
+        this short: nothing waits on SQLite in front of the user)."""
+        self._db.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+
+    def exists(self, cid: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone()
+            is not None
+        )
+
+    def has_message(self, message_id: int) -> bool:
+        found = self._db.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return found is not None
+
     def delete_messages(self, message_ids: list[int]) -> None:
         with self._transaction():
             self._db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in message_ids])

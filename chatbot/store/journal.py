@@ -35,11 +35,13 @@ from chatbot.engine.events import (
     UserWithdrawn,
 )
 from chatbot.errors import ConversationGone
+from chatbot.store.spool import write_spool
 
 if TYPE_CHECKING:
     from chatbot.store.database import Store
 
 PROGRESS_INTERVAL = 1.0
+CLOSING_WAIT_MS = 3_000  # at the end of a run, how long to wait out another process's lock
 
 
 def _ignore(text: str) -> None:
@@ -80,7 +82,9 @@ class Journal:
             return
         try:
             self._record(event)
-            wrote = self._flush()
+            # While saving fails, the pieces of a streaming reply do not try again: each try
+            # may wait for a lock, and the reply must not wait on the database.
+            wrote = False if self._failing and isinstance(event, Delta) else self._flush()
             if isinstance(event, Delta) and self._reply is not None and not self._unsaved:
                 try:
                     wrote = self._reply.write(self.store, self.conversation_id) or wrote
@@ -218,16 +222,46 @@ class Journal:
         """How many messages are still waiting to be written."""
         return len(self._unsaved)
 
-    def close(self) -> None:
-        """A last try at writing what waits; say what is lost if it still cannot be."""
+    def close(self, wait_ms: int | None = None) -> None:
+        """A last try at writing what waits (a lock may wait ``wait_ms``); what still cannot be
+        written is kept in a spool file beside the database, written at the next start."""
         if self.store is None or not self._unsaved:
             return
         try:
+            self.store.wait_for_locks(CLOSING_WAIT_MS if wait_ms is None else wait_ms)
             self._flush()
+            return
         except Exception as problem:
-            self.on_problem(
-                f"{len(self._unsaved)} messages were not saved to the history: {problem}"
-            )
+            failure = problem
+        count = len(self._unsaved)
+        try:
+            where = write_spool(self.store.path.parent, self._spooled())
+        except OSError as problem:
+            self.on_problem(f"{count} messages were not saved to the history: {failure}; {problem}")
+            return
+        self.on_problem(
+            f"{count} messages could not be saved to the history yet ({failure}): they wait in"
+            f" {where} and join the history at the next start"
+        )
+
+    def _spooled(self) -> list[dict[str, Any]]:
+        """What waits, by conversation, in the shape chatbot.store.spool keeps."""
+        groups: dict[int, dict[str, Any]] = {}
+        for item in self._unsaved:
+            conversation = item.conversation
+            group = groups.setdefault(
+                id(conversation),
+                {"id": conversation.stored_id, "system": conversation.system,
+                 "model": item.reply_model or item.model, "messages": []},
+            )  # fmt: skip
+            message = item.message
+            group["messages"].append(
+                {"role": message.role, "content": message.content, "status": message.status,
+                 "model": item.reply_model or "", "extra": message.extra() or None,
+                 "usage": item.usage, "first_token_ms": item.first_token_ms,
+                 "duration_ms": item.duration_ms, "row": message.stored_id}
+            )  # fmt: skip
+        return list(groups.values())
 
     def _forget(self, messages: list[Message]) -> None:
         """Delete messages the user took back (/undo, /retry) or that never got a reply."""

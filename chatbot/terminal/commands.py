@@ -9,10 +9,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.engine.attachments import Attachment
-from chatbot.engine.chat import Chat
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.export import FORMATS, render
 from chatbot.engine.params import PARAM, OutOfLimits, check_param, checked
@@ -22,8 +21,11 @@ from chatbot.errors import ApiError, UsageError, WriterChatError
 from chatbot.inputs.door import size_text
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
-from chatbot.store.database import Store
-from chatbot.store.journal import Journal
+
+if TYPE_CHECKING:
+    from chatbot.engine.chat import Chat
+    from chatbot.store.database import Store
+    from chatbot.store.journal import Journal
 
 
 @dataclass
