@@ -337,3 +337,16 @@ def test_a_failing_observer_ends_the_reply_and_the_others_see_it_end():
     assert [e.status for e in ended] == [conv.INTERRUPTED]  # the journal would save this
     assert isinstance(seen[-1], Finished)
     assert chat.conversation.turns[-1].content == "one two "
+
+
+def test_a_reply_that_broke_off_goes_back_marked_as_cut_off_never_as_whole():
+    transport = ScriptedTransport([[chunk("Ipsum magna ipsum co"), StreamError("reset")]])
+    chat = Chat(transport, ChatParams("palmyra-x5"))
+    run(chat, "write on")
+    run(chat, "and then?")
+    sent = transport.bodies[-1]["messages"]
+    assert sent[1] == {
+        "role": "assistant",
+        "content": "Ipsum magna ipsum co\n\n[this reply was cut off here: it did not finish]",
+    }
+    assert chat.conversation.turns[1].content == "Ipsum magna ipsum co"  # kept as it came

@@ -135,3 +135,20 @@ def test_a_resize_mid_stream_lays_out_what_follows_at_the_new_width(fake, home):
     last_paragraph = [row for row in after.splitlines() if "para11word" in row]
     assert last_paragraph and all(len(row.strip()) <= 60 for row in last_paragraph)
     assert sum(len(row.strip()) > 40 for row in last_paragraph) >= 2  # filled to the new width
+
+
+def test_single_line_breaks_stay_line_breaks_live_and_after_the_reply(fake, home):
+    haiku = ["An old silent pond", "A frog jumps into the pond", "Splash! Silence again."]
+    pieces = [word + " " for word in haiku[0].split()] + ["\n" + haiku[1], "\n" + haiku[2]]
+    fake.queue(Script(pieces=pieces, delay=0.05))
+    term = Terminal([WRITER_CHAT, "a haiku"], cli_env(home, fake.url), str(home / "work"))
+    try:
+        frames = frames_until_exit(term)
+    finally:
+        term.close()
+    for frame in frames:  # never two lines of the poem on one row, at any moment
+        for row in frame:
+            assert sum(line.split()[0] in row and line in row for line in haiku) <= 1, frame
+    final = [row.strip() for row in frames[-1] if row.strip()]
+    for line in haiku:
+        assert line in final, final  # each line of the poem a row of its own at the end

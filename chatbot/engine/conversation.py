@@ -15,6 +15,8 @@ CONTENT_FILTER = "content_filter"
 INTERRUPTED = "interrupted"
 FAILED = "failed"
 INCOMPLETE = "incomplete"
+CUT_SHORT = (INTERRUPTED, FAILED, INCOMPLETE)  # what broke off (LENGTH is the model's own end)
+CUT_OFF_MARK = "\n\n[this reply was cut off here: it did not finish]"
 
 
 @dataclass(slots=True)  # one per turn for the whole session: no per-instance __dict__
@@ -29,7 +31,12 @@ class Message:
     parts: list[dict[str, Any]] | None = None  # content parts (text and images) for the API
 
     def to_api(self) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": self.role, "content": self.parts or self.content}
+        """The message as the API takes it. A reply that broke off (Ctrl-C, a dropped
+        connection, a timeout) goes back marked as cut off, never as if it were whole."""
+        content: Any = self.parts or self.content
+        if self.role == "assistant" and self.status in CUT_SHORT:
+            content = self.content + CUT_OFF_MARK
+        message: dict[str, Any] = {"role": self.role, "content": content}
         if self.tool_calls:
             message["tool_calls"] = self.tool_calls
         if self.tool_call_id:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -40,11 +40,22 @@ class CopyableCodeBlock(CodeBlock):
 
 
 class ReplyMarkdown(Markdown):
+    """A reply's Markdown. A single line break is a line break, as in the pipe's output and as
+    chat clients show it: Markdown would join the lines of a poem, an address or a list written
+    without list marks into one paragraph line (its "soft break")."""
+
     elements: ClassVar[dict[str, type[MarkdownElement]]] = {
         **Markdown.elements,
         "fence": CopyableCodeBlock,
         "code_block": CopyableCodeBlock,
     }
+
+    def __init__(self, markup: str, **options: Any) -> None:
+        super().__init__(markup, **options)
+        for block in self.parsed:
+            for token in block.children or ():
+                if token.type == "softbreak":
+                    token.type = "hardbreak"
 
 
 def reply_markdown(source: str, code_theme: str) -> Markdown:
