@@ -149,3 +149,27 @@ def test_template_in_the_repl_sets_the_system_prompt_and_offers_its_prompt(fake,
     assert body["messages"][0]["content"] == "You review Go code. Be brief."
     assert body["model"] == "palmyra-x4"
     assert body["messages"][1]["content"] == "Review this diff, bugs first:\n\nthe diff"
+
+
+def test_save_never_replaces_a_template_unasked(run_cli, fake, home):
+    env = {"XDG_CONFIG_HOME": str(home / "cfg")}
+    assert run_cli("--save", "mine", "-s", "Hand edited.", "first", **env).code == 0
+    path = home / "cfg" / "writer-chat" / "templates" / "mine.toml"
+    before = path.read_text()
+    again = run_cli("--save", "mine", "second", **env)
+    assert again.code == 2 and "exists already" in again.stderr and "--force" in again.stderr
+    assert path.read_text() == before
+    assert run_cli("--save", "mine", "--force", "second", **env).code == 0
+    assert 'prompt = "second"' in path.read_text()
+    assert run_cli("--force", "hi", **env).code == 2  # --force alone replaces nothing
+
+
+def test_templates_edit_that_saves_nothing_makes_nothing(run_cli, home):
+    editor = home / "leave.sh"
+    editor.write_text("#!/bin/sh\nexit 0\n")  # opens and quits without a change
+    editor.chmod(0o755)
+    env = {"XDG_CONFIG_HOME": str(home / "cfg"), "EDITOR": str(editor), "VISUAL": ""}
+    left = run_cli("templates", "edit", "idea", **env)
+    assert left.code == 0 and "nothing saved" in left.text
+    folder = home / "cfg" / "writer-chat" / "templates"
+    assert list(folder.iterdir()) == []

@@ -119,6 +119,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("save_template", ("--save",),
            "Save these flags and prompt as a template, and send nothing.", INPUT,
            metavar="NAME"),
+    Option("force", ("--force",), "With --save: replace a template of that name.", INPUT,
+           kind=bool),
     Option("max_input", ("--max-input",), "Refuse piped input larger than this.", INPUT,
            kind=int, default=8 * 1024 * 1024, metavar="BYTES", low=1, shown_default="8 MB"),
     Option("encoding", ("--encoding",), "Encoding of piped input and files.", INPUT,

@@ -325,10 +325,22 @@ def templates_edit(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None
     from chatbot.terminal.editor import edit_file
 
     path = template_path(name)
-    if not path.exists():
+    if path.exists():
+        edit_file(path)
+    else:  # a new one is written only if the editor saved something of the user's
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_private(path, SKELETON.format(name=name))
-    edit_file(path)
+        draft = path.with_name(f".{path.name}.draft")
+        example = SKELETON.format(name=name)
+        write_private(draft, example)
+        try:
+            edit_file(draft)
+            text = draft.read_text(encoding="utf-8")
+            if text == example or not text.strip():
+                _out(f"nothing saved: the editor left the example as it was ({name} not made)")
+                return
+            draft.replace(path)
+        finally:
+            draft.unlink(missing_ok=True)
     load_template(name)  # a mistake is said now, not at the next use
     _out(f"{path} saved; use it with: writer-chat -t {name}")
 

@@ -64,7 +64,11 @@ def save_from_flags(given: Mapping[str, Any], env: Env) -> int:
     """--save NAME: the flags and prompt given, as a template file; nothing is sent."""
     from chatbot.paths import write_private
 
-    path = template_path(given["save_template"])
+    name = given["save_template"]
+    path = template_path(name)
+    if path.exists() and not given.get("force"):
+        raise UsageError(f"the template {name} exists already ({path}): --save {name} --force"
+                         " replaces it")  # fmt: skip
     fields = dict(given)
     if given.get("prompt"):
         fields["prompt"] = " ".join(given["prompt"])
