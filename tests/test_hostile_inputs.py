@@ -287,3 +287,20 @@ def test_a_reply_that_is_only_a_call_of_a_function_never_offered_is_one_line(run
     assert result.code == 1 and len(result.stderr.splitlines()) == 1, result.stderr
     assert "asked to run rm_rf, but no functions were offered" in result.stderr
     assert result.text == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "is an image, not text: attach it with --image"),
+        (b"ELF\0\x01\x02 valid utf-8 with NUL and \x07 bells", "is a binary file, not text"),
+    ],
+)
+def test_a_binary_file_or_piped_blob_is_refused_in_one_line(run_cli, fake, home, content, said):
+    (home / "work" / "blob.bin").write_bytes(content)
+    as_file = run_cli("-f", "blob.bin", "what is this?")
+    piped = run_cli("what is this?", stdin=content)
+    for result in (as_file, piped):
+        assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+        assert said in result.stderr
+    assert fake.chat_requests() == []

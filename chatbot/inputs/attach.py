@@ -79,7 +79,7 @@ def read_path(path: Path) -> list[Attachment]:
 def _text_file(path: Path, base: Path) -> Attachment | None:
     """A file as text, or None when it is binary (a NUL byte, or not UTF-8)."""
     data = door.read_file(path, cap=FILE_LIMIT)
-    if b"\0" in data[:8192]:
+    if door.binary_kind(data) is not None:
         return None
     try:
         text = data.decode("utf-8")

@@ -120,6 +120,17 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+
+
+def binary_kind(data: bytes) -> str | None:
+    """ "an image" or "a binary file" when ``data`` is not text to send (a NUL byte in its
+    first 8 KB, as git decides), else None."""
+    if data.startswith(_IMAGE_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return "an image"
+    return "a binary file" if b"\0" in data[:8192] else None
+
+
 def decode(data: bytes, encoding: str, what: str, hint: str = "") -> str:
     """``data`` as text, or one line naming the first byte that is not ``encoding``."""
     try:

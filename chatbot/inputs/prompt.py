@@ -43,13 +43,23 @@ def one_shot_message(
 def _file_part(path: Path, *, max_bytes: int, encoding: str) -> str:
     _known_encoding(encoding)
     data = door.read_file(path, cap=max_bytes, hint=" (see --max-input)")
+    _text_only(data, str(path))
     return fenced(path.name, door.decode(data, encoding, str(path), ENCODING_HINT))
+
+
+def _text_only(data: bytes, what: str) -> None:
+    kind = door.binary_kind(data)
+    if kind == "an image":
+        raise UsageError(f"{what} is an image, not text: attach it with --image (palmyra-x5)")
+    if kind is not None:
+        raise UsageError(f"{what} is a binary file, not text: nothing was sent")
 
 
 def read_limited(stream: BinaryIO, *, max_bytes: int, encoding: str, what: str = "stdin") -> str:
     """Piped input, at most ``max_bytes`` (--max-input), as ``encoding`` text."""
     _known_encoding(encoding)
     data = door.read_stream(stream, cap=max_bytes, what=what, hint=" (see --max-input)")
+    _text_only(data, what)
     return door.decode(data, encoding, what, ENCODING_HINT)
 
 
