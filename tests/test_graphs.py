@@ -3,6 +3,7 @@ server's files and Knowledge Graph endpoints (tests/fake_graphs.py, docs/PROTOCO
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -314,3 +315,17 @@ def test_a_file_the_server_refuses_is_never_also_reported_uploaded(run_cli, fake
     assert result.code == 1
     assert "refused by the server" in result.stderr and "uploaded bad.txt" not in result.stderr
     assert "uploaded good.txt" in result.stderr
+
+
+def test_force_replaces_the_file_of_that_name_and_the_list_shows_whole_dates(run_cli, fake, home):
+    graph_id = fake.graphs.add_graph("handbook")
+    (home / "work" / "a.txt").write_text("first")
+    assert run_cli("graphs", "add", "handbook", "a.txt").code == 0
+    (home / "work" / "a.txt").write_text("second")
+    forced = run_cli("graphs", "add", "handbook", "a.txt", "--force")
+    assert forced.code == 0 and "replaced 1 file of the same name" in forced.stderr
+    [only] = fake.graphs.graph_files(graph_id)
+    assert only.name == "a.txt" and only.data == b"second"
+    assert run_cli("graphs", "remove", "handbook", "a.txt").code == 0  # one file of that name
+    listed = run_cli("graphs").text
+    assert "…" not in listed and re.search(r"\d{4}-\d{2}-\d{2}$", listed.splitlines()[1])

@@ -84,7 +84,7 @@ def graphs_main(ctx: typer.Context) -> None:
     for graph in graphs:
         c = _counts(graph)
         files = f"{c['completed']}/{c['in_progress']}/{c['failed']}"
-        created = one_line(str(graph.get("created_at") or ""), 10)[:10]
+        created = one_line(str(graph.get("created_at") or "")[:10], 20)  # the date
         kind = one_line(str(graph.get("type") or ""), 9)
         out(
             f"{_name(graph)[:width]:<{width}}  {str(graph.get('id'))[:8]:<8}  {files:>17}"
@@ -244,7 +244,7 @@ def graphs_add(
         bool, typer.Option("--no-wait", help="Return after uploading; processing goes on.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Upload files whose name is in the graph already.")
+        bool, typer.Option("--force", help="Replace files whose name is in the graph already.")
     ] = False,
 ) -> None:
     """Upload files and folders into a graph, then wait until each is processed."""
@@ -252,8 +252,10 @@ def graphs_add(
         graph = _find(api, name)
         batch = Batch(graph=graph)
         collect(paths, batch)
-        if not force and batch.candidates:
-            present = {f.get("name") for f in api.files(graph["id"])}
+        present: dict[str, list[dict[str, Any]]] = {}
+        for file in api.files(graph["id"]) if batch.candidates else []:
+            present.setdefault(str(file.get("name")), []).append(file)
+        if not force:
             batch.already = [c.path.name for c in batch.candidates if c.path.name in present]
             batch.candidates = [c for c in batch.candidates if c.path.name not in present]
         for problem in batch.problems:
@@ -265,6 +267,8 @@ def graphs_add(
         except KeyboardInterrupt:
             say(interrupted(batch))
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        if force:
+            _replace(api, graph, batch, present)
         if batch.uploaded and not no_wait:
             try:
                 with StatusLine() as line:
@@ -276,6 +280,25 @@ def graphs_add(
                 )
                 raise typer.Exit(EXIT_INTERRUPTED) from None
         raise typer.Exit(_summary(batch, waited=not no_wait))
+
+
+def _replace(
+    api: KnowledgeGraphs,
+    graph: dict[str, Any],
+    batch: Batch,
+    present: dict[str, list[dict[str, Any]]],
+) -> None:
+    """--force: each file sent takes the place of the files of its name (taken out of the
+    graph once the new one is in), so a name stays one file."""
+    new = {str(f.get("id")) for f in batch.uploaded}
+    replaced = 0
+    for file in batch.uploaded:
+        for old in present.get(str(file.get("name")), []):
+            if str(old.get("id")) not in new:
+                api.detach(graph["id"], str(old["id"]))
+                replaced += 1
+    if replaced:
+        say(f"replaced {files_said(replaced)} of the same name in {_name(graph)}")
 
 
 def _summary(batch: Batch, waited: bool = True, done: str = "added") -> int:
