@@ -148,3 +148,37 @@ def test_continue_keeps_the_saved_system_prompt_unless_a_flag_replaces_it(run_cl
     assert fake.chat_requests()[-1].messages[0] == {"role": "system", "content": "Be long."}
     assert run_cli("-c", "fourth").code == 0  # the replaced prompt was saved
     assert fake.chat_requests()[-1].messages[0] == {"role": "system", "content": "Be long."}
+
+
+def test_history_rm_on_a_terminal_asks_first(run_cli, fake, home):
+    import io
+
+    from chatbot.cli import main
+    from chatbot.env import Env
+    from tests.conftest import cli_env
+
+    run_cli("keep me")
+    cid = run_cli("history").text.split()[0]
+
+    def rm(answer: str) -> str:
+        out = io.StringIO()
+        env = Env(io.StringIO(answer), out, io.StringIO(), cli_env(home, fake.url),
+                  str(home / "work"), stdin_isatty=True, stdout_isatty=True)  # fmt: skip
+        main.run(["history", "rm", cid], env)
+        return out.getvalue()
+
+    assert "“keep me” from the history? [y/N]" in rm("\n") and "not deleted" in rm("n\n")
+    assert cid[:8] in run_cli("history").text
+    assert "removed" in rm("y\n")
+    assert run_cli("history").text.strip() == "no saved conversations yet"
+
+
+def test_a_title_is_what_was_typed_not_the_file_attached(run_cli, fake, home):
+    (home / "work" / "notes.md").write_text("# Notes\nlong attached text\n")
+    run_cli("-f", "notes.md", "summarise")
+    assert run_cli("history").text.rstrip().endswith("summarise")
+
+
+def test_json_and_extract_together_are_refused(run_cli, fake):
+    result = run_cli("--json", "-x", "go")
+    assert result.code == 2 and "choose one" in result.stderr and fake.chat_requests() == []

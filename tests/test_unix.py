@@ -211,7 +211,7 @@ def test_continuing_says_what_is_continued(run_cli, fake, home):
         text = term.text()
     finally:
         term.close()
-    assert "“what is a monad?”: 1 exchanges, 2 messages" in text
+    assert "“what is a monad?”: 1 exchange, 2 messages" in text
     assert "you: what is a monad?" in text and "reply: You said: what is a monad?" in text
 
 

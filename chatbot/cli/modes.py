@@ -56,6 +56,8 @@ def start(given: Mapping[str, Any], env: Env) -> int:
     if warning:
         _warn(env, f"warning: {warning}")
     stdin: TextIO | None = None if env.stdin_isatty else env.stdin
+    if value(given, "json_output") and given.get("extract") is not None:
+        raise UsageError("--json prints the whole reply as JSON, -x only its code: choose one")
     if given.get("force") and not given.get("save_template"):
         raise UsageError("--force goes with --save NAME (it replaces a template of that name)")
     if given.get("save_template"):

@@ -125,10 +125,21 @@ def history_search(text: Annotated[list[str], typer.Argument(metavar="TEXT...")]
 
 
 @history_app.command("rm")
-def history_rm(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Delete a saved conversation."""
+def history_rm(
+    conversation_id: Annotated[str, typer.Argument(metavar="ID")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+) -> None:
+    """Delete a saved conversation (asks first on a terminal)."""
     store = _store()
     full = store.resolve(conversation_id)
+    env = current()
+    if not yes and env.stdin_isatty and env.stdin is not None:
+        title = store.info(full).title
+        env.stdout.write(f"delete {full[:8]} “{title}” from the history? [y/N] ")
+        env.stdout.flush()
+        if env.stdin.readline().strip().lower() not in ("y", "yes"):
+            _out("not deleted")
+            raise typer.Exit(1)
     store.delete_conversation(full)
     _out(f"removed {full[:8]}")
 

@@ -17,6 +17,7 @@ from chatbot.env import current
 from chatbot.errors import EXIT_FAILURE, ApiError, ApiStatusError
 from chatbot.inputs.door import Refused, open_file
 from chatbot.sanitize import one_line
+from chatbot.words import counted
 
 if TYPE_CHECKING:
     from chatbot.api.graphs import KnowledgeGraphs
@@ -218,7 +219,7 @@ def wait(api: KnowledgeGraphs, batch: Batch, line: StatusLine) -> None:
 
 
 def files_said(count: int) -> str:
-    return f"{count} file{'s' if count != 1 else ''}"
+    return counted(count, "file")
 
 
 def summary(batch: Batch, waited: bool = True, done: str = "added") -> tuple[str, int]:

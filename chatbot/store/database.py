@@ -243,7 +243,7 @@ class Store:
             self._db.execute(
                 "UPDATE conversations SET updated_at = ?, model = COALESCE(?, model),"
                 " title = CASE WHEN title = '' AND ? = 'user' THEN ? ELSE title END WHERE id = ?",
-                (now, model or None, role, one_line(content, 60), cid),
+                (now, model or None, role, _title(content), cid),
             )
         return int(cursor.lastrowid or 0)
 
@@ -509,3 +509,9 @@ def default_store_path() -> Path:
     from chatbot.paths import data_dir
 
     return data_dir() / "history.db"
+
+
+def _title(content: str) -> str:
+    """A conversation's title: the first paragraph of its first message (what was typed, not
+    the files attached after it), in one line."""
+    return one_line(content.strip().split("\n\n")[0], 60)

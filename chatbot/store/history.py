@@ -9,6 +9,7 @@ from chatbot.engine.conversation import Conversation, Message
 from chatbot.engine.export import render, when
 from chatbot.engine.prices import Spend, dollars
 from chatbot.sanitize import one_line
+from chatbot.words import counted
 
 if TYPE_CHECKING:
     from chatbot.store.database import ConversationInfo, Store
@@ -53,7 +54,7 @@ def costs(
 
 def cost_line(total: tuple[int, int, float | None] | None) -> str:
     prompt, completion, amount = total or (0, 0, 0.0)
-    return f"{prompt:,} tokens in, {completion:,} out: {dollars(amount)}"
+    return f"{counted(prompt, 'token')} in, {completion:,} out: {dollars(amount)}"
 
 
 def show(store: Store, prefix: str, fmt: str = "md") -> str:

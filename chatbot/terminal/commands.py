@@ -21,6 +21,7 @@ from chatbot.errors import ApiError, UsageError, WriterChatError
 from chatbot.inputs.door import size_text
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
+from chatbot.words import counted
 
 if TYPE_CHECKING:
     from chatbot.engine.chat import Chat
@@ -306,8 +307,8 @@ def _attach(session: Session, kind: str, argument: str) -> Outcome:
     shown = "; ".join(said[:5]) + (f"; and {len(said) - 5} more" if len(said) > 5 else "")
     count = len(session.attachments)
     return Outcome(
-        f"attached {shown}: {count} attachment{'s' if count != 1 else ''} go with your next"
-        " message (/file - drops them)"
+        f"attached {shown}: {counted(count, 'attachment')} {'goes' if count == 1 else 'go'}"
+        " with your next message (/file - drops them)"
     )
 
 
@@ -315,7 +316,7 @@ def _attach(session: Session, kind: str, argument: str) -> Outcome:
 def _file(session: Session, argument: str) -> Outcome:
     if argument == "-":
         dropped, session.attachments = len(session.attachments), []
-        return Outcome(f"dropped {dropped} attachment{'s' if dropped != 1 else ''}")
+        return Outcome(f"dropped {counted(dropped, 'attachment')}")
     if not argument:
         if not session.attachments:
             return Outcome("nothing attached (/file PATH, /image PATH, /run COMMAND)")
@@ -405,8 +406,8 @@ def describe_continued(conversation_id: str, title: str, conversation: Conversat
     """A saved conversation as it is picked up: its id, title, size and last exchange."""
     users = [t for t in conversation.turns if t.role == "user"]
     lines = [
-        f"continuing {conversation_id[:8]} “{one_line(title, 60)}”: {len(users)} exchanges,"
-        f" {len(conversation.turns)} messages"
+        f"continuing {conversation_id[:8]} “{one_line(title, 60)}”:"
+        f" {counted(len(users), 'exchange')}, {counted(len(conversation.turns), 'message')}"
     ]
     last = conversation.turns[conversation.turns.index(users[-1]) :] if users else []
     for message in last[:2]:
@@ -448,12 +449,14 @@ def _usage(session: Session, argument: str) -> Outcome:
     full = budget.fullness(model)
     context = f"{full:.0%} of {window:,}" if full is not None else f"? of {window:,}"
     lines = [
-        f"this session: {spend.prompt:,} tokens in, {spend.completion:,} out,"
+        f"this session: {counted(spend.prompt, 'token')} in, {spend.completion:,} out,"
         f" {dollars(spend.dollars)}",
     ]
     if spend.last is not None:
         prompt, completion, amount = spend.last
-        lines.append(f"last reply:   {prompt:,} tokens in, {completion:,} out, {dollars(amount)}")
+        lines.append(
+            f"last reply:   {counted(prompt, 'token')} in, {completion:,} out, {dollars(amount)}"
+        )
     price = spend.prices.get(model)
     lines.append(
         f"{model}: ${price[0]:.2f} in, ${price[1]:.2f} out per million tokens"
