@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import typer
 
 from chatbot.cli.config_file import Config, _template, load_config
@@ -57,3 +58,23 @@ def test_the_config_template_offers_every_config_option_and_reads_back(tmp_path)
     settings, sources = resolve_settings({"model": "flagged"}, {"WRITER_API_KEY": "k"}, {}, config)
     assert settings.model == "flagged" and sources["model"] == "flag"
     assert settings.temperature == 0.7 and sources["temperature"].startswith("config file")
+
+
+@pytest.mark.parametrize(
+    ("args", "fix"),
+    [
+        (("history", "of", "rome"), "writer-chat -- 'history of rome'"),
+        (("models", "are", "cool"), "writer-chat -- 'models are cool'"),
+        (("- item one",), "writer-chat -- '- item one'"),
+    ],
+)
+def test_a_prompt_that_looks_like_a_command_is_told_how_to_send(run_cli, fake, args, fix):
+    result = run_cli(*args)
+    assert result.code == 2 and len(result.stderr.splitlines()) == 1
+    assert f"to send it as a prompt: {fix}" in result.stderr and fake.chat_requests() == []
+
+
+def test_help_alone_shows_the_help_with_the_commands(run_cli, fake):
+    shown = run_cli("help").text
+    assert "Commands" in shown and "templates  list, show, edit and rm" in shown
+    assert fake.chat_requests() == []

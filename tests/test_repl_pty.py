@@ -394,3 +394,11 @@ def test_slash_edit_shows_the_message_it_sends(fake, home):
     finally:
         term.close()
     assert user_turns(fake.chat_requests()[0].messages) == ["written in the editor"]
+
+
+def test_after_a_refused_key_the_hint_says_how_to_mend_it_not_retry(terminal, fake):
+    fake.queue(Script(status=401, error="Invalid API key"))
+    term = terminal()
+    term.say("hello")
+    term.wait_for("the key cannot be changed from here")
+    assert "/retry sends it again" not in term.text()

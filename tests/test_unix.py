@@ -259,7 +259,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_silently(home):
         assert len({request.client_port for request in fake.chat_requests()}) == 2
 
 
-def test_slash_model_warns_when_the_models_list_does_not_have_it():
+def test_slash_model_refuses_a_model_the_api_does_not_offer():
     from chatbot.engine.chat import Chat
     from chatbot.engine.request import ChatParams
     from chatbot.store.journal import Journal
@@ -267,8 +267,12 @@ def test_slash_model_warns_when_the_models_list_does_not_have_it():
     from tests.test_engine import ScriptedTransport
 
     session = Session(Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None))
-    assert not COMMANDS.run("/model anything", session).error  # no list yet: nothing to say
-    session.model_names = ["palmyra-x5", "palmyra-x4"]
+    assert not COMMANDS.run("/model anything", session).error  # no list to be had: accepted
+    asked: list[bool] = []
+    session = Session(Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None))
+    session.list_models = lambda: asked.append(True) or [("palmyra-x5", ""), ("palmyra-x4", "")]
     outcome = COMMANDS.run("/model palmyra-x9", session)
-    assert outcome.error and "not among the models /models listed" in outcome.message
-    assert session.chat.params.model == "palmyra-x9"  # the server has the last word
+    assert outcome.error and "unknown model palmyra-x9: did you mean palmyra-x5?" in outcome.message
+    assert session.chat.params.model == "palmyra-x5"  # unchanged: the typo is said now
+    assert not COMMANDS.run("/model palmyra-x4", session).error
+    assert session.chat.params.model == "palmyra-x4" and asked == [True]  # listed once

@@ -42,6 +42,8 @@ def run(args: list[str], env: Env) -> int:
         env.stdout.write(f"{PROG} {__version__}\n")
         env.stdout.flush()
         return 0
+    if args == ["help"]:  # not a prompt anyone means to send alone
+        args = ["--help"]
     if args in (["--help"], ["-h"]) and _wide_enough(env) and os.path.isfile(HELP_FILE):
         with open(HELP_FILE, encoding="utf-8") as saved:
             env.stdout.write(saved.read())

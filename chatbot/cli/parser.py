@@ -24,6 +24,18 @@ SUMMARY = (
 )
 
 EPILOG = """\
+[b]Commands[/b] (each has --help)
+
+  history    list, show, export, search and rm saved conversations
+  config     init, show and the path of the config file
+  models     the models the API offers
+  key        set, show or rm the key in the system keychain
+  graphs     Knowledge Graphs: create, add files, show, remove, retry, rm
+  templates  list, show, edit and rm prompt templates
+
+A prompt that starts with a command's name or with - goes after --:
+writer-chat -- "history of rome"
+
 [b]Examples[/b]
 
   writer-chat                                  [dim]# chat (/help lists the commands)[/dim]
@@ -176,5 +188,14 @@ def parse_and_run(args: list[str], start: Callable[[dict[str, Any]], int]) -> in
         return done.exit_code
     except typer.TyperException as error:  # bad flags or arguments, from the parser
         message = error.format_message().replace("\n", " ")
-        raise CommandLineError(f"{message} (see {name} --help)") from None
+        raise CommandLineError(f"{message} (see {name} --help){_as_prompt(args)}") from None
     return result if isinstance(result, int) else 0
+
+
+def _as_prompt(args: list[str]) -> str:
+    """The fix, when the words look meant as a prompt: a command's name or a ``-`` first."""
+    if args[:1] and (args[0] in SUBCOMMANDS or args[0] == "-" or args[0].startswith("- ")):
+        import shlex
+
+        return f"; to send it as a prompt: {PROG} -- {shlex.quote(' '.join(args))}"
+    return ""

@@ -6,6 +6,7 @@ the Chat's methods, which tell the history journal; the journal is only asked qu
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,12 +151,21 @@ def _system(session: Session, argument: str) -> Outcome:
 def _model(session: Session, argument: str) -> Outcome:
     if not argument:
         return Outcome(f"model: {session.chat.params.model}")
-    session.chat.set_params(model=argument)
+    if not session.model_names and session.list_models is not None:
+        # once: the models the API offers, so a typo is said now, not at the next send (when
+        # the list cannot be had, the server says at the next message)
+        with contextlib.suppress(ApiError):
+            session.model_names = [model_id for model_id, _ in session.list_models()]
     if session.model_names and argument not in session.model_names:
+        close = difflib.get_close_matches(argument, session.model_names, n=1, cutoff=0.6)
+        guess = f"did you mean {close[0]}? " if close else ""
         return Outcome(
-            f"model: {argument} (not among the models /models listed: the server will say)",
+            f"unknown model {one_line(argument, 60)}: {guess}the API offers"
+            f" {', '.join(session.model_names[:8])} (/models lists them); still"
+            f" {session.chat.params.model}",
             error=True,
         )
+    session.chat.set_params(model=argument)
     return Outcome(f"model: {argument}")
 
 

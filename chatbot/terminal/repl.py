@@ -20,6 +20,7 @@ from chatbot.engine.chat import deliver
 from chatbot.engine.context import CONTEXT_WINDOWS
 from chatbot.engine.conversation import with_images
 from chatbot.engine.prices import dollars
+from chatbot.errors import ApiError, AuthenticationError
 from chatbot.paths import input_history_file
 from chatbot.terminal import clipboard, heap, signals
 from chatbot.terminal.commands import COMMANDS, Session
@@ -242,10 +243,20 @@ class Repl:
             if finished.error is not None:
                 said = finished.error.said("chat")
                 self.err_console.print(Text(f"error: {sanitize.visible(said)}", style="red"))
-                self.err_console.print(Text("/retry sends it again", style="dim"))
+                self.err_console.print(Text(_hint(finished.error), style="dim"))
         except KeyboardInterrupt:
             pass  # a second Ctrl-C while the reply was being closed
         finally:
             self.view.close()
         self.console.print()
         heap.release_free_memory()
+
+
+def _hint(error: ApiError) -> str:
+    """What to do after a failed message: /retry, unless only something outside can mend it."""
+    if isinstance(error, AuthenticationError):
+        return (
+            "the key cannot be changed from here: set WRITER_API_KEY (or its .env line, or"
+            " writer-chat key set) and start writer-chat again; -c goes on with this chat"
+        )
+    return "/retry sends it again"
