@@ -69,6 +69,7 @@ class Script:
     tool_calls: list[tuple[str, str]] | None = None  # (name, arguments JSON), streamed in pieces
     graph_data: dict[str, Any] | None = None  # sent whole in one late delta
     web_search_data: dict[str, Any] | None = None
+    slow_headers: int = 0  # header lines sent one every 0.25 s before the rest (a slow loris)
 
 
 @dataclass
@@ -411,6 +412,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream(self, script: Script, body: dict[str, Any], request: RecordedRequest) -> None:
         self.send_response(200)
+        for number in range(script.slow_headers):
+            self.send_header(f"X-Slow-{number}", "1")
+            self.flush_headers()
+            if not self.fake.sleep(0.25):
+                return
         self.send_header("Content-Type", script.content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")

@@ -74,3 +74,17 @@ def test_a_page_of_html_is_not_called_a_broken_connection(run_cli, fake):
     assert result.code == 1
     assert "answered with text/html, not a stream of replies" in result.stderr
     assert "broke" not in result.stderr
+
+
+def test_headers_sent_a_line_at_a_time_are_held_to_a_deadline(run_cli, fake):
+    fake.queue(Script(pieces=["late"], slow_headers=40))  # 10 s of headers, each read in time
+    result = run_cli("--timeout", "1", "go", timeout=30)
+    assert result.code == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "its headers came too slowly (see --timeout)" in result.stderr
+    assert "within 2 s" in result.stderr and "retrying" not in result.stderr
+
+
+def test_a_slow_but_steady_answer_within_the_deadline_is_taken(run_cli, fake):
+    fake.queue(Script(pieces=["on time"], slow_headers=2))  # half a second of headers
+    result = run_cli("--timeout", "1", "go")
+    assert result.code == 0 and result.text == "on time\n"

@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -50,6 +52,7 @@ class WriterClient:
         self.retry = retry
         self.proxy = proxy  # None: the environment's proxy settings, by httpx's rules
         self._rng = random.Random()
+        self._stream_in_use: Any = None  # the kept-alive connection's stream, once there is one
         self._http = http_client(
             self.base_url,
             proxy,
@@ -153,22 +156,41 @@ class WriterClient:
             response.close()
 
     def _open(self, body: dict[str, Any]) -> httpx.Response:
-        request = self._http.build_request("POST", "/v1/chat", json=body)
+        deadline = _HeaderDeadline(HEADER_DEADLINE_TIMEOUTS * self.timeout, self._stream_in_use)
+        request = self._http.build_request(
+            "POST", "/v1/chat", json=body, extensions={"trace": deadline.trace}
+        )
         try:
-            response = self._http.send(request, stream=True)
-        except (httpx.NetworkError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as error:
+            with deadline:
+                response = self._http.send(request, stream=True)
+        except httpx.HTTPError as error:
+            if deadline.expired:
+                raise ApiTimeoutError(
+                    f"no answer from {self.base_url} within {deadline.seconds:g} s: its headers"
+                    " came too slowly (see --timeout)"
+                ) from None
+            raise self._failed_to_open(error) from None
+        self._stream_in_use = response.extensions.get("network_stream")
+        if response.status_code < 300:
+            return response
+        self._refused(response, body)
+        raise AssertionError("a refusal always raises")
+
+    def _failed_to_open(self, error: httpx.HTTPError) -> ApiError | RetryableError:
+        """What a request that got no answer raises: retryable when asking again may help."""
+        if isinstance(error, (httpx.NetworkError, httpx.ConnectTimeout, httpx.RemoteProtocolError)):
             failure = self._translate(error, opening=True)
             if _untrusted_certificate(error) or _not_tls(error):  # asking again changes nothing
-                raise failure from None
+                return failure
             # A kept-alive connection the server closed while we were idle: send again at once.
             stale = isinstance(
                 error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
             )
-            raise RetryableError(failure, "cannot connect", at_once=stale) from None
-        except httpx.HTTPError as error:
-            raise self._translate(error, opening=True) from None
-        if response.status_code < 300:
-            return response
+            return RetryableError(failure, "cannot connect", at_once=stale)
+        return self._translate(error, opening=True)
+
+    def _refused(self, response: httpx.Response, body: dict[str, Any]) -> None:
+        """Raise what an answer of 300 or more means (a retryable one as RetryableError)."""
         with contextlib.closing(response):
             if response.status_code < 400:
                 where = response.headers.get("location", "elsewhere")
@@ -352,3 +374,44 @@ def status_error(
     if status >= 500:
         return ApiStatusError(f"Writer API server error (HTTP {status}): {description}", status)
     return ApiStatusError(f"request rejected (HTTP {status}): {description}", status, description)
+
+
+HEADER_DEADLINE_TIMEOUTS = 2  # the headers' deadline, in --timeouts (to connect, then to answer)
+
+
+class _HeaderDeadline:
+    """A deadline for the whole header phase of one request: httpx's timeouts bound each read,
+    so a server sending a header line every half second would hold the request forever. When
+    the deadline passes first, the connection's socket is shut down, which ends the blocked
+    read at once; ``expired`` then says why the request failed."""
+
+    def __init__(self, seconds: float, stream: Any) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._stream = stream  # the kept-alive connection's, until a new one connects
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace: a new connection (or its TLS layer) is the one to watch."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._stream = info.get("return_value") or self._stream
+
+    def __enter__(self) -> _HeaderDeadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done or self._stream is None:
+                return
+            self.expired = True
+            with contextlib.suppress(OSError, AttributeError):
+                self._stream.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
