@@ -402,3 +402,18 @@ def test_after_a_refused_key_the_hint_says_how_to_mend_it_not_retry(terminal, fa
     term.say("hello")
     term.wait_for("the key cannot be changed from here")
     assert "/retry sends it again" not in term.text()
+
+
+def test_clear_clears_like_a_shell_and_exit_is_not_kept_for_up(terminal, fake, home):
+    term = terminal()
+    term.say("remember me")
+    term.type("clear\r")
+    term.wait_for("new conversation")  # the screen was cleared: prompts are counted anew
+    term.type("after clearing\r")
+    term.wait_for("You said: after clearing")
+    assert fake.chat_requests()[-1].messages == [{"role": "user", "content": "after clearing"}]
+    assert all(m["content"] != "clear" for r in fake.chat_requests() for m in r.messages)
+    term.type("exit\r")
+    assert term.wait_exit() == 0
+    kept = (home / "data" / "writer-chat" / "input_history").read_text()
+    assert "+remember me" in kept and "+exit" not in kept

@@ -28,6 +28,7 @@ from chatbot.terminal.plain import Renderer
 from chatbot.terminal.view import ExchangeView
 
 QUIT_WORDS = frozenset({"exit", "quit"})
+CLEAR_WORD = "clear"  # as in a shell: /clear (the screen, and a new conversation)
 DOUBLE_CTRL_C_SECONDS = 2.0
 
 
@@ -48,6 +49,11 @@ class _SavedInputs(FileHistory):
     def __init__(self, path: str, tell: Callable[[str], None]) -> None:
         super().__init__(path)
         self._tell: Callable[[str], None] | None = tell
+
+    def append_string(self, string: str) -> None:
+        """``exit`` and ``quit`` are not kept: Up after a restart brings back a message."""
+        if string.strip().lower() not in QUIT_WORDS:
+            super().append_string(string)
 
     def store_string(self, string: str) -> None:
         try:
@@ -168,6 +174,8 @@ class Repl:
                 continue
             if text.lower() in QUIT_WORDS:
                 return 0
+            if text.lower() == CLEAR_WORD:
+                text = "/clear"
             if text.startswith("/") and not text.startswith("//"):
                 if self._command(text):
                     return 0
