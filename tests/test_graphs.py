@@ -269,7 +269,13 @@ def test_attach_and_detach_a_graph_in_the_repl(terminal, fake):
     term = terminal()
     term.say("/graph handbook")
     term.wait_for(f"answering from the Knowledge Graph handbook ({graph_id[:8]})")
+    term.wait_for("palmyra-x5 · graph handbook · context")  # the toolbar says which graph
+    references = {"files": [{"fileId": "aaaa1111-0000-4000-8000-000000000001", "text": "25"}]}
+    fake.queue(Script(pieces=["Leave is 25 days."], graph_data={"references": references}))
     term.say("what is the leave policy?")
+    lines = term.lines()
+    at = lines.index("Sources")  # a heading after a blank line, as a one-shot shows them
+    assert lines[at - 1] == "" and lines[at + 1].startswith("1. ")
     [tool] = fake.chat_requests()[-1].body["tools"]
     assert tool["function"]["graph_ids"] == [graph_id]
     term.say("/graph nosuch")

@@ -127,7 +127,17 @@ class Repl:
         cost = f" · {dollars(spend.dollars)}" if spend.prompt or spend.completion else ""
         attached = self.session.attachments
         extra = f" · attached: {summary(attached)}" if attached else ""
-        return f" {model} · context {used} of {window:,} tokens{cost}{extra} · /help"
+        graph = self._graph_said()
+        return f" {model}{graph} · context {used} of {window:,} tokens{cost}{extra} · /help"
+
+    def _graph_said(self) -> str:
+        """ " · graph handbook" when a Knowledge Graph answers (the name /graph found)."""
+        for tool in self.session.chat.params.tools:
+            if tool.get("type") == "graph":
+                ids = tool.get("function", {}).get("graph_ids") or []
+                names = [self.session.graph_names.get(i, str(i)[:8]) for i in ids]
+                return f" · graph {sanitize.dropped(', '.join(names))[:40]}"
+        return ""
 
     def run(self) -> int:
         self._history = _input_history(self.err_console)
@@ -236,6 +246,9 @@ class Repl:
         self.console.print(Text(sanitize.visible(text), style="dim"))
 
     def _show_sources(self, lines: list[str]) -> None:
+        """As a one-shot shows them: a blank line, a heading, the numbered sources."""
+        self.console.print()
+        self.console.print(Text("Sources", style="bold"))
         for line in lines:
             self._say(line)
 
