@@ -183,3 +183,11 @@ def test_readme_usage_section_is_the_help_text():
     match = re.search(r"<!-- help -->\n```text\n(.*?)```\n<!-- /help -->", readme, re.DOTALL)
     assert match, "README lacks the generated usage section"
     assert match.group(1) == HELP_FILE.read_text(), "run: uv run python -m chatbot.cli.helptext"
+
+
+def test_config_show_lines_up_every_row_and_says_where_each_came_from(run_cli, fake, home):
+    rows = run_cli("config", "show", HTTP_PROXY="http://127.0.0.1:3128").text.splitlines()
+    starts = {len(row) - len(row.split("  ", 1)[1].lstrip()) for row in rows}
+    assert len(starts) == 1, rows  # the values start in one column, long names included
+    proxy = next(row for row in rows if row.startswith("proxy"))
+    assert proxy.split()[-1] == "(HTTP_PROXY)" and "http://127.0.0.1:3128" in proxy

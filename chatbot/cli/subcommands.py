@@ -182,17 +182,27 @@ def config_show() -> None:
             if option.name not in ("base_url", "proxy", "api_key_command")
         },
     }
-    for name, value in shown.items():
-        text = "(not set)" if value is None else str(value)
-        _out(f"{name:<12} {text:<40} {sources[name]}")
+    from chatbot.api import tls
     from chatbot.api.proxy import proxy_for
 
+    rows = [
+        (name, "(not set)" if value is None else str(value), sources[name])
+        for name, value in shown.items()
+    ]
     proxy, where = proxy_for(settings.base_url, settings.proxy)
-    source = sources["proxy"] if settings.proxy else f"environment ({where})" if proxy else ""
-    _out(f"{'proxy':<12} {proxy or '(none)':<40} {source}")
-    from chatbot.api import tls
-
-    _out(f"{'certificates':<12} {tls.source()}")
+    source = f"environment ({where})" if proxy else "default"
+    rows.append(
+        (
+            "proxy",
+            proxy or "(none: connect directly)",
+            sources["proxy"] if settings.proxy else source,
+        )
+    )
+    rows.append(("certificates", tls.source(), ""))  # the value says where they come from
+    width = max(len(name) for name, _, _ in rows)
+    values = min(40, max(len(text) for _, text, _ in rows))
+    for name, text, where_from in rows:
+        _out(f"{name:<{width}}  {text:<{values}}  {where_from}")
 
 
 @models_app.callback()
