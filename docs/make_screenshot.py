@@ -50,14 +50,15 @@ def load_config(path: Path) -> dict:
 """
 
 
-def main() -> None:
+def render_svg() -> str:
+    """The screenshot: the same SVG from the same exchange, every time (rich's ids are fixed)."""
     console = Console(
         record=True, file=io.StringIO(), width=92, force_terminal=False, color_system="truecolor"
     )
     console.print(
         Text.assemble(
             (f"writer-chat {__version__}", "bold"),
-            " · palmyra-x5 · type exit or press Ctrl-D to quit, Alt-Enter for a new line",
+            " · exit or Ctrl-D to quit · Alt-Enter for a new line · /help",
             style="dim",
         )
     )
@@ -75,9 +76,15 @@ def main() -> None:
             client.close()
     console.print()
     console.print(Text("> ", "bold cyan"))
-    target = ROOT / "docs" / "screenshot.svg"
-    console.save_svg(str(target), title="writer-chat")
-    print(f"wrote {target.relative_to(ROOT)}")
+    return console.export_svg(title="writer-chat", unique_id="writer-chat")
+
+
+TARGET = ROOT / "docs" / "screenshot.svg"
+
+
+def main() -> None:
+    TARGET.write_text(render_svg(), encoding="utf-8")
+    print(f"wrote {TARGET.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
