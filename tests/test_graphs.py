@@ -335,3 +335,9 @@ def test_force_replaces_the_file_of_that_name_and_the_list_shows_whole_dates(run
     assert run_cli("graphs", "remove", "handbook", "a.txt").code == 0  # one file of that name
     listed = run_cli("graphs").text
     assert "…" not in listed and re.search(r"\d{4}-\d{2}-\d{2}$", listed.splitlines()[1])
+
+
+def test_the_graphs_list_as_json_for_scripts(run_cli, fake):
+    graph_id = fake.graphs.add_graph("handbook")
+    [listed] = __import__("json").loads(run_cli("graphs", "--json").text)
+    assert listed["id"] == graph_id and listed["name"] == "handbook"

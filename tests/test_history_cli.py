@@ -182,3 +182,34 @@ def test_a_title_is_what_was_typed_not_the_file_attached(run_cli, fake, home):
 def test_json_and_extract_together_are_refused(run_cli, fake):
     result = run_cli("--json", "-x", "go")
     assert result.code == 2 and "choose one" in result.stderr and fake.chat_requests() == []
+
+
+def test_rename_and_a_json_list_for_scripts(run_cli, fake):
+    run_cli("what is a monad?")
+    cid = run_cli("history").text.split()[0]
+    assert run_cli("history", "rename", cid, "Monads,", "plainly").code == 0
+    [listed] = json.loads(run_cli("history", "--json").text)
+    assert listed["title"] == "Monads, plainly" and listed["id"].startswith(cid)
+    assert listed["turns"] == 1 and listed["model"] == "palmyra-x5"  # turns: exchanges
+    assert run_cli("-c", "and a functor?").code == 0  # a title of one's own stays
+    assert json.loads(run_cli("history", "--json").text)[0]["title"] == "Monads, plainly"
+    assert run_cli("history", "rename", cid, " ").code == 2
+
+
+def test_slash_title_names_the_saved_conversation(tmp_path):
+    from chatbot.engine.chat import Chat, deliver
+    from chatbot.engine.request import ChatParams
+    from chatbot.store.database import Store
+    from chatbot.store.journal import Journal
+    from chatbot.terminal.commands import COMMANDS, Session
+    from tests.test_engine import ScriptedTransport
+
+    store = Store(tmp_path / "h.db")
+    journal = Journal(store)
+    session = Session(
+        Chat(ScriptedTransport(), ChatParams("m"), watchers=[journal]), journal, store
+    )
+    assert COMMANDS.run("/title Early", session).error  # nothing saved yet
+    deliver(session.chat.send("hello"), [journal])
+    assert COMMANDS.run("/title Trip plans", session).message == "title: Trip plans"
+    assert store.info(str(session.chat.conversation.stored_id)).title == "Trip plans"

@@ -166,3 +166,11 @@ def test_a_one_shot_on_a_terminal_loads_only_what_it_draws_with(fake, home):
     assert {"rich.live", "ssl"} <= loaded  # the check sees the drawing path
     not_needed = {"typer", "prompt_toolkit", "tomllib", "uuid", "rich.spinner", "platform"}
     assert loaded & not_needed == set()
+
+
+def test_no_stream_asks_for_the_whole_reply_and_prints_it(run_cli, fake):
+    fake.queue(Script(pieces=["All ", "at ", "once."]))
+    result = run_cli("--no-stream", "go")
+    assert result.code == 0 and result.text == "All at once.\n"
+    body = fake.chat_requests()[-1].body
+    assert body["stream"] is False and "stream_options" not in body

@@ -70,12 +70,23 @@ def _counts(graph: dict[str, Any]) -> dict[str, int]:
 
 
 @graphs_app.callback()
-def graphs_main(ctx: typer.Context) -> None:
+def graphs_main(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="The API's list as JSON.")] = False,
+) -> None:
     """List the Knowledge Graphs: name, id, files (completed/in progress/failed), type."""
     if ctx.invoked_subcommand is not None:
         return
     with _api() as api:
         graphs = api.graphs()
+    if as_json:
+        import json
+
+        from chatbot.sanitize import json_escaped
+
+        text = json.dumps(graphs, indent=2, ensure_ascii=False)
+        out(json_escaped(text) if current().stdout_isatty else text)
+        return
     if not graphs:
         out("no Knowledge Graphs yet: writer-chat graphs create NAME")
         return

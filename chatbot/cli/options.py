@@ -133,6 +133,8 @@ OPTIONS: tuple[Option, ...] = (
            kind=bool),
     Option("raw", ("--raw",), "Write the model's text unchanged, control characters too.",
            OUTPUT, kind=bool),
+    Option("no_stream", ("--no-stream",), "Ask for the whole reply at once, then show it.",
+           OUTPUT, kind=bool),
     Option("code_theme", ("--code-theme",), "Pygments style for code blocks.", OUTPUT,
            default="monokai", metavar="NAME", config=True),
     Option("extract", ("--extract",),

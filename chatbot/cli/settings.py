@@ -38,6 +38,7 @@ class Settings:
     proxy: str | None  # --proxy or the config's; None: the environment's, by httpx's rules
     markdown: bool  # live Markdown on a terminal (not --no-markdown or --raw)
     raw: bool
+    stream: bool  # the reply as it is written (not --no-stream)
     save: bool
     continue_latest: bool
     conversation_id: str | None
@@ -253,6 +254,7 @@ def resolve_settings(
         stop=value(given, "stop"),
         markdown=not (value(given, "no_markdown") or raw),
         raw=raw,
+        stream=not value(given, "no_stream"),
         save=not value(given, "no_save"),
         continue_latest=value(given, "continue_latest"),
         conversation_id=value(given, "cid"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -52,6 +53,7 @@ def history_list(
     cost: Annotated[
         bool, typer.Option("--cost", help="Add each one's cost in dollars, and the total.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list, for scripts.")] = False,
 ) -> None:
     """List saved conversations, newest first (through a pager on a terminal)."""
     if ctx.invoked_subcommand is None:
@@ -59,6 +61,9 @@ def history_list(
 
         store = _store()
         found = store.listing(None if every else limit, model=model, since=since_timestamp(since))
+        if as_json:
+            _print_json([dataclasses.asdict(info) for info in found])
+            return
         if not cost:
             lines = listing(found)
         else:
@@ -122,6 +127,37 @@ def history_search(text: Annotated[list[str], typer.Argument(metavar="TEXT...")]
         _out(f"          {one_line(snippet, 100)}")
     if not found:
         _out("no matches")
+
+
+@history_app.command("rename")
+def history_rename(
+    conversation_id: Annotated[str, typer.Argument(metavar="ID")],
+    title: Annotated[list[str], typer.Argument(metavar="TITLE...")],
+) -> None:
+    """Give a saved conversation a title of your own."""
+    store = _store()
+    full = store.resolve(conversation_id)
+    store.rename(full, _checked_title(" ".join(title)))
+    _out(f"renamed {full[:8]}")
+
+
+def _checked_title(text: str) -> str:
+    from chatbot.errors import UsageError
+    from chatbot.sanitize import one_line
+
+    title = one_line(text, 120)
+    if not title:
+        raise UsageError("a title needs a word or two")
+    return title
+
+
+def _print_json(document: object) -> None:
+    import json
+
+    from chatbot.sanitize import json_escaped
+
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    _out(json_escaped(text) if current().stdout_isatty else text)
 
 
 @history_app.command("rm")

@@ -95,6 +95,7 @@ def chat_params(settings: Settings) -> ChatParams:
         stop=settings.stop,
         tools=settings.tools,
         response_format=response_format,
+        stream=settings.stream,
     )
 
 

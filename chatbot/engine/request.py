@@ -26,15 +26,17 @@ class ChatParams:
     stop: tuple[str, ...] = ()
     tools: tuple[dict[str, Any], ...] = ()
     response_format: dict[str, Any] | None = None
+    stream: bool = True  # False: the whole reply in one answer (--no-stream)
 
 
 def build_chat_body(params: ChatParams, messages: list[dict[str, Any]]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": params.model,
         "messages": messages,
-        "stream": True,
-        "stream_options": {"include_usage": True},
+        "stream": params.stream,
     }
+    if params.stream:
+        body["stream_options"] = {"include_usage": True}
     optional = {
         "temperature": params.temperature,
         "max_tokens": params.max_tokens,

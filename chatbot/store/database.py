@@ -288,6 +288,9 @@ class Store:
         with self._transaction():
             self._db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in message_ids])
 
+    def rename(self, cid: str, title: str) -> None:
+        self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, cid))
+
     def delete_conversation(self, cid: str) -> None:
         self._db.execute("DELETE FROM conversations WHERE id = ?", (cid,))
 

@@ -385,6 +385,18 @@ def _role(session: Session, argument: str) -> Outcome:
     return Outcome(f"system prompt: role '{argument}'")
 
 
+@COMMANDS.add("/title text", "give this conversation a title in the history")
+def _title(session: Session, argument: str) -> Outcome:
+    title = one_line(argument, 120)
+    if not title:
+        return Outcome("usage: /title TEXT", error=True)
+    conversation_id = session.chat.conversation.stored_id
+    if session.store is None or conversation_id is None:
+        return Outcome("nothing saved yet to give a title: send a message first", error=True)
+    session.store.rename(conversation_id, title)
+    return Outcome(f"title: {title}")
+
+
 @COMMANDS.add("/history", "list recent saved conversations")
 def _history(session: Session, argument: str) -> Outcome:
     from chatbot.store.history import listing
