@@ -152,3 +152,29 @@ def test_single_line_breaks_stay_line_breaks_live_and_after_the_reply(fake, home
     final = [row.strip() for row in frames[-1] if row.strip()]
     for line in haiku:
         assert line in final, final  # each line of the poem a row of its own at the end
+
+
+@pytest.mark.parametrize("shape", ["list", "table", "lines"])
+def test_a_long_single_block_never_shows_a_line_twice(fake, home, shape):
+    body = {
+        "list": [f"- item {n}: words about it here" for n in range(400)],
+        "table": ["| # | name here | value |", "|---|---|---:|"]
+        + [f"| {n} | row number {n} | {n * 7} |" for n in range(250)],
+        "lines": [f"line {n} of the long poem" for n in range(400)],
+    }[shape]
+    text = "\n".join(body) + "\n\nThe closing paragraph comes after the block.\n"
+    fake.queue(Script(pieces=[text[i : i + 40] for i in range(0, len(text), 40)], delay=0.001))
+    term = Terminal([WRITER_CHAT, "go"], cli_env(home, fake.url), str(home / "work"), rows=30)
+    faults: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if term.read_once():
+                if doubled := doubled_lines(term):
+                    faults.append(str(doubled[:2]))
+            elif not term.child.isalive():
+                break
+    finally:
+        term.close()
+    assert "The closing paragraph comes after the block." in term.text()
+    assert faults == []

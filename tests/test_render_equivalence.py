@@ -82,10 +82,25 @@ def collapse_blank_runs(lines: list[str]) -> list[str]:
     return out
 
 
+def long_blocks() -> str:
+    """One reply of long single blocks (each far taller than the screen): a list, a table,
+    lines joined by single breaks, a nested list and a code block, then a closing paragraph."""
+    items = "\n".join(f"- item {n}: words about it" for n in range(300))
+    table = "\n".join(
+        ["| # | name | value |", "|---|---|---:|"]
+        + [f"| {n} | row {n} | {n * 7} |" for n in range(200)]
+    )
+    poem = "\n".join(f"line {n} of the poem" for n in range(300))
+    nested = "\n".join(f"{n}. step {n}\n   - detail {n}a\n   - detail {n}b" for n in range(1, 80))
+    code = "\n".join(["```python", *(f"value_{n} = compute({n})" for n in range(300)), "```"])
+    return "\n\n".join([items, table, poem, nested, code, "The end."]) + "\n"
+
+
 CASES = {
     "generic": (DOCUMENTS / "generic.md").read_text(),
     "tricky": (DOCUMENTS / "tricky.md").read_text(),
     "long": long_document(),
+    "long blocks": long_blocks(),
 }
 
 

@@ -30,6 +30,11 @@ LONG_LINE = 64 * 1024
 REFUSAL_STYLE = "italic red"
 CODE_HINT_STYLE = Style(dim=True)
 LOAD_DELAY = 0.05  # seconds
+# Finding where the open block ends parses it whole. Below this size that is done at every line;
+# above, only once it has grown by a quarter, so one long block (a list of a thousand items) costs
+# a bounded number of parses instead of one a line (its finished blocks show a little later).
+PARSE_EVERY_LINE_BELOW = 4096
+PARSE_GROWTH = 1.25
 
 # The Markdown engine (markdown-it, rich.markdown, pygments) costs ~25 ms to import. It loads in
 # the background while the request is in flight (or once the first piece is drawn, if the server
@@ -167,19 +172,36 @@ class _Tail:
 
 def _preview_source(source: str, room: int, width: int) -> str:
     """What the live preview renders of the open block, at a cost that does not grow with it
-    (the final print is complete): for a long open code fence its first line and its last
-    ``room`` lines; for a line longer than the screen holds, the end of that line."""
+    (the final print is whole): the screen shows only its last ``room`` lines, so only the
+    source of about those is laid out. A code fence keeps its opening line and a table its
+    header (the preview's columns fit the rows on screen); a line longer than the screen holds
+    shows its end."""
     line_start = source.rfind("\n") + 1
     if len(source) - line_start > 2 * room * width:
         end = source[-room * width :]
         space = end.find(" ")
         return end[space + 1 :] if 0 <= space < width else end
-    if not source.lstrip(" ").startswith(("```", "~~~")):
-        return source
-    lines = source.split("\n")
-    if len(lines) <= 2 * room:
-        return source
-    return "\n".join([lines[0], *lines[-room:]])
+    tail_start = _start_of_last_lines(source, 2 * room)
+    if tail_start == 0:
+        return source  # short enough to lay out whole
+    tail = source[_start_of_last_lines(source, room) :]
+    head = source[: source.find("\n") + 1]
+    if head.lstrip(" ").startswith(("```", "~~~")):
+        return head + tail
+    second = source[len(head) : source.find("\n", len(head)) + 1]
+    if head.lstrip().startswith("|") and set(second.strip()) <= set("|-: ") and "-" in second:
+        return head + second + tail  # a table: its header and separator, then its last rows
+    return tail
+
+
+def _start_of_last_lines(text: str, count: int) -> int:
+    """Where the last ``count`` lines of ``text`` begin (0: it has no more than that)."""
+    end = len(text.rstrip("\n"))
+    for _ in range(count):
+        end = text.rfind("\n", 0, end)
+        if end < 0:
+            return 0
+    return end + 1
 
 
 class Waiting:
@@ -255,6 +277,7 @@ class MarkdownRenderer:
         self._dirty = True
         self._line_length = 0  # characters of the open line so far
         self._raw_line = False  # an over-long line is being written as it arrives
+        self._parse_at = 0  # the open block's size at which to look for its end again
 
     def _start_live(self, renderable: ConsoleRenderable) -> None:
         self._live = _LiveTail(
@@ -297,11 +320,12 @@ class MarkdownRenderer:
         else:
             self._pending += text
         blocks: list[str] = []
-        if kind == "content" and "\n" in text:  # block boundaries only move when a line ends
-            from chatbot.terminal.blocks import finished_blocks
+        if kind == "content" and "\n" in text and self._time_to_parse():
+            from chatbot.terminal.blocks import finished_blocks  # block ends move at line ends
 
             blocks, length = finished_blocks(self._pending)
             self._pending = self._pending[length:]
+            self._parse_at = int(len(self._pending) * PARSE_GROWTH)
         with self._lock:
             if self._live is None:
                 self._printer.print_blocks(blocks)
@@ -317,6 +341,10 @@ class MarkdownRenderer:
                 self._dirty = True
             self._waiting = False
             self._first_piece_shown.set()
+
+    def _time_to_parse(self) -> bool:
+        size = len(self._pending)
+        return size < PARSE_EVERY_LINE_BELOW or size >= self._parse_at
 
     def _write_raw(self, text: str) -> None:
         """Write an over-long line as it arrives (each piece costs the same however long the

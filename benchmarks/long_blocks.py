@@ -1,0 +1,92 @@
+"""One long Markdown block on a terminal against the same reply to a pipe.
+
+A reply that is one growing block (a long list, a long table, lines joined by single line
+breaks, a long code block) is fed in word-sized deltas to writer-chat's live Markdown renderer
+on a forced-terminal console of 100x40. Its CPU time (process time, all threads) is compared,
+in the same process, with laying the whole reply out once (print_markdown: what a terminal must
+pay at the least, the pipe's cost plus Markdown), and the plain renderer a pipe gets is shown
+beside. The goal: live / once stays flat as the block grows (linear cost) and under 3x.
+
+    uv run python benchmarks/long_blocks.py            # the shapes at full size (~a minute)
+    uv run python benchmarks/long_blocks.py --scale 0.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+
+from rich.console import Console
+
+from chatbot.terminal.plain import PlainRenderer
+from chatbot.terminal.render import MarkdownRenderer, print_markdown, warm_up
+
+
+def shapes(scale: float) -> dict[str, str]:
+    def n(count: int) -> int:
+        return max(10, int(count * scale))
+
+    table = ["| # | name | value | note |", "|---|---|---:|---|"] + [
+        f"| {i} | item {i} | {i * 7} | remark number {i} here |" for i in range(n(500))
+    ]
+    code = ["```python", *(f"value_{i} = compute({i}, 'x')" for i in range(n(3000))), "```"]
+    return {
+        f"a {n(1000):,}-item bullet list": "\n".join(
+            f"- item {i}: words about it" for i in range(n(1000))
+        ),
+        f"a {n(500):,}-row table": "\n".join(table),
+        f"{n(2000):,} lines, single breaks": "\n".join(
+            f"line {i} of the poem" for i in range(n(2000))
+        ),
+        f"a {n(3000):,}-line code block": "\n".join(code),
+    }
+
+
+def pieces(text: str) -> list[str]:
+    words = text.split(" ")
+    return [word + " " for word in words[:-1]] + [words[-1] + "\n"]
+
+
+def terminal(text: str) -> float:
+    console = Console(file=io.StringIO(), force_terminal=True, width=100, height=40)
+    start = time.process_time()
+    renderer = MarkdownRenderer(console, "monokai")
+    renderer.start()
+    for piece in pieces(text):
+        renderer.feed("content", piece)
+    renderer.finish("complete")
+    return time.process_time() - start
+
+
+def once(text: str) -> float:
+    console = Console(file=io.StringIO(), force_terminal=True, width=100, height=40)
+    start = time.process_time()
+    print_markdown(console, text, "monokai")
+    return time.process_time() - start
+
+
+def pipe(text: str) -> float:
+    start = time.process_time()
+    renderer = PlainRenderer(io.StringIO(), io.StringIO())
+    renderer.start()
+    for piece in pieces(text):
+        renderer.feed("content", piece)
+    renderer.finish("complete")
+    return time.process_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="size of each shape (1: full)")
+    args = parser.parse_args()
+    warm_up("monokai")
+    print(f"{'shape':<34} {'live':>8} {'once':>8} {'live/once':>10} {'pipe':>7}")
+    for name, text in shapes(args.scale).items():
+        live, laid_out, to_pipe = terminal(text), once(text), pipe(text)
+        ratio = live / max(laid_out, 1e-3)
+        print(f"{name:<34} {live:>7.2f}s {laid_out:>7.2f}s {ratio:>9.1f}x {to_pipe:>6.2f}s")
+
+
+if __name__ == "__main__":
+    main()
