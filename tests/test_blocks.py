@@ -34,3 +34,14 @@ def test_code_blocks_finds_fences_anywhere_and_ignores_inline_code():
         "A line with ``` inside it.\n"
     )
     assert code_blocks(text) == ["ls -la\n", "x = 1\n"]
+
+
+def test_a_fence_is_final_as_soon_as_its_closing_line_arrives():
+    from chatbot.terminal.blocks import finished_blocks
+
+    text = "Intro\n\n```python\nx = 1\n```\n"
+    assert finished_blocks(text) == (["Intro\n\n", "```python\nx = 1\n```\n"], len(text))
+    assert finished_blocks("```python\nx = 1\n") == ([], 0)  # still open
+    nested = "````md\n```\ninner\n```\n"  # a shorter fence inside does not close it
+    assert finished_blocks(nested) == ([], 0)
+    assert finished_blocks(nested + "````\n")[0] == [nested + "````\n"]

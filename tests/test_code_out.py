@@ -76,3 +76,13 @@ def test_the_repl_numbers_code_blocks_and_copies_the_one_asked_for(terminal, fak
     assert b"\x1b]52;c;" + base64.b64encode(FIRST.encode()) + b"\x07" in term.raw[start:]
     term.say("/copy code 3")
     term.wait_for("N must be from 1 to 2")
+
+
+def test_a_code_blocks_label_shows_with_it_not_when_the_next_block_starts(terminal, fake):
+    fake.queue(Script(pieces=["```python\n", "x = 1\n", "```\n", "More ", "text after."],
+                      delay=0.6))  # fmt: skip
+    term = terminal()
+    term.type("code please\r")
+    term.wait_for("code 1 · /copy code 1")
+    assert "More" not in term.text()  # the label came before the next block began
+    term.wait_for("text after.")

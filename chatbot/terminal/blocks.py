@@ -1,9 +1,10 @@
 """Split a growing Markdown text into top-level blocks, and find which of them are final.
 
 A top-level block is final once another top-level block has started after it: from then on
-nothing that arrives can change how it renders (an open code fence always runs to the end of
-the text, so it is never final early). Only whole lines are looked at, so a half-typed line
-cannot create a false boundary.
+nothing that arrives can change how it renders. A code fence is final as soon as its closing
+line arrives (its number label then shows with it, not when the next block starts); an open
+fence runs to the end of the text. Only whole lines are looked at, so a half-typed line cannot
+create a false boundary.
 """
 
 from __future__ import annotations
@@ -16,12 +17,28 @@ from markdown_it import MarkdownIt
 _PARSER = MarkdownIt().enable("strikethrough").enable("table")
 
 
-def _block_start_lines(text: str) -> list[int]:
+def _top_level(text: str) -> list[tuple[int, int, str]]:
+    """(first line, end line, type) of each top-level block."""
     return [
-        token.map[0]
+        (token.map[0], token.map[1], token.type)
         for token in _PARSER.parse(text)
         if token.level == 0 and token.nesting >= 0 and token.map
     ]
+
+
+def _block_start_lines(text: str) -> list[int]:
+    return [start for start, _, _ in _top_level(text)]
+
+
+def _closed_fence(whole_lines: str, start: int, end: int) -> bool:
+    """Whether the fence on lines ``start``..``end`` ends with its closing line."""
+    lines = whole_lines.split("\n")[start:end]
+    if len(lines) < 2:
+        return False
+    opening, closing = lines[0].strip(), lines[-1].strip()
+    marker = opening[:3]
+    run = len(opening) - len(opening.lstrip(marker[0]))
+    return closing == marker[0] * len(closing) and len(closing) >= run
 
 
 def _line_offsets(text: str, line_numbers: list[int]) -> list[int]:
@@ -40,7 +57,11 @@ def finished_blocks(text: str) -> tuple[list[str], int]:
     if last_newline < 0:
         return [], 0
     whole_lines = text[: last_newline + 1]
-    offsets = _line_offsets(whole_lines, _block_start_lines(whole_lines))
+    top = _top_level(whole_lines)
+    starts = [start for start, _, _ in top]
+    if top and top[-1][2] == "fence" and _closed_fence(whole_lines, top[-1][0], top[-1][1]):
+        starts.append(top[-1][1])  # a closed fence is final: it ends where its last line does
+    offsets = _line_offsets(whole_lines, starts)
     if len(offsets) < 2:
         return [], 0
     blocks = [text[start:end] for start, end in pairwise(offsets)]
