@@ -276,3 +276,27 @@ def test_slash_model_refuses_a_model_the_api_does_not_offer():
     assert session.chat.params.model == "palmyra-x5"  # unchanged: the typo is said now
     assert not COMMANDS.run("/model palmyra-x4", session).error
     assert session.chat.params.model == "palmyra-x4" and asked == [True]  # listed once
+
+
+def test_ctrl_z_mid_reply_and_fg_prints_nothing_twice(fake, home):
+    lines = [f"Line number {n} of a reply that streams slowly." for n in range(12)]
+    pieces = [line + "\n" for line in lines[:6]] + ["\n"] + [line + "\n" for line in lines[6:]]
+    fake.queue(Script(pieces=pieces, delay=0.25))
+    env = {**cli_env(home, fake.url), "PS1": "shell$ "}
+    term = Terminal(["bash", "--norc", "--noprofile", "-i"], env, str(home / "work"))
+    try:
+        term.wait_for("shell$")
+        term.type(f"{WRITER_CHAT}\r")
+        term.wait_for("/help")
+        term.type("go\r")
+        term.wait_for(lines[2])
+        term.ctrl("z")
+        term.wait_for("Stopped")
+        term.type("fg\r")
+        term.wait_for(lines[-1], timeout=20)
+        term.wait_for_prompt(2)
+        shown = [line.strip() for line in term.lines() if line.startswith("Line number")]
+    finally:
+        term.close()
+    assert sorted(shown) == sorted(set(shown)), shown  # no line of the reply twice
+    assert set(shown) == set(lines)

@@ -5,6 +5,9 @@ Text arrives unsanitised; this is where it is made safe for the screen. Nothing 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -278,6 +281,7 @@ class MarkdownRenderer:
         self._line_length = 0  # characters of the open line so far
         self._raw_line = False  # an over-long line is being written as it arrives
         self._parse_at = 0  # the open block's size at which to look for its end again
+        self._saved_suspend: object = None  # SIGTSTP's handler before this reply
 
     def _start_live(self, renderable: ConsoleRenderable) -> None:
         self._live = _LiveTail(
@@ -293,6 +297,7 @@ class MarkdownRenderer:
     def start(self) -> None:
         _start_loading_markdown_engine(self._first_piece_shown)
         self._start_live(Waiting())
+        self._catch_suspend()
         if debug.enabled():
             debug.print_above_live(self._trace)
         self._ticker = _Ticker(self.redraw, LIVE_REFRESH_HZ)
@@ -380,8 +385,40 @@ class MarkdownRenderer:
         with self._lock:
             self.console.print(Text(text, style="dim"))
 
+    def _catch_suspend(self) -> None:
+        """Ctrl-Z during the reply: the live area is erased before the process stops and drawn
+        anew after ``fg``, below what the shell printed (else rich would move the cursor up
+        over the shell's lines, and the unfinished part would show twice)."""
+        suspend = getattr(signal, "SIGTSTP", None)
+        if suspend is None or threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            self._saved_suspend = signal.signal(suspend, self._suspend)
+        except (ValueError, OSError):
+            self._saved_suspend = None
+
+    def _suspend(self, signum: int, frame: object) -> None:
+        with self._lock:  # the ticker draws nothing until the live area is drawn anew
+            live = self._live
+            if live is not None:
+                self.console.control(live._live_render.position_cursor())  # erased, at its top
+                live._live_render._shape = None  # nothing of it is on screen any more
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)  # stops here; goes on after fg (SIGCONT)
+            signal.signal(signum, self._suspend)
+            if live is not None:
+                live.refresh()
+
+    def _release_suspend(self) -> None:
+        suspend = getattr(signal, "SIGTSTP", None)
+        if suspend is not None and self._saved_suspend is not None:
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(suspend, self._saved_suspend)  # type: ignore[arg-type]
+            self._saved_suspend = None
+
     def finish(self, status: str) -> None:
         debug.print_above_live(None)
+        self._release_suspend()
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
