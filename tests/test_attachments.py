@@ -3,6 +3,7 @@ message in the REPL, the toolbar says what is attached, and the message carries 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,7 +61,8 @@ def test_file_of_a_folder_goes_with_the_next_message(terminal, fake, home):
     term.say("/file project")
     term.wait_for("attached README.md (10 bytes, ~")
     assert "2 attachments go with your next message" in " ".join(term.text().split())
-    term.wait_for("attached: 2 texts · /help")  # the toolbar
+    term.wait_for("attached: 2 texts, ~")  # the toolbar: what the next message sends
+    assert re.search(r"attached: 2 texts, ~\d+ tokens ≈ \$0\.0\d+ · /help", term.text())
     term.say("what does it do?")
     sent = fake.chat_requests()[-1].messages[-1]["content"]
     assert sent == (

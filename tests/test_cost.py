@@ -69,8 +69,52 @@ def test_usage_and_the_toolbar_show_the_cost(terminal, fake):
     term = terminal()
     term.say("hello")
     term.wait_for("$0.2520 · /help")  # the toolbar
-    term.say("and again")
+    term.type("and again\r")  # the server counted 120k tokens last time: over $0.10, asked
+    term.wait_for("this message sends ~408,000 tokens ≈ $0.2508; send? [y/N]")
+    term.say("y")
+    term.wait_for("More.")
     term.say("/usage")
     term.wait_for("this session: 240,000 tokens in, 60,000 out, $0.5040")
     assert "last reply:   120,000 tokens in, 30,000 out, $0.2520" in term.text()
     assert "palmyra-x5: $0.60 in, $6.00 out per million tokens" in term.text()
+
+
+def test_no_to_the_cost_question_sends_nothing_and_gives_the_message_back(terminal, fake):
+    fake.queue(Script(pieces=["A reply."], usage=TURN))
+    term = terminal()
+    term.say("hello")
+    term.type("an expensive question\r")
+    term.wait_for("send? [y/N]")
+    term.type("n\r")
+    term.wait_for("not sent: the message is back in the prompt")
+    term.wait_until(
+        lambda: sum(line == "> an expensive question" for line in term.lines()) >= 2,
+        "the message back in the prompt",
+    )
+    assert len(fake.chat_requests()) == 1
+
+
+def test_max_cost_refuses_before_anything_is_sent_and_a_cheap_request_passes(run_cli, fake):
+    result = run_cli("--max-cost", "0.0001", "--max-tokens", "4000", "a question")
+    assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "estimated > --max-cost $0.0001" in result.stderr and fake.chat_requests() == []
+    assert run_cli("history").text.strip() == "no saved conversations yet"
+    assert run_cli("--max-cost", "0.05", "a question").code == 0  # about $0.006: sent
+
+
+def test_a_cap_with_no_price_known_is_refused(run_cli, fake):
+    result = run_cli("--max-cost", "1", "-m", "palmyra-x9", "hi")
+    assert result.code == 2 and "no price is known for palmyra-x9" in result.stderr
+    assert fake.chat_requests() == []
+
+
+def test_the_estimate_is_close_to_what_the_server_counts():
+    from chatbot.engine.context import ContextBudget
+    from chatbot.engine.costs import estimate
+    from chatbot.engine.prices import LIST_PRICES
+
+    text = "word " * 40_000  # ~50k tokens at the fake's four characters a token
+    messages = [{"role": "user", "content": text}]
+    found = estimate(messages, "palmyra-x5", 1_000, ContextBudget(), LIST_PRICES)
+    counted = len(text) // 4  # what the fake server reports as prompt_tokens
+    assert abs(found.prompt - counted) / counted < 0.15

@@ -130,7 +130,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     from rich.text import Text
 
     from chatbot.terminal.commands import Session
-    from chatbot.terminal.consent import ask_in_repl
+    from chatbot.terminal.consent import ask_cost_in_repl, ask_in_repl
     from chatbot.terminal.repl import Repl
     from chatbot.terminal.screen import terminal_console
 
@@ -153,6 +153,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     journal = None
     try:
         chat, journal = build_chat(settings, warmup, store, ask_in_repl, problem)
+        chat.ask_cost = ask_cost_in_repl
         session = Session(
             chat,
             journal,

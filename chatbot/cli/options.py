@@ -109,6 +109,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("cid", ("--cid",), "Continue a saved conversation (a unique id prefix).",
            CONVERSATION, metavar="ID"),
     Option("no_save", ("--no-save",), "Do not save this conversation.", CONVERSATION, kind=bool),
+    Option("max_cost", ("--max-cost",),
+           "Send nothing estimated to cost more than this many dollars.", CONVERSATION,
+           kind=float, metavar="DOLLARS", low=0.0, config=True, example=0.05),
+    Option("confirm_cost", ("--confirm-cost",),
+           "In the chat, ask before sending a message estimated over this.", CONVERSATION,
+           kind=float, default=0.10, metavar="DOLLARS", low=0.0, config=True,
+           shown_default="$0.10"),
     # input
     Option("files", ("--file", "-f"), "Add a file's contents to the prompt (repeatable).", INPUT,
            kind=Path, metavar="PATH", many=True),

@@ -43,6 +43,8 @@ class Settings:
     continue_latest: bool
     conversation_id: str | None
     context_window: int | None
+    max_cost: float | None  # dollars: a request estimated over it is not sent
+    confirm_cost: float  # dollars: over it, the REPL asks before sending
     code_theme: str
     roles: tuple[tuple[str, str], ...]  # named system prompts from the config file
     prices: tuple[tuple[str, tuple[float, float]], ...]  # list prices, the config's over them

@@ -189,6 +189,8 @@ def build_chat(
         tool_rounds=settings.tool_rounds,
         spend=Spend(dict(settings.prices)),
         watchers=[journal],
+        max_cost=settings.max_cost,
+        confirm_cost=settings.confirm_cost,
     )
     if continuing and settings.system is not None and "system" in settings.flagged:
         chat.set_system(settings.system)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from chatbot.engine import conversation as conv
 from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import Conversation, Message
+from chatbot.engine.costs import Estimate, OverCost, check_cap, estimate
 from chatbot.engine.events import (
     Change,
     Event,
@@ -83,6 +84,9 @@ class Chat:
         tool_rounds: int = TOOL_ROUNDS,
         spend: Spend | None = None,
         watchers: Iterable[Watcher] = (),
+        max_cost: float | None = None,
+        confirm_cost: float | None = None,
+        ask_cost: Callable[[Estimate], bool] | None = None,
     ) -> None:
         self.transport = transport
         self.watchers = list(watchers)  # told each change made between exchanges
@@ -97,11 +101,16 @@ class Chat:
             tools = (*params.tools, *functions.schemas())
             self.params = dataclasses.replace(params, tools=tools)
         self.failed_input: str | None = None  # sent, failed before any reply: /retry sends it
+        self.max_cost = max_cost  # dollars an exchange may cost at most (--max-cost)
+        self.confirm_cost = confirm_cost  # over this, ``ask_cost`` is asked first (the REPL)
+        self.ask_cost = ask_cost
+        self._spent = 0.0  # dollars this exchange's requests have cost so far (tool rounds)
 
     # the exchange
 
     def send(self, text: str, parts: list[dict[str, Any]] | None = None) -> Exchange:
         """Send ``text`` and answer the model's function calls until it replies."""
+        self._spent = 0.0
         reply, status, error = yield from self._request(text, parts)
         rounds = 0
         while error is None and status == conv.COMPLETE and self.functions and reply.calls():
@@ -134,6 +143,12 @@ class Chat:
         """One request and its streamed reply (``text`` None: continue after tool answers)."""
         user = None if text is None else self.conversation.add_user(text, parts)
         params = self.params
+        try:
+            self._check_cost(params, asking=user is not None)
+        except BaseException:  # nothing is sent: the message is the user's again
+            if user is not None:
+                self.conversation.drop_last_user()
+            raise
         accumulator = ReplyAccumulator(Citations() if cites_inline(params.tools) else None)
         reply = accumulator.reply
         status, error = conv.FAILED, None
@@ -179,8 +194,32 @@ class Chat:
             self.budget.record(messages, reply.usage)
         if reply.usage:
             self.spend.record(params.model, reply.usage)
+            if self.spend.last is not None and self.spend.last[2] is not None:
+                self._spent += self.spend.last[2]
         yield ReplyEnded(reply, status, message, error)
         return reply, status, error
+
+    def estimate(self, extra_text: str = "") -> Estimate:
+        """What the next request will cost (with ``extra_text`` as its new message)."""
+        messages = self.conversation.api_messages()
+        if extra_text:
+            messages.append({"role": "user", "content": extra_text})
+        return estimate(
+            messages, self.params.model, self.params.max_tokens, self.budget, self.spend.prices
+        )
+
+    def _check_cost(self, params: ChatParams, *, asking: bool) -> None:
+        """Refuse a request over the cap; ask about one over ``confirm_cost`` (first request of
+        an exchange only: its tool rounds were agreed to with it)."""
+        if self.max_cost is None and (self.confirm_cost is None or self.ask_cost is None):
+            return
+        found = self.estimate()
+        check_cap(found, self.max_cost, self._spent)
+        ask = self.ask_cost
+        limit = self.confirm_cost
+        over = found.dollars is not None and limit is not None and found.dollars > limit
+        if asking and over and ask is not None and not ask(found):
+            raise OverCost("not sent: the message is back in the prompt to change or send")
 
     def _record(self, reply: Reply, status: str) -> Message | None:
         text = reply.content or reply.refusal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chatbot.engine.costs import Estimate
 from chatbot.engine.reply import ToolCall
 from chatbot.env import Env
 from chatbot.sanitize import one_line
@@ -28,6 +29,16 @@ def ask_in_repl(call: ToolCall) -> bool:
 
     try:
         return _yes(PromptSession[str]().prompt(question(call)))
+    except (EOFError, KeyboardInterrupt):
+        return False
+
+
+def ask_cost_in_repl(found: Estimate) -> bool:
+    """A message estimated over confirm_cost: send it? (default: no; it stays in the prompt)"""
+    from prompt_toolkit import PromptSession
+
+    try:
+        return _yes(PromptSession[str]().prompt(f"this message sends {found.said()}; send? [y/N] "))
     except (EOFError, KeyboardInterrupt):
         return False
 

@@ -19,6 +19,7 @@ from chatbot.engine.attachments import message_with, summary
 from chatbot.engine.chat import deliver
 from chatbot.engine.context import CONTEXT_WINDOWS
 from chatbot.engine.conversation import with_images
+from chatbot.engine.costs import OverCost
 from chatbot.engine.prices import dollars
 from chatbot.errors import ApiError, AuthenticationError
 from chatbot.paths import input_history_file
@@ -126,7 +127,10 @@ class Repl:
         spend = self.session.chat.spend
         cost = f" · {dollars(spend.dollars)}" if spend.prompt or spend.completion else ""
         attached = self.session.attachments
-        extra = f" · attached: {summary(attached)}" if attached else ""
+        extra = ""
+        if attached:  # what the next message will send, before it is paid for
+            coming = self.session.chat.estimate(message_with("", attached)).said()
+            extra = f" · attached: {summary(attached)}, {coming}"
         graph = self._graph_said()
         return f" {model}{graph} · context {used} of {window:,} tokens{cost}{extra} · /help"
 
@@ -252,11 +256,12 @@ class Repl:
         for line in lines:
             self._say(line)
 
-    def _turn(self, text: str) -> None:
+    def _turn(self, typed: str) -> None:
         session = self.session
         attached, session.attachments = session.attachments, []
-        text = message_with(text, attached)
-        images = self._image_parts + [a.image for a in attached if a.image is not None]
+        text = message_with(typed, attached)
+        given_images = self._image_parts  # --image: sent with the first message
+        images = given_images + [a.image for a in attached if a.image is not None]
         parts, self._image_parts = with_images(text, images), []
         try:
             exchange = session.chat.send(text, parts)
@@ -265,6 +270,11 @@ class Repl:
                 said = finished.error.said("chat")
                 self.err_console.print(Text(f"error: {sanitize.visible(said)}", style="red"))
                 self.err_console.print(Text(_hint(finished.error), style="dim"))
+        except OverCost as refused:  # nothing was sent: the message and its attachments wait
+            self.err_console.print(Text(sanitize.visible(str(refused)), style="yellow"))
+            self._prefill, session.attachments = typed, attached
+            self._image_parts = given_images
+            return
         except KeyboardInterrupt:
             pass  # a second Ctrl-C while the reply was being closed
         finally:
