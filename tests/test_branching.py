@@ -114,3 +114,22 @@ def test_retry_after_ctrl_c_before_the_first_token_sends_the_message_again(termi
     term.type("/retry\r")
     term.wait_for("You said: a question")
     assert fake.wait_for_requests(2)[1].messages == [{"role": "user", "content": "a question"}]
+
+
+def test_fork_n_and_undo_n_in_the_repl(terminal, fake, home, run_cli):
+    term = terminal()
+    for text in ("first", "second", "third"):
+        term.say(text)
+    term.say("/fork 1")
+    term.wait_for("up to exchange 1")
+    term.say("another second")
+    sent = [m["content"] for m in fake.chat_requests()[-1].messages if m["role"] == "user"]
+    assert sent == ["first", "another second"]
+    term.say("/fork 9")
+    term.wait_for("N must be from 1 to 2 (this conversation has 2 exchanges)")
+    term.say("/undo 2")
+    term.wait_for("removed 2 exchanges")
+    term.say("fresh")
+    assert fake.chat_requests()[-1].messages == [{"role": "user", "content": "fresh"}]
+    listed = run_cli("history").text
+    assert "(forked from " in listed and "at exchange 1)" in listed

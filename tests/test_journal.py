@@ -177,3 +177,35 @@ def test_a_conversation_removed_while_a_reply_streams_keeps_the_reply(tmp_path, 
     deliver(chat.send("go"), [journal, remove_midway])
     assert journal.unsaved() == 0 and len(problems) == 1
     assert _saved(store, chat.conversation.stored_id) == ["one two three"]
+
+
+def test_fork_after_exchange_n_keeps_exchanges_one_to_n_and_the_original_whole(tmp_path):
+    from chatbot.store.history import branches_said
+
+    store = Store(tmp_path / "h.db")
+    chat, journal = _watched_chat(store)
+    for text in ("one", "two", "three"):
+        deliver(chat.send(text), [journal])
+    source = chat.conversation
+    copy = chat.fork(2)
+    assert [t.content for t in copy.turns] == ["one", "echo", "two", "echo"]
+    deliver(chat.send("two and a half"), [journal])
+    sent = chat.transport.bodies[-1]["messages"]
+    assert [m["content"] for m in sent] == ["one", "echo", "two", "echo", "two and a half"]
+    assert _saved(store, source.stored_id) == ["one", "echo", "two", "echo", "three", "echo"]
+    assert _saved(store, copy.stored_id)[-2:] == ["two and a half", "echo"]
+    info = store.info(str(copy.stored_id))
+    assert (info.forked_from, info.forked_at) == (source.stored_id, 2)
+    assert branches_said(store, info) == [f"forked from {str(source.stored_id)[:8]} at exchange 2"]
+    said = branches_said(store, store.info(str(source.stored_id)))
+    assert said == [f"branched off: {str(copy.stored_id)[:8]} at exchange 2"]
+
+
+def test_undo_n_takes_back_the_last_n_exchanges(tmp_path):
+    store = Store(tmp_path / "h.db")
+    chat, journal = _watched_chat(store)
+    for text in ("one", "two", "three"):
+        deliver(chat.send(text), [journal])
+    removed = chat.undo(2)
+    assert [m.content for m in removed] == ["two", "echo", "three", "echo"]
+    assert _saved(store, chat.conversation.stored_id) == ["one", "echo"]

@@ -81,12 +81,14 @@ def history_list(
 @history_app.command("show")
 def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Print a conversation as Markdown, with its tokens and cost at the end."""
-    from chatbot.store.history import cost_line, costs, show
+    from chatbot.store.history import branches_said, cost_line, costs, show
 
     store = _store()
     text = show(store, conversation_id, "md")
     full = store.resolve(conversation_id)
     text = text.rstrip("\n") + f"\n\n*{cost_line(costs(store, [full], _prices()).get(full))}*\n"
+    for line in branches_said(store, store.info(full)):
+        text += f"\n*{line}*\n"
     if current().stdout_isatty:
         from chatbot.terminal.render import print_markdown
         from chatbot.terminal.screen import terminal_console

@@ -245,10 +245,13 @@ class Chat:
         removed = self.undo()
         return (removed[0].content, removed) if removed else None
 
-    def undo(self) -> list[Message]:
-        """Take the last exchange out of the conversation; return what was removed."""
+    def undo(self, exchanges: int = 1) -> list[Message]:
+        """Take the last ``exchanges`` out of the conversation; return what was removed (the
+        first of it the earliest message taken back)."""
         self.failed_input = None
-        removed = self.conversation.pop_exchange()
+        removed: list[Message] = []
+        for _ in range(exchanges):
+            removed = self.conversation.pop_exchange() + removed
         if removed:
             self._tell(TakenBack(tuple(removed)))
         return removed
@@ -269,12 +272,14 @@ class Chat:
         self.budget = ContextBudget(window_override=self.budget.window_override)
         self._tell(Switched(conversation))
 
-    def fork(self) -> Conversation:
-        """Go on in a copy of the conversation (a branch); the original stays as it is."""
-        source, copy = self.conversation, self.conversation.branch()
+    def fork(self, after: int | None = None) -> Conversation:
+        """Go on in a copy of the conversation up to the end of exchange ``after`` (all: None),
+        a branch; the original stays as it is."""
+        source, copy = self.conversation, self.conversation.branch(after)
         self.conversation = copy
         self.failed_input = None
-        self._tell(Forked(source, copy))
+        self.budget = ContextBudget(window_override=self.budget.window_override)
+        self._tell(Forked(source, copy, after))
         return copy
 
 

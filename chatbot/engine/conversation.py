@@ -61,10 +61,21 @@ class Conversation:
     turns: list[Message] = field(default_factory=list)
     stored_id: str | None = None  # its id in the history database, when saved
 
-    def branch(self) -> Conversation:
-        """A copy to go on in, not saved yet: the same system prompt and messages."""
-        turns = [dataclasses.replace(turn, stored_id=None) for turn in self.turns]
-        return Conversation(self.system, turns)
+    def branch(self, exchanges: int | None = None) -> Conversation:
+        """A copy to go on in, not saved yet: the same system prompt and messages, up to the
+        end of exchange ``exchanges`` (all: None)."""
+        kept = self.turns[: self.end_of_exchange(exchanges)]
+        return Conversation(self.system, [dataclasses.replace(t, stored_id=None) for t in kept])
+
+    def exchanges(self) -> int:
+        return sum(1 for turn in self.turns if turn.role == "user")
+
+    def end_of_exchange(self, number: int | None) -> int:
+        """How many turns exchanges 1..``number`` hold (all turns: None)."""
+        if number is None:
+            return len(self.turns)
+        starts = [i for i, turn in enumerate(self.turns) if turn.role == "user"]
+        return starts[number] if number < len(starts) else len(self.turns)
 
     def add_user(self, text: str, parts: list[dict[str, Any]] | None = None) -> Message:
         message = Message("user", text, parts=parts)

@@ -150,6 +150,7 @@ class Forked:
 
     source: Conversation
     copy: Conversation
+    at: int | None = None  # after which exchange of ``source`` (None: its end)
 
 
 Change = SystemChanged | ParamsChanged | TakenBack | Switched | Forked

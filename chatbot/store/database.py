@@ -73,6 +73,11 @@ MIGRATIONS = [
     """
     CREATE INDEX conversations_by_update ON conversations(updated_at);
     """,
+    # 5: where a branch came from (/fork N): the conversation and the exchange it left at
+    """
+    ALTER TABLE conversations ADD COLUMN forked_from TEXT;
+    ALTER TABLE conversations ADD COLUMN forked_at INTEGER;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -98,6 +103,8 @@ class ConversationInfo:
     system: str | None
     title: str
     turns: int
+    forked_from: str | None = None  # the conversation this one branched off, if it did
+    forked_at: int | None = None  # after which exchange of it
 
 
 _Read = TypeVar("_Read", bound=Callable[..., Any])
@@ -196,25 +203,35 @@ class Store:
         )
         return cid
 
-    def fork(self, cid: str) -> str:
-        """A new conversation holding a copy of ``cid``'s messages (a branch to try another
-        direction from); returns its id."""
+    def fork(self, cid: str, keep: int | None = None, at: int | None = None) -> str:
+        """A new conversation holding a copy of ``cid``'s messages, its first ``keep`` of them
+        (all: None), remembered as branched off ``cid`` after exchange ``at``; its id."""
         new = os.urandom(16).hex()
         now = time.time()
         columns = "role, content, status, created_at, model, usage, first_token_ms, duration_ms"
         with self._transaction():
             self._db.execute(
-                "INSERT INTO conversations (id, created_at, updated_at, model, system, title)"
-                " SELECT ?, ?, ?, model, system, title || ' (fork)' FROM conversations"
-                " WHERE id = ?",
-                (new, now, now, cid),
+                "INSERT INTO conversations (id, created_at, updated_at, model, system, title,"
+                " forked_from, forked_at) SELECT ?, ?, ?, model, system, title || ' (fork)', ?,"
+                " ? FROM conversations WHERE id = ?",
+                (new, now, now, cid, at, cid),
             )
             self._db.execute(
                 f"INSERT INTO messages (conversation_id, {columns}, extra)"
-                f" SELECT ?, {columns}, extra FROM messages WHERE conversation_id = ? ORDER BY id",
-                (new, cid),
+                f" SELECT ?, {columns}, extra FROM messages WHERE conversation_id = ?"
+                " ORDER BY id LIMIT ?",
+                (new, cid, -1 if keep is None else keep),
             )
         return new
+
+    @_reading
+    def branches(self, cid: str) -> list[tuple[str, int | None]]:
+        """The conversations branched off ``cid``: (id, after which exchange)."""
+        rows = self._db.execute(
+            "SELECT id, forked_at FROM conversations WHERE forked_from = ? ORDER BY created_at",
+            (cid,),
+        ).fetchall()
+        return [(str(r["id"]), r["forked_at"]) for r in rows]
 
     def set_system(self, cid: str, system: str | None) -> None:
         self._db.execute("UPDATE conversations SET system = ? WHERE id = ?", (system, cid))
@@ -351,6 +368,8 @@ class Store:
                 r["system"],
                 r["title"],
                 r["turns"],
+                r["forked_from"],
+                r["forked_at"],
             )
             for r in rows
         ]

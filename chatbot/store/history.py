@@ -35,7 +35,22 @@ def listing(
         cost = f"{costs.get(c.id, '$0'):>9}  " if costs is not None else ""
         lines.append(
             f"{c.id[:8]}  {when(c.updated_at)}  {model} {turns}  {cost}{one_line(c.title, 60)}"
+            + (f"  ({origin(c)})" if c.forked_from else "")
         )
+    return lines
+
+
+def origin(info: ConversationInfo) -> str:
+    """ "forked from 3f2a1b2c at exchange 2" """
+    at = f" at exchange {info.forked_at}" if info.forked_at else ""
+    return f"forked from {str(info.forked_from)[:8]}{at}"
+
+
+def branches_said(store: Store, info: ConversationInfo) -> list[str]:
+    """Where ``info`` came from, and what branched off it, one line each."""
+    lines = [origin(info)] if info.forked_from else []
+    for branch, at in store.branches(info.id):
+        lines.append(f"branched off: {branch[:8]}" + (f" at exchange {at}" if at else ""))
     return lines
 
 

@@ -126,9 +126,9 @@ class Journal:
             self._conversation = event.conversation
         elif isinstance(event, Forked):
             self._conversation = event.copy
-            self._fork(event.source, event.copy)
+            self._fork(event.source, event.copy, event.at)
 
-    def _fork(self, source: Conversation, copy: Conversation) -> None:
+    def _fork(self, source: Conversation, copy: Conversation, at: int | None) -> None:
         """Save ``copy`` as a branch of ``source``: rows copied whole (usage and timings kept);
         when that cannot be done now, its messages wait to be written like any other."""
         assert self.store is not None
@@ -136,7 +136,7 @@ class Journal:
             self._unsaved += [_Unsaved(copy, m) for m in copy.turns]
             return
         try:
-            branch = self.store.fork(source.stored_id)
+            branch = self.store.fork(source.stored_id, keep=len(copy.turns), at=at)
             rows = [m.id for m in self.store.messages(branch)]
             if len(rows) != len(copy.turns):
                 raise RuntimeError("the saved conversation differs from the one on screen")

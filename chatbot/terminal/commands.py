@@ -260,13 +260,27 @@ def _retry(session: Session, argument: str) -> Outcome:
     return Outcome(resend=again[0])
 
 
-@COMMANDS.add("/undo", "remove the last exchange from the conversation")
+@COMMANDS.add("/undo [N]", "take back the last exchange (or the last N)")
 def _undo(session: Session, argument: str) -> Outcome:
-    removed = session.chat.undo()
-    if not removed:
+    have = session.chat.conversation.exchanges()
+    if not have:
         return Outcome("nothing to undo", error=True)
+    count = _exchange_number(argument, have) if argument else 1
+    removed = session.chat.undo(count)
     text = removed[0].content
-    return Outcome(f"removed: {one_line(text, 60)} (Up brings it back to edit)", recall=text)
+    if count == 1:
+        return Outcome(f"removed: {one_line(text, 60)} (Up brings it back to edit)", recall=text)
+    said = f"removed {count} exchanges (Up brings back the first: {one_line(text, 40)})"
+    return Outcome(said, recall=text)
+
+
+def _exchange_number(text: str, count: int) -> int:
+    """An exchange's number (1..``count``) typed after a slash command."""
+    try:
+        return checked(int(text), int, 1, count)
+    except ValueError as problem:  # OutOfLimits is a ValueError too
+        said = problem if isinstance(problem, OutOfLimits) else "must be a number"
+        raise UsageError(f"N {said} (this conversation has {counted(count, 'exchange')})") from None
 
 
 def _last_message(session: Session) -> str | None:
@@ -348,17 +362,20 @@ def _run(session: Session, argument: str) -> Outcome:
     return _attach(session, "run", argument)
 
 
-@COMMANDS.add("/fork", "copy this conversation into a new saved one, and go on in the copy")
+@COMMANDS.add("/fork [N]", "go on in a copy of this conversation (up to exchange N)")
 def _fork(session: Session, argument: str) -> Outcome:
-    refusal = session.journal.fork_refusal(session.chat.conversation)
+    conversation = session.chat.conversation
+    refusal = session.journal.fork_refusal(conversation)
     if refusal is not None:
         raise UsageError(refusal)
-    old = session.chat.conversation.stored_id
-    new = session.chat.fork().stored_id
+    after = _exchange_number(argument, conversation.exchanges()) if argument else None
+    old = conversation.stored_id
+    new = session.chat.fork(after).stored_id
+    upto = "" if after is None else f" up to exchange {after}"
     if old is None or new is None:  # the history is behind: the copy is saved when it can be
-        return Outcome("forked: now in a copy of this conversation (saved once saving works)")
+        return Outcome(f"forked: now in a copy{upto} (saved once saving works)")
     return Outcome(
-        f"forked: now in {new[:8]}, a copy of {old[:8]} (which stays as it was;"
+        f"forked: now in {new[:8]}, a copy of {old[:8]}{upto} (which stays as it was;"
         f" /load {old[:8]} goes back)"
     )
 
