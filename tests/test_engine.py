@@ -350,3 +350,20 @@ def test_a_reply_that_broke_off_goes_back_marked_as_cut_off_never_as_whole():
         "content": "Ipsum magna ipsum co\n\n[this reply was cut off here: it did not finish]",
     }
     assert chat.conversation.turns[1].content == "Ipsum magna ipsum co"  # kept as it came
+
+
+def test_tool_rounds_count_against_the_cost_cap():
+    paid = {"choices": [], "usage": {"prompt_tokens": 100_000, "completion_tokens": 10}}
+    transport = ScriptedTransport([[*tool_calls(("weather", '{"city": "X"}')), paid]])
+    chat = Chat(
+        transport,
+        ChatParams("palmyra-x5"),
+        functions=FunctionBox({"weather": weather}),
+        consent=lambda call: True,
+        max_cost=0.08,  # the first request (~$0.006) fits; it then cost $0.06
+    )
+    _, events = run(chat, "weather?")
+    assert len(transport.bodies) == 1  # the second round was not sent
+    [notice] = [e.text for e in events if isinstance(e, Notice)]
+    assert notice.startswith("stopped before the next round of tool calls:")
+    assert "estimated > --max-cost $0.08" in notice

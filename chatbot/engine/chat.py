@@ -123,7 +123,11 @@ class Chat:
             except KeyboardInterrupt:
                 status = conv.INTERRUPTED
                 break
-            reply, status, error = yield from self._request(None, None)
+            try:
+                reply, status, error = yield from self._request(None, None)
+            except OverCost as over:  # the cap holds for the tool rounds too: stop here
+                yield Notice(f"stopped before the next round of tool calls: {over}")
+                break
         if error is None and status != conv.INTERRUPTED:
             self.failed_input = None
         yield Finished(reply, status, error)
