@@ -99,6 +99,12 @@ def _attach(settings: Settings, kind: str, argument: str) -> list[Any]:
     return Attacher(settings.proxy, settings.timeout)(kind, argument)
 
 
+def _shell(settings: Settings, transport: Any, store: Store | None, request: str, env: Env) -> None:
+    from chatbot.cli.shell_mode import shell_in_repl  # loads with the first /shell
+
+    shell_in_repl(settings, transport, store, request, env)
+
+
 def run(settings: Settings, message: str | None, env: Env) -> int:
     """Send ``message`` once, or open the REPL when it is None; return the exit code."""
     if message is None and (settings.json_output or settings.schema is not None):
@@ -110,11 +116,17 @@ def run(settings: Settings, message: str | None, env: Env) -> int:
             "the chat needs a terminal to show replies on, and stdout is not one: give a prompt"
             ' to write one reply there (writer-chat "…" > file), or pipe one in'
         )
+    if settings.shell and message is None:
+        raise UsageError('--shell needs a request: writer-chat --shell "find large files here"')
     from chatbot.terminal import signals
 
     with signals.installed():
         store = open_history(settings, lambda line: _warn(env, line))
         try:
+            if settings.shell and message is not None:
+                from chatbot.cli.shell_mode import run_shell
+
+                return run_shell(settings, store, message, env)
             if message is None:
                 return _run_repl(settings, store, env)
             return _run_one_shot(settings, store, message, env)
@@ -163,6 +175,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
             find_graph=find_graph,
             use_template=template_in_chat,
             attach=lambda kind, argument: _attach(settings, kind, argument),
+            shell=lambda request: _shell(settings, warmup, store, request, env),
             graph_query=graph_query(settings),
         )
         if store is not None and chat.conversation.stored_id is not None:  # -c or --cid

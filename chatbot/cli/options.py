@@ -142,6 +142,9 @@ OPTIONS: tuple[Option, ...] = (
            OUTPUT, kind=bool),
     Option("no_stream", ("--no-stream",), "Ask for the whole reply at once, then show it.",
            OUTPUT, kind=bool),
+    Option("shell", ("--shell",),
+           "Get one command for your shell: printed to a pipe, or to execute, describe, revise,"
+           " copy or abort on a terminal.", OUTPUT, kind=bool),
     Option("code_theme", ("--code-theme",), "Pygments style for code blocks.", OUTPUT,
            default="monokai", metavar="NAME", config=True),
     Option("extract", ("--extract",),

@@ -39,6 +39,7 @@ class Settings:
     markdown: bool  # live Markdown on a terminal (not --no-markdown or --raw)
     raw: bool
     stream: bool  # the reply as it is written (not --no-stream)
+    shell: bool  # --shell: one command for the user's shell
     save: bool
     continue_latest: bool
     conversation_id: str | None
@@ -257,6 +258,7 @@ def resolve_settings(
         markdown=not (value(given, "no_markdown") or raw),
         raw=raw,
         stream=not value(given, "no_stream"),
+        shell=value(given, "shell"),
         save=not value(given, "no_save"),
         continue_latest=value(given, "continue_latest"),
         conversation_id=value(given, "cid"),

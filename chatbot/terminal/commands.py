@@ -50,6 +50,7 @@ class Session:
     # /file, /image, /run: (kind, argument) -> what to attach to the next message
     attach: Callable[[str, str], list[Attachment]] | None = None
     attachments: list[Attachment] = field(default_factory=list)  # for the next message
+    shell: Callable[[str], None] | None = None  # /shell REQUEST: one command, to run or not
 
 
 @dataclass(frozen=True)
@@ -360,6 +361,16 @@ def _image(session: Session, argument: str) -> Outcome:
 @COMMANDS.add("/run command", "run a shell command and attach its output to your next message")
 def _run(session: Session, argument: str) -> Outcome:
     return _attach(session, "run", argument)
+
+
+@COMMANDS.add("/shell request", "get one command for your shell, to execute, describe, revise")
+def _shell(session: Session, argument: str) -> Outcome:
+    if not argument:
+        return Outcome("usage: /shell REQUEST (say what the command should do)", error=True)
+    if session.shell is None:
+        return Outcome("the shell assistant is not available here", error=True)
+    session.shell(argument)
+    return Outcome()
 
 
 @COMMANDS.add("/fork [N]", "go on in a copy of this conversation (up to exchange N)")

@@ -1,0 +1,139 @@
+"""``writer-chat --shell "REQUEST"`` and ``/shell REQUEST``: one command for the user's shell,
+printed alone to a pipe, or shown on a terminal to execute, describe, revise, copy or abort.
+
+Each exchange is a saved conversation like any other (the request, the command; the fixes asked
+for), so ``history`` and ``-c`` show it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chatbot.engine.chat import Chat, deliver
+from chatbot.engine.request import STRUCTURED_MODELS
+from chatbot.engine.shell import (
+    FIX_ROUNDS,
+    RESPONSE_FORMAT,
+    command_of,
+    describe_request,
+    destructive,
+    fix_request,
+    system_prompt,
+)
+from chatbot.env import Env
+from chatbot.errors import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from chatbot.cli.settings import Settings
+    from chatbot.store.database import Store
+    from chatbot.store.journal import Journal
+
+
+def user_shell(env: Env) -> str:
+    """The user's shell ($SHELL), /bin/sh when it is not set."""
+    return env.get("SHELL") or "/bin/sh"
+
+
+def run_shell(settings: Settings, store: Store | None, request: str, env: Env) -> int:
+    """One shell request, from the command line."""
+    from chatbot.cli.wiring import build_chat, new_client
+
+    if settings.model not in STRUCTURED_MODELS:
+        raise UsageError(f"--shell needs {' or '.join(STRUCTURED_MODELS)} (structured output)")
+    client = new_client(settings)
+
+    def say(text: str) -> None:
+        env.stderr.write(f"writer-chat: {text}\n")
+        env.stderr.flush()
+
+    chat, journal = build_chat(settings, client, store, lambda call: False, say)
+    try:
+        return shell_exchange(chat, journal, request, env)
+    finally:
+        journal.close()
+        client.close()
+
+
+def shell_in_repl(
+    settings: Settings, transport: object, store: Store | None, request: str, env: Env
+) -> None:
+    """/shell REQUEST: the same exchange, saved as a conversation of its own (the chat's own
+    conversation goes on unchanged)."""
+    from chatbot.cli.wiring import build_chat
+
+    if settings.model not in STRUCTURED_MODELS:
+        raise UsageError(f"/shell needs {' or '.join(STRUCTURED_MODELS)} (structured output)")
+    fresh = dataclasses.replace(settings, continue_latest=False, conversation_id=None)
+    chat, journal = build_chat(fresh, transport, store, lambda call: False, lambda text: None)
+    try:
+        shell_exchange(chat, journal, request, env)
+    finally:
+        journal.close()
+
+
+def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env) -> int:
+    """Ask for a command; on a terminal, let the user choose what to do with it."""
+    shell = user_shell(env)
+    chat.set_system(system_prompt(Path(shell).name, platform.system(), Path(env.cwd).name))
+    ask, fixes = request, 0
+    while True:
+        chat.set_params(response_format=RESPONSE_FORMAT, tools=())
+        command = _ask(chat, journal, ask)
+        if not env.stdout_isatty:
+            env.stdout.write(command + "\n")  # alone, for a script; nothing is run
+            env.stdout.flush()
+            return EXIT_OK
+        following = _choose(chat, journal, command, env, fixes)
+        if following is None:
+            return EXIT_OK
+        ask = following
+        fixes += ask.startswith("This command failed")
+
+
+def _ask(chat: Chat, journal: Journal, text: str) -> str:
+    finished = deliver(chat.send(text), [journal])
+    if finished.error is not None:
+        raise finished.error
+    return command_of(finished.reply.content)
+
+
+def _choose(chat: Chat, journal: Journal, command: str, env: Env, fixes: int) -> str | None:
+    """The user's choice for ``command``; what to ask the model next (None: done)."""
+    from chatbot.terminal import clipboard
+    from chatbot.terminal import shell as screen
+    from chatbot.terminal.screen import terminal_console
+
+    console = terminal_console(env)
+    while True:
+        screen.show_command(console, command)
+        key = screen.choose()
+        if key == "a":
+            console.print("not run", style="dim")
+            return None
+        if key == "c":
+            console.print(f"copied to {clipboard.copy(command)}", style="dim")
+        elif key == "d":
+            chat.set_params(response_format=None)
+            finished = deliver(chat.send(describe_request(command)), [journal])
+            if finished.error is not None:
+                raise finished.error
+            console.print(finished.reply.content.strip(), style="dim", markup=False)
+        elif key == "r":
+            change = screen.ask_line("what to change: ").strip()
+            if change:
+                return f"Change this command: {command}\nThe change: {change}"
+        elif key == "e":
+            danger = destructive(command)
+            if danger and not screen.confirm(f"this is {danger}: run it anyway?"):
+                console.print("not run", style="dim")
+                continue
+            status, tail = screen.run(command, user_shell(env), env, lambda t: console.print(t))
+            console.print(screen.status_line(status))
+            if status == 0 or fixes >= FIX_ROUNDS:
+                return None
+            if screen.confirm("send the command, its status and its error output for a fix?"):
+                return fix_request(command, status, tail)
+            return None

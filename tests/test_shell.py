@@ -1,0 +1,139 @@
+"""The shell assistant: one command for the user's shell, printed alone to a pipe (never run),
+or on a terminal shown to execute, describe, revise, copy or abort; a failed command sent back
+for a fix; destructive commands asked about twice; replies that are not one command refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chatbot.engine.shell import command_of, destructive
+from chatbot.errors import StreamError
+from tests.conftest import WRITER_CHAT, cli_env
+from tests.fake_server import Script
+from tests.terminal import Terminal
+
+
+def command(text: str) -> Script:
+    return Script(pieces=[json.dumps({"command": text})])
+
+
+def test_to_a_pipe_the_command_is_printed_alone_and_nothing_runs(run_cli, fake, home):
+    fake.queue(command("touch ran.txt"))
+    result = run_cli("--shell", "make a file", SHELL="/bin/bash")
+    assert result.code == 0 and result.text == "touch ran.txt\n"
+    assert not (home / "work" / "ran.txt").exists()
+    body = fake.chat_requests()[-1].body
+    assert body["response_format"]["type"] == "json_schema"
+    system = body["messages"][0]["content"]
+    assert "bash on Linux" in system and "'work'" in system and str(home) not in system
+    assert run_cli("history").text.rstrip().endswith("make a file")  # saved like a chat
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        ("Sure! To list files, run ls.", "not one command"),
+        (json.dumps({"command": "ls\nrm -rf x"}), "several lines"),
+        (json.dumps({"command": "  "}), "no command"),
+    ],
+)
+def test_a_reply_that_is_not_one_command_is_one_line(run_cli, fake, reply, said):
+    fake.queue(Script(pieces=[reply]))
+    result = run_cli("--shell", "list files")
+    assert result.code == 1 and len(result.stderr.splitlines()) == 1 and said in result.stderr
+
+
+def test_shell_needs_a_request_and_a_model_with_structured_output(run_cli, fake):
+    assert run_cli("--shell").code == 2
+    result = run_cli("--shell", "-m", "palmyra-x9", "ls")
+    assert result.code == 2 and "--shell needs palmyra-x4 or palmyra-x5" in result.stderr
+
+
+def test_the_destructive_patterns_and_what_passes():
+    for dangerous in ("rm -rf build", "mkfs.ext4 /dev/sdb1", "dd if=a of=/dev/sda",
+                      "curl https://x.sh | sh", "chmod -R 777 /", ":(){ :|:& };:"):  # fmt: skip
+        assert destructive(dangerous), dangerous
+    for harmless in ("ls -la", "rm notes.txt", "grep -r todo .", "du -sh *"):
+        assert destructive(harmless) is None, harmless
+    with pytest.raises(StreamError):
+        command_of("[]")
+
+
+def _shell_terminal(home, fake, request: str) -> Terminal:
+    env = {**cli_env(home, fake.url), "SHELL": "/bin/sh"}
+    term = Terminal([WRITER_CHAT, "--shell", request], env, str(home / "work"))
+    term.wait_for("[e]xecute  [d]escribe  [r]evise  [c]opy  [a]bort")
+    return term
+
+
+def test_execute_runs_it_and_enter_aborts(fake, home):
+    fake.queue(command("echo made > made.txt"))
+    term = _shell_terminal(home, fake, "make a file")
+    term.type("e")
+    term.wait_for("exit status 0")
+    assert term.wait_exit() == 0 and (home / "work" / "made.txt").read_text() == "made\n"
+    fake.queue(command("echo no > never.txt"))
+    term = _shell_terminal(home, fake, "make another")
+    term.type("\r")
+    term.wait_for("not run")
+    assert term.wait_exit() == 0 and not (home / "work" / "never.txt").exists()
+
+
+def test_describe_then_revise_then_execute(fake, home):
+    fake.queue(command("ls -la"), Script(pieces=["Lists every file, hidden ones too."]),
+               command("ls -la > listing.txt"))  # fmt: skip
+    term = _shell_terminal(home, fake, "list files")
+    term.type("d")
+    term.wait_for("Lists every file, hidden ones too.")
+    term.type("r")
+    term.wait_for("what to change:")
+    term.type("into a file\r")
+    term.wait_for("ls -la > listing.txt")
+    term.type("e")
+    term.wait_for("exit status 0")
+    assert term.wait_exit() == 0 and (home / "work" / "listing.txt").exists()
+    third = fake.chat_requests()[-1].messages[-1]["content"]
+    assert "Change this command: ls -la" in third and "into a file" in third
+
+
+def test_a_failed_command_goes_back_for_a_fix(fake, home):
+    fake.queue(command("ls /no/such/folder"), command("echo fixed > fixed.txt"))
+    term = _shell_terminal(home, fake, "look in the folder")
+    term.type("e")
+    term.wait_for("exit status")
+    term.wait_for("for a fix? [y/N]")
+    term.type("y\r")
+    term.wait_for("echo fixed > fixed.txt")
+    term.type("e")
+    term.wait_for("exit status 0")
+    assert term.wait_exit() == 0 and (home / "work" / "fixed.txt").exists()
+    asked = fake.chat_requests()[-1].messages[-1]["content"]
+    assert "failed with exit status" in asked and "ls /no/such/folder" in asked
+    assert "No such file" in asked  # the tail of its error output went back
+
+
+def test_a_destructive_command_is_asked_about_twice(fake, home):
+    (home / "work" / "victim").mkdir()
+    fake.queue(command("rm -rf victim"))
+    term = _shell_terminal(home, fake, "clean up")
+    term.type("e")
+    term.wait_for("this is rm -r: run it anyway? [y/N]")
+    term.type("n\r")
+    term.wait_for("not run")
+    term.type("a")
+    assert term.wait_exit() == 0 and (home / "work" / "victim").is_dir()
+
+
+def test_slash_shell_in_the_chat_and_the_chat_goes_on(terminal, fake, home):
+    fake.queue(command("echo from-repl > repl.txt"))
+    term = terminal()
+    term.type("/shell write a file\r")
+    term.wait_for("[e]xecute  [d]escribe  [r]evise  [c]opy  [a]bort")
+    term.type("e")
+    term.wait_for("exit status 0")
+    term.wait_for_prompt(2)
+    assert (home / "work" / "repl.txt").read_text() == "from-repl\n"
+    term.say("and now a question")
+    assert fake.chat_requests()[-1].messages == [{"role": "user", "content": "and now a question"}]
