@@ -304,3 +304,11 @@ def test_a_binary_file_or_piped_blob_is_refused_in_one_line(run_cli, fake, home,
         assert result.code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
         assert said in result.stderr
     assert fake.chat_requests() == []
+
+
+def test_an_image_error_in_the_chat_names_slash_image(tmp_path):
+    from chatbot.inputs.attach import Attacher
+
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(UsageError, match=r"^/image .*notes.txt: not an image file"):
+        Attacher(None, 5)("image", str(tmp_path / "notes.txt"))

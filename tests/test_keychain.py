@@ -108,7 +108,8 @@ def test_no_keychain_on_the_machine_is_one_line(run_cli, fake, keychain, backend
         assert "Traceback" not in result.stderr
     chat = run_cli("hi", **env)
     assert chat.code == 2 and chat.stderr.startswith("writer-chat: error: no API key:")
-    assert "writer-chat key set" in chat.stderr
+    assert "writer-chat key set" not in chat.stderr  # not where there is no keychain
+    assert "have api_key_command in the config print it (no system keychain here)" in chat.stderr
     shown = run_cli("key", "show", **env)
     assert shown.code == 2
     assert "or in the system keychain (not available here)" in shown.stderr

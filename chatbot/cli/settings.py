@@ -124,9 +124,16 @@ def resolve_connection(
             f"api_key_command, {key_command[1]}",
         )
     if not api_key:
+        from chatbot.inputs.keychain import available
+
+        where = (
+            "keep it in the system keychain: writer-chat key set"
+            if available()
+            else "have api_key_command in the config print it (no system keychain here)"
+        )
         raise UsageError(
             f"no API key: set {KEY_VARIABLE} in the environment or in a .env file here"
-            " (see .env.example), or keep it in the system keychain: writer-chat key set"
+            f" (see .env.example), or {where}"
         )
     if not plausible_key(api_key):
         where = {"environment": "the environment", ".env": "the .env file"}.get(

@@ -39,7 +39,8 @@ class Attacher:
             from chatbot.inputs.images import image_part
 
             source = argument.strip()
-            return [Attachment(f"image {one_line(source, 60)}", image=image_part(source))]
+            part = image_part(source, "/image")
+            return [Attachment(f"image {one_line(source, 60)}", image=part)]
         if kind == "run":
             return [run_command(argument)]
         try:

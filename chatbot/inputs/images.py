@@ -12,15 +12,16 @@ from chatbot.errors import UsageError
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
-def image_part(source: str) -> dict[str, Any]:
+def image_part(source: str, asked_by: str = "--image") -> dict[str, Any]:
+    """The content part of an image; ``asked_by`` (--image, /image) names it in an error."""
     if source.startswith(("https://", "http://", "data:")):
         return {"type": "image_url", "image_url": {"url": source}}
     path = current().path(source)
     kind, _ = mimetypes.guess_type(path.name)
     if kind is None or not kind.startswith("image/"):
-        raise UsageError(f"--image {source}: not an image file (png, jpeg, gif, webp)")
+        raise UsageError(f"{asked_by} {source}: not an image file (png, jpeg, gif, webp)")
     from chatbot.inputs.door import read_file
 
-    data = read_file(path, cap=MAX_IMAGE_BYTES, what=f"--image {source}")
+    data = read_file(path, cap=MAX_IMAGE_BYTES, what=f"{asked_by} {source}")
     encoded = base64.b64encode(data).decode()
     return {"type": "image_url", "image_url": {"url": f"data:{kind};base64,{encoded}"}}

@@ -41,6 +41,15 @@ def _keyring() -> tuple[Any, Any]:
     return keyring, backend
 
 
+def available() -> bool:
+    """Whether this machine has a keychain writer-chat can keep the key in."""
+    try:
+        _keyring()
+    except UsageError:  # none here, or a backend that does not load
+        return False
+    return True
+
+
 def describe() -> str:
     """ "the system keychain (its backend)", or that there is none here."""
     try:
