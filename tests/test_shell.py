@@ -68,12 +68,15 @@ def _shell_terminal(home, fake, request: str) -> Terminal:
     return term
 
 
-def test_execute_runs_it_and_enter_aborts(fake, home):
+def test_execute_runs_it_and_enter_aborts(fake, home, run_cli):
     fake.queue(command("echo made > made.txt"))
     term = _shell_terminal(home, fake, "make a file")
     term.type("e")
     term.wait_for("exit status 0")
     assert term.wait_exit() == 0 and (home / "work" / "made.txt").read_text() == "made\n"
+    [saved] = json.loads(run_cli("history", "--json").text)
+    shown = run_cli("history", "show", saved["id"]).text
+    assert "*ran `echo made > made.txt`: exit status 0*" in shown  # what ran is kept
     fake.queue(command("echo no > never.txt"))
     term = _shell_terminal(home, fake, "make another")
     term.type("\r")

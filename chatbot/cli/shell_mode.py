@@ -132,6 +132,7 @@ def _choose(chat: Chat, journal: Journal, command: str, env: Env, fixes: int) ->
                 continue
             status, tail = screen.run(command, user_shell(env), env, lambda t: console.print(t))
             console.print(screen.status_line(status))
+            chat.record_run(command, status)  # saved with the reply that gave the command
             if status == 0 or fixes >= FIX_ROUNDS:
                 return None
             if screen.confirm("send the command, its status and its error output for a fix?"):

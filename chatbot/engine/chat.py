@@ -25,6 +25,7 @@ from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import Conversation, Message
 from chatbot.engine.costs import Estimate, OverCost, check_cap, estimate
 from chatbot.engine.events import (
+    Annotated,
     Change,
     Event,
     Finished,
@@ -259,6 +260,13 @@ class Chat:
         if removed:
             self._tell(TakenBack(tuple(removed)))
         return removed
+
+    def record_run(self, command: str, status: int) -> None:
+        """The last reply's command ran (the shell assistant): kept with it, and saved."""
+        replies = [turn for turn in self.conversation.turns if turn.role == "assistant"]
+        if replies:
+            replies[-1].ran = {"command": command, "status": status}
+            self._tell(Annotated(replies[-1]))
 
     def set_system(self, system: str | None) -> None:
         """Replace the system prompt (None removes it) for the next requests."""

@@ -29,6 +29,7 @@ class Message:
     tool_call_id: str | None = None  # a tool message answers this call
     name: str | None = None  # the function a tool message comes from
     parts: list[dict[str, Any]] | None = None  # content parts (text and images) for the API
+    ran: dict[str, Any] | None = None  # the shell assistant: the command run, its exit status
 
     def to_api(self) -> dict[str, Any]:
         """The message as the API takes it. A reply that broke off (Ctrl-C, a dropped
@@ -51,6 +52,7 @@ class Message:
             "tool_calls": self.tool_calls,
             "tool_call_id": self.tool_call_id,
             "name": self.name,
+            "ran": self.ran,
         }
         return {key: value for key, value in fields.items() if value}
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chatbot.errors import ApiError
 
 __all__ = [
+    "Annotated",
     "Change",
     "Delta",
     "Event",
@@ -153,7 +154,14 @@ class Forked:
     at: int | None = None  # after which exchange of ``source`` (None: its end)
 
 
-Change = SystemChanged | ParamsChanged | TakenBack | Switched | Forked
+@dataclass(frozen=True, slots=True)
+class Annotated:
+    """Something happened to a saved message after it was written (a command it held ran)."""
+
+    message: Message
+
+
+Change = SystemChanged | ParamsChanged | TakenBack | Switched | Forked | Annotated
 
 Event = (
     UserSent

@@ -25,6 +25,10 @@ def to_markdown(title: str, model: str | None, system: str | None, turns: list[M
         heading = "You" if turn.role == "user" else (model or "Assistant")
         note = "" if turn.status == COMPLETE else f" *({turn.status})*"
         parts.append(f"## {heading}{note}\n\n{turn.content.strip()}\n")
+        if turn.ran:
+            parts.append(
+                f"*ran `{turn.ran.get('command')}`: exit status {turn.ran.get('status')}*\n"
+            )
     return "\n".join(parts)
 
 
@@ -38,7 +42,15 @@ def to_json(
         "id": conversation_id,
         "model": model,
         "system": system,
-        "messages": [{"role": t.role, "content": t.content, "status": t.status} for t in turns],
+        "messages": [
+            {
+                "role": t.role,
+                "content": t.content,
+                "status": t.status,
+                **({"ran": t.ran} if t.ran else {}),
+            }
+            for t in turns
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -55,3 +67,10 @@ def render(
     if fmt == "json":
         return to_json(conversation_id, model, conversation.system, conversation.turns)
     raise UsageError(f"unknown format '{fmt}': use md or json")
+
+
+def _message(turn: Message) -> dict[str, object]:
+    message: dict[str, object] = {"role": turn.role, "content": turn.content, "status": turn.status}
+    if turn.ran:
+        message["ran"] = turn.ran  # the shell assistant: the command run and its exit status
+    return message

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatbot.engine.conversation import INCOMPLETE, Conversation, Message
 from chatbot.engine.events import (
+    Annotated,
     Delta,
     Event,
     Forked,
@@ -124,6 +125,11 @@ class Journal:
                 self.store.set_system(event.conversation.stored_id, event.system)
         elif isinstance(event, Switched):
             self._conversation = event.conversation
+        elif isinstance(event, Annotated) and event.message.stored_id is not None:
+            message = event.message
+            self.store.update_message(
+                message.stored_id, message.content, message.status, extra=message.extra()
+            )
         elif isinstance(event, Forked):
             self._conversation = event.copy
             self._fork(event.source, event.copy, event.at)
