@@ -88,8 +88,9 @@ def doubled_lines(term: Terminal) -> list[str]:
 )
 def test_no_screen_shows_a_line_twice_while_a_reply_streams(fake, home, cols, rows, piece):
     text = frames_document()
+    pause = 0.002 if piece < 100 else 0.02  # big pieces a little apart: many reads, even loaded
     fake.queue(
-        Script(pieces=[text[i : i + piece] for i in range(0, len(text), piece)], delay=0.002)
+        Script(pieces=[text[i : i + piece] for i in range(0, len(text), piece)], delay=pause)
     )
     term = Terminal(
         [WRITER_CHAT, "doc"], cli_env(home, fake.url), str(home / "work"), cols=cols, rows=rows

@@ -37,3 +37,17 @@ def test_code_inside_a_list_is_folded_to_fit_the_item():
     long_line = "x = " + " + ".join(["value"] * 30)
     out = rendered(f"- item\n\n  ```\n  {long_line}\n  ```\n")
     assert all(len(line) <= 80 for line in out.splitlines())
+
+
+def test_the_live_preview_of_a_long_open_block_keeps_what_makes_it_that_block():
+    from chatbot.terminal.render import _preview_source
+
+    code = "intro\n\n```python\n" + "\n".join(f"x{i} = {i}" for i in range(100)) + "\n"
+    table = "para\n\n| a | b |\n|---|---|\n" + "\n".join(f"| {i} | {i} |" for i in range(100))
+    items = "\n".join(f"- item {i}" for i in range(100)) + "\n"
+    assert _preview_source(code, 10, 100).splitlines()[:2] == ["```python", "x90 = 90"]
+    assert _preview_source(table + "\n", 10, 100).splitlines()[:3] == [
+        "| a | b |", "|---|---|", "| 90 | 90 |"
+    ]  # fmt: skip
+    assert _preview_source(items, 10, 100).splitlines() == [f"- item {i}" for i in range(90, 100)]
+    assert _preview_source("short\ntext\n", 10, 100) == "short\ntext\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import threading
 import time
@@ -176,25 +177,41 @@ class _Tail:
 def _preview_source(source: str, room: int, width: int) -> str:
     """What the live preview renders of the open block, at a cost that does not grow with it
     (the final print is whole): the screen shows only its last ``room`` lines, so only the
-    source of about those is laid out. A code fence keeps its opening line and a table its
-    header (the preview's columns fit the rows on screen); a line longer than the screen holds
-    shows its end."""
+    source of about those is laid out. When they fall inside a code fence its opening line is
+    kept, inside a table its header (the preview's columns fit the rows on screen); a line
+    longer than the screen holds shows its end."""
     line_start = source.rfind("\n") + 1
     if len(source) - line_start > 2 * room * width:
         end = source[-room * width :]
         space = end.find(" ")
         return end[space + 1 :] if 0 <= space < width else end
-    tail_start = _start_of_last_lines(source, 2 * room)
-    if tail_start == 0:
+    if _start_of_last_lines(source, 2 * room) == 0:
         return source  # short enough to lay out whole
-    tail = source[_start_of_last_lines(source, room) :]
-    head = source[: source.find("\n") + 1]
-    if head.lstrip(" ").startswith(("```", "~~~")):
-        return head + tail
-    second = source[len(head) : source.find("\n", len(head)) + 1]
-    if head.lstrip().startswith("|") and set(second.strip()) <= set("|-: ") and "-" in second:
-        return head + second + tail  # a table: its header and separator, then its last rows
+    start = _start_of_last_lines(source, room)
+    before, tail = source[:start], source[start:]
+    fences = list(_FENCE_LINE.finditer(before))
+    if len(fences) % 2:  # the window starts inside a code fence: keep its opening line
+        return fences[-1].group(0) + "\n" + tail
+    table_start = _table_start(before)
+    if table_start is not None:  # inside a table: keep its header and separator
+        header_end = source.find("\n", source.find("\n", table_start) + 1) + 1
+        return source[table_start:header_end] + tail
     return tail
+
+
+_FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,}).*$", re.MULTILINE)
+
+
+def _table_start(before: str) -> int | None:
+    """Where the table the text after ``before`` continues begins, if it continues one."""
+    end = len(before)
+    start = None
+    while end > 0:
+        line_start = before.rfind("\n", 0, end - 1) + 1
+        if not before[line_start:end].lstrip().startswith("|"):
+            break
+        start, end = line_start, line_start
+    return start
 
 
 def _start_of_last_lines(text: str, count: int) -> int:
