@@ -300,3 +300,10 @@ def test_ctrl_z_mid_reply_and_fg_prints_nothing_twice(fake, home):
         term.close()
     assert sorted(shown) == sorted(set(shown)), shown  # no line of the reply twice
     assert set(shown) == set(lines)
+
+
+@pytest.mark.parametrize("command", ["history", "graphs", "templates", "key", "config"])
+def test_no_command_description_is_cut_short_at_80_columns(home, command):
+    screen = help_screen(home, 80, command)
+    listed = screen[screen.index("Commands") :]
+    assert "..." not in listed and "…" not in listed, listed

@@ -247,7 +247,7 @@ def graphs_retry(
 # adding files
 
 
-@graphs_app.command("add")
+@graphs_app.command("add", short_help="Upload files and folders, and wait for processing.")
 def graphs_add(
     name: Annotated[str, typer.Argument(metavar="NAME")],
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files and folders.")],

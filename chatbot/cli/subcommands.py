@@ -78,7 +78,7 @@ def history_list(
         _page("\n".join(lines) if lines else "no saved conversations yet")
 
 
-@history_app.command("show")
+@history_app.command("show", short_help="Print a conversation as Markdown, with its cost.")
 def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Print a conversation as Markdown, with its tokens and cost at the end."""
     from chatbot.store.history import branches_said, cost_line, costs, show
@@ -100,7 +100,7 @@ def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) 
         _out(dropped(text), end="")
 
 
-@history_app.command("export")
+@history_app.command("export", short_help="Write a conversation as Markdown or JSON.")
 def history_export(
     conversation_id: Annotated[str, typer.Argument(metavar="ID")],
     fmt: Annotated[str, typer.Option("--format", metavar="md|json", help="Output format.")] = "md",
@@ -269,7 +269,7 @@ def key_main(ctx: typer.Context) -> None:
         key_show()
 
 
-@key_app.command("set")
+@key_app.command("set", short_help="Keep the API key in the system keychain.")
 def key_set() -> None:
     """Keep the API key in the system keychain: typed without echo, or piped on stdin."""
     from chatbot.cli.settings import KEY_VARIABLE, masked_key, plausible_key
@@ -296,7 +296,7 @@ def key_set() -> None:
         _out(f"note: {KEY_VARIABLE} is set in the environment, and is used before the keychain")
 
 
-@key_app.command("show")
+@key_app.command("show", short_help="Where the key in use comes from, masked.")
 def key_show() -> None:
     """Where the API key in use comes from, masked; and the other places that hold one."""
     from pathlib import Path
@@ -376,7 +376,7 @@ def templates_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None
     _out(load_template(name).path.read_text(encoding="utf-8"), end="")
 
 
-@templates_app.command("edit")
+@templates_app.command("edit", short_help="Edit a template in $VISUAL or $EDITOR.")
 def templates_edit(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Open a template in $VISUAL or $EDITOR (a new one starts from an example)."""
     from chatbot.inputs.templates import SKELETON, load_template, template_path
