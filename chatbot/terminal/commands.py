@@ -202,12 +202,15 @@ def _graph(session: Session, argument: str) -> Outcome:
     return Outcome(f"answering from the Knowledge Graph {one_line(name, 60)} ({graph_id[:8]})")
 
 
-def _block_number(text: str, count: int) -> int:
+def _number(text: str, count: int, of_what: str = "") -> int:
+    """A number from 1 to ``count`` typed after a slash command (``of_what``: "block",
+    "exchange": how many there are, said in the error)."""
     try:
         return checked(int(text), int, 1, count)
     except ValueError as problem:  # OutOfLimits is a ValueError too
         said = problem if isinstance(problem, OutOfLimits) else "must be a number"
-        raise UsageError(f"N {said}") from None
+        there = f" (this conversation has {counted(count, of_what)})" if of_what else ""
+        raise UsageError(f"N {said}{there}") from None
 
 
 def _param(name: str, text: str) -> Any:
@@ -266,22 +269,13 @@ def _undo(session: Session, argument: str) -> Outcome:
     have = session.chat.conversation.exchanges()
     if not have:
         return Outcome("nothing to undo", error=True)
-    count = _exchange_number(argument, have) if argument else 1
+    count = _number(argument, have, "exchange") if argument else 1
     removed = session.chat.undo(count)
     text = removed[0].content
     if count == 1:
         return Outcome(f"removed: {one_line(text, 60)} (Up brings it back to edit)", recall=text)
     said = f"removed {count} exchanges (Up brings back the first: {one_line(text, 40)})"
     return Outcome(said, recall=text)
-
-
-def _exchange_number(text: str, count: int) -> int:
-    """An exchange's number (1..``count``) typed after a slash command."""
-    try:
-        return checked(int(text), int, 1, count)
-    except ValueError as problem:  # OutOfLimits is a ValueError too
-        said = problem if isinstance(problem, OutOfLimits) else "must be a number"
-        raise UsageError(f"N {said} (this conversation has {counted(count, 'exchange')})") from None
 
 
 def _last_message(session: Session) -> str | None:
@@ -379,7 +373,7 @@ def _fork(session: Session, argument: str) -> Outcome:
     refusal = session.journal.fork_refusal(conversation)
     if refusal is not None:
         raise UsageError(refusal)
-    after = _exchange_number(argument, conversation.exchanges()) if argument else None
+    after = _number(argument, conversation.exchanges(), "exchange") if argument else None
     old = conversation.stored_id
     new = session.chat.fork(after).stored_id
     upto = "" if after is None else f" up to exchange {after}"
@@ -531,7 +525,7 @@ def _copy(session: Session, argument: str) -> Outcome:
         blocks = code_blocks(text)
         if not blocks:
             return Outcome("the last reply has no code block", error=True)
-        which = _block_number(number, len(blocks)) if number.strip() else len(blocks)
+        which = _number(number, len(blocks)) if number.strip() else len(blocks)
         text = blocks[which - 1]
     elif argument:
         return Outcome("usage: /copy, /copy code, or /copy code N", error=True)
