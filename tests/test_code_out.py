@@ -80,7 +80,7 @@ def test_the_repl_numbers_code_blocks_and_copies_the_one_asked_for(terminal, fak
 
 def test_a_code_blocks_label_shows_with_it_not_when_the_next_block_starts(terminal, fake):
     fake.queue(Script(pieces=["```python\n", "x = 1\n", "```\n", "More ", "text after."],
-                      delay=0.6))  # fmt: skip
+                      delay=0.3))  # fmt: skip
     term = terminal()
     term.type("code please\r")
     term.wait_for("code 1 · /copy code 1")

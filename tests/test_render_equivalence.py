@@ -85,14 +85,14 @@ def collapse_blank_runs(lines: list[str]) -> list[str]:
 def long_blocks() -> str:
     """One reply of long single blocks (each far taller than the screen): a list, a table,
     lines joined by single breaks, a nested list and a code block, then a closing paragraph."""
-    items = "\n".join(f"- item {n}: words about it" for n in range(300))
+    items = "\n".join(f"- item {n}: words about it" for n in range(200))  # past 4 KB
     table = "\n".join(
         ["| # | name | value |", "|---|---|---:|"]
-        + [f"| {n} | row {n} | {n * 7} |" for n in range(200)]
+        + [f"| {n} | row {n} | {n * 7} |" for n in range(80)]
     )
-    poem = "\n".join(f"line {n} of the poem" for n in range(300))
-    nested = "\n".join(f"{n}. step {n}\n   - detail {n}a\n   - detail {n}b" for n in range(1, 80))
-    code = "\n".join(["```python", *(f"value_{n} = compute({n})" for n in range(300)), "```"])
+    poem = "\n".join(f"line {n} of the poem" for n in range(120))
+    nested = "\n".join(f"{n}. step {n}\n   - detail {n}a\n   - detail {n}b" for n in range(1, 40))
+    code = "\n".join(["```python", *(f"value_{n} = compute({n})" for n in range(120)), "```"])
     return "\n\n".join([items, table, poem, nested, code, "The end."]) + "\n"
 
 
