@@ -341,3 +341,14 @@ def test_the_graphs_list_as_json_for_scripts(run_cli, fake):
     graph_id = fake.graphs.add_graph("handbook")
     [listed] = __import__("json").loads(run_cli("graphs", "--json").text)
     assert listed["id"] == graph_id and listed["name"] == "handbook"
+
+
+def test_a_broken_link_in_a_folder_is_named_among_the_skipped(run_cli, fake, home):
+    graph_id = fake.graphs.add_graph("handbook")
+    folder = home / "work" / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("fine")
+    (folder / "gone.txt").symlink_to(home / "nowhere.txt")
+    result = run_cli("graphs", "add", "handbook", "docs")
+    assert result.code == 1 and "gone.txt: no such file" in result.stderr
+    assert [f.name for f in fake.graphs.graph_files(graph_id)] == ["good.txt"]
