@@ -7,14 +7,20 @@ in the same process, with laying the whole reply out once (print_markdown: what 
 pay at the least, the pipe's cost plus Markdown), and the plain renderer a pipe gets is shown
 beside. The goal: live / once stays flat as the block grows (linear cost) and under 3x.
 
-    uv run python benchmarks/long_blocks.py            # the shapes at full size (~a minute)
+    uv run python benchmarks/long_blocks.py              # the shapes at full size (~a minute)
     uv run python benchmarks/long_blocks.py --scale 0.2
+    uv run python benchmarks/long_blocks.py --processes  # whole processes: a PTY against a pipe
+
+With ``--processes`` each shape is the reply of the project's fake server to the real
+``writer-chat`` program, once on a 100x40 pseudo-terminal (its output read as it comes) and once
+into a pipe: wall time of each and their ratio (the issue's goal: the terminal within 1.5x).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import subprocess
 import time
 
 from rich.console import Console
@@ -76,10 +82,42 @@ def pipe(text: str) -> float:
     return time.process_time() - start
 
 
+def whole_processes(scale: float) -> None:
+    import pexpect
+    from _common import WRITER_CHAT, FakeWriter, Script, env_for
+
+    print(f"{'shape':<34} {'terminal':>9} {'pipe':>7} {'ratio':>7}")
+    with FakeWriter() as fake:
+        env = {**env_for(fake.url), "COLUMNS": "100", "LINES": "40"}
+        for name, text in shapes(scale).items():
+            fake.queue(Script(pieces=pieces(text)))
+            started = time.monotonic()
+            child = pexpect.spawn(WRITER_CHAT, ["--no-save", "go"], env=env, dimensions=(40, 100))
+            while True:
+                try:
+                    child.read_nonblocking(65536, timeout=60)
+                except pexpect.EOF:
+                    break
+            child.close()
+            on_terminal = time.monotonic() - started
+            fake.queue(Script(pieces=pieces(text)))
+            started = time.monotonic()
+            subprocess.run(
+                [WRITER_CHAT, "--no-save", "go"], env=env, stdout=subprocess.PIPE, check=True
+            )
+            to_pipe = time.monotonic() - started
+            ratio = on_terminal / to_pipe
+            print(f"{name:<34} {on_terminal:>8.2f}s {to_pipe:>6.2f}s {ratio:>6.2f}x", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="size of each shape (1: full)")
+    parser.add_argument("--processes", action="store_true", help="whole processes, PTY vs pipe")
     args = parser.parse_args()
+    if args.processes:
+        whole_processes(args.scale)
+        return
     warm_up("monokai")
     print(f"{'shape':<34} {'live':>8} {'once':>8} {'live/once':>10} {'pipe':>7}")
     for name, text in shapes(args.scale).items():

@@ -36,8 +36,9 @@ CODE_HINT_STYLE = Style(dim=True)
 LOAD_DELAY = 0.05  # seconds
 # Finding where the open block ends parses it whole. Below this size that is done at every line;
 # above, only once it has grown by a quarter, so one long block (a list of a thousand items) costs
-# a bounded number of parses instead of one a line (its finished blocks show a little later).
-PARSE_EVERY_LINE_BELOW = 4096
+# a number of parses that grows with the log of its size, not one a line (finished blocks may
+# show a little later; benchmarks/long_blocks.py measured 4 KB against 1 KB: 1 KB is faster).
+PARSE_EVERY_LINE_BELOW = 1024
 PARSE_GROWTH = 1.25
 
 # The Markdown engine (markdown-it, rich.markdown, pygments) costs ~25 ms to import. It loads in
