@@ -179,3 +179,18 @@ def test_a_long_single_block_never_shows_a_line_twice(fake, home, shape):
         term.close()
     assert "The closing paragraph comes after the block." in term.text()
     assert faults == []
+
+
+def test_a_long_code_block_never_leaves_a_frame_without_it_when_it_ends(fake, home):
+    code = "\n".join(f"value_{n} = compute({n})" for n in range(300))
+    text = f"Intro line above.\n\n```python\n{code}\n```\n\nAfter the block.\n"
+    fake.queue(Script(pieces=[text[i : i + 20] for i in range(0, len(text), 20)], delay=0.001))
+    term = Terminal([WRITER_CHAT, "go"], cli_env(home, fake.url), str(home / "work"), rows=30)
+    try:
+        frames = frames_until_exit(term)
+    finally:
+        term.close()
+    shown = [any("value_" in row for row in frame) for frame in frames]
+    first = shown.index(True)
+    assert all(shown[first:]), "a frame after the code appeared showed none of it"
+    assert "After the block." in "\n".join(frames[-1])

@@ -343,7 +343,7 @@ class MarkdownRenderer:
         else:
             self._pending += text
         blocks: list[str] = []
-        if kind == "content" and "\n" in text and self._time_to_parse():
+        if kind == "content" and "\n" in text and self._time_to_parse(text):
             from chatbot.terminal.blocks import finished_blocks  # block ends move at line ends
 
             blocks, length = finished_blocks(self._pending)
@@ -365,9 +365,10 @@ class MarkdownRenderer:
             self._waiting = False
             self._first_piece_shown.set()
 
-    def _time_to_parse(self) -> bool:
+    def _time_to_parse(self, text: str) -> bool:
         size = len(self._pending)
-        return size < PARSE_EVERY_LINE_BELOW or size >= self._parse_at
+        fence = "```" in text or "~~~" in text  # a code fence may have closed: commit it now
+        return fence or size < PARSE_EVERY_LINE_BELOW or size >= self._parse_at
 
     def _write_raw(self, text: str) -> None:
         """Write an over-long line as it arrives (each piece costs the same however long the
@@ -442,6 +443,14 @@ class MarkdownRenderer:
             self._ticker = None
         with self._lock:
             if self._live is not None:
+                if self._pending.strip() and not self._raw_line:
+                    # in the same write as the tail's erasing, through the live hook (erased
+                    # first, then printed, a frame between the two showed neither)
+                    from chatbot.terminal.blocks import all_blocks
+
+                    blocks, self._pending = all_blocks(self._pending), ""
+                    self._live.update(_Tail(self._printer, "", ""))  # the refusal follows
+                    self._printer.print_blocks(blocks)
                 self._live.stop()
                 self._live = None
         if self._raw_line:
