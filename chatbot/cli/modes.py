@@ -99,10 +99,17 @@ def _attach(settings: Settings, kind: str, argument: str) -> list[Any]:
     return Attacher(settings.proxy, settings.timeout)(kind, argument)
 
 
-def _shell(settings: Settings, transport: Any, store: Store | None, request: str, env: Env) -> None:
+def _shell(
+    settings: Settings,
+    transport: Any,
+    store: Store | None,
+    request: str,
+    env: Env,
+    warn: Callable[[str], None],
+) -> None:
     from chatbot.cli.shell_mode import shell_in_repl  # loads with the first /shell
 
-    shell_in_repl(settings, transport, store, request, env)
+    shell_in_repl(settings, transport, store, request, env, warn)
 
 
 def run(settings: Settings, message: str | None, env: Env) -> int:
@@ -126,7 +133,7 @@ def run(settings: Settings, message: str | None, env: Env) -> int:
             if settings.shell and message is not None:
                 from chatbot.cli.shell_mode import run_shell
 
-                return run_shell(settings, store, message, env)
+                return run_shell(settings, store, message, env, lambda t: _warn(env, t))
             if message is None:
                 return _run_repl(settings, store, env)
             return _run_one_shot(settings, store, message, env)
@@ -175,7 +182,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
             find_graph=find_graph,
             use_template=template_in_chat,
             attach=lambda kind, argument: _attach(settings, kind, argument),
-            shell=lambda request: _shell(settings, warmup, store, request, env),
+            shell=lambda request: _shell(settings, warmup, store, request, env, problem),
             graph_query=graph_query(settings),
         )
         if store is not None and chat.conversation.stored_id is not None:  # -c or --cid

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,78 +38,88 @@ def user_shell(env: Env) -> str:
     return env.get("SHELL") or "/bin/sh"
 
 
-def run_shell(settings: Settings, store: Store | None, request: str, env: Env) -> int:
+def _structured_output(settings: Settings, asked_by: str) -> None:
+    if settings.model not in STRUCTURED_MODELS:
+        needed = " or ".join(STRUCTURED_MODELS)
+        raise UsageError(f"{asked_by} needs {needed} (structured output)")
+
+
+def run_shell(
+    settings: Settings, store: Store | None, request: str, env: Env, warn: Callable[[str], None]
+) -> int:
     """One shell request, from the command line."""
     from chatbot.cli.wiring import build_chat, new_client
 
-    if settings.model not in STRUCTURED_MODELS:
-        raise UsageError(f"--shell needs {' or '.join(STRUCTURED_MODELS)} (structured output)")
+    _structured_output(settings, "--shell")
     client = new_client(settings)
-
-    def say(text: str) -> None:
-        env.stderr.write(f"writer-chat: {text}\n")
-        env.stderr.flush()
-
-    chat, journal = build_chat(settings, client, store, lambda call: False, say)
+    chat, journal = build_chat(settings, client, store, lambda call: False, warn)
     try:
-        return shell_exchange(chat, journal, request, env)
+        return shell_exchange(chat, journal, request, env, settings.code_theme)
     finally:
         journal.close()
         client.close()
 
 
 def shell_in_repl(
-    settings: Settings, transport: object, store: Store | None, request: str, env: Env
+    settings: Settings,
+    transport: object,
+    store: Store | None,
+    request: str,
+    env: Env,
+    warn: Callable[[str], None],
 ) -> None:
     """/shell REQUEST: the same exchange, saved as a conversation of its own (the chat's own
     conversation goes on unchanged)."""
     from chatbot.cli.wiring import build_chat
 
-    if settings.model not in STRUCTURED_MODELS:
-        raise UsageError(f"/shell needs {' or '.join(STRUCTURED_MODELS)} (structured output)")
+    _structured_output(settings, "/shell")
     fresh = dataclasses.replace(settings, continue_latest=False, conversation_id=None)
-    chat, journal = build_chat(fresh, transport, store, lambda call: False, lambda text: None)
+    chat, journal = build_chat(fresh, transport, store, lambda call: False, warn)
     try:
-        shell_exchange(chat, journal, request, env)
+        shell_exchange(chat, journal, request, env, settings.code_theme)
     finally:
         journal.close()
 
 
-def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env) -> int:
+def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env, theme: str) -> int:
     """Ask for a command; on a terminal, let the user choose what to do with it."""
     shell = user_shell(env)
     chat.set_system(system_prompt(Path(shell).name, platform.system(), Path(env.cwd).name))
     ask, fixes = request, 0
     while True:
         chat.set_params(response_format=RESPONSE_FORMAT, tools=())
-        command = _ask(chat, journal, ask)
+        command = command_of(_reply(chat, journal, ask))
         if not env.stdout_isatty:
             env.stdout.write(command + "\n")  # alone, for a script; nothing is run
             env.stdout.flush()
             return EXIT_OK
-        following = _choose(chat, journal, command, env, fixes)
+        following = _choose(chat, journal, command, env, theme, fixes < FIX_ROUNDS)
         if following is None:
             return EXIT_OK
-        ask = following
-        fixes += ask.startswith("This command failed")
+        ask, is_fix = following
+        fixes += is_fix
 
 
-def _ask(chat: Chat, journal: Journal, text: str) -> str:
+def _reply(chat: Chat, journal: Journal, text: str) -> str:
+    """The model's answer to ``text`` (saved like a chat); its failure raised as it was."""
     finished = deliver(chat.send(text), [journal])
     if finished.error is not None:
         raise finished.error
-    return command_of(finished.reply.content)
+    return finished.reply.content
 
 
-def _choose(chat: Chat, journal: Journal, command: str, env: Env, fixes: int) -> str | None:
-    """The user's choice for ``command``; what to ask the model next (None: done)."""
+def _choose(
+    chat: Chat, journal: Journal, command: str, env: Env, theme: str, may_fix: bool
+) -> tuple[str, bool] | None:
+    """The user's choice for ``command``: what to ask the model next and whether it is a fix
+    of a failed command (None: done)."""
     from chatbot.terminal import clipboard
     from chatbot.terminal import shell as screen
     from chatbot.terminal.screen import terminal_console
 
     console = terminal_console(env)
     while True:
-        screen.show_command(console, command)
+        screen.show_command(console, command, theme)
         key = screen.choose()
         if key == "a":
             console.print("not run", style="dim")
@@ -117,14 +128,12 @@ def _choose(chat: Chat, journal: Journal, command: str, env: Env, fixes: int) ->
             console.print(f"copied to {clipboard.copy(command)}", style="dim")
         elif key == "d":
             chat.set_params(response_format=None)
-            finished = deliver(chat.send(describe_request(command)), [journal])
-            if finished.error is not None:
-                raise finished.error
-            console.print(finished.reply.content.strip(), style="dim", markup=False)
+            described = _reply(chat, journal, describe_request(command))
+            console.print(described.strip(), style="dim", markup=False)
         elif key == "r":
             change = screen.ask_line("what to change: ").strip()
             if change:
-                return f"Change this command: {command}\nThe change: {change}"
+                return f"Change this command: {command}\nThe change: {change}", False
         elif key == "e":
             danger = destructive(command)
             if danger and not screen.confirm(f"this is {danger}: run it anyway?"):
@@ -133,8 +142,7 @@ def _choose(chat: Chat, journal: Journal, command: str, env: Env, fixes: int) ->
             status, tail = screen.run(command, user_shell(env), env, lambda t: console.print(t))
             console.print(screen.status_line(status))
             chat.record_run(command, status)  # saved with the reply that gave the command
-            if status == 0 or fixes >= FIX_ROUNDS:
-                return None
-            if screen.confirm("send the command, its status and its error output for a fix?"):
-                return fix_request(command, status, tail)
+            asked = "send the command, its status and its error output for a fix?"
+            if status != 0 and may_fix and screen.confirm(asked):
+                return fix_request(command, status, tail), True
             return None

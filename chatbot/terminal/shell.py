@@ -26,9 +26,10 @@ KEYS = "edrca"
 ERROR_TAIL = 4_000  # characters of a failed command's error output kept to send back
 
 
-def show_command(console: Console, command: str) -> None:
+def show_command(console: Console, command: str, theme: str) -> None:
+    """The command highlighted in the user's code theme, made safe like a reply."""
     safe = sanitize.visible(command)
-    console.print(Syntax(safe, "bash", theme="monokai", background_color="default", word_wrap=True))
+    console.print(Syntax(safe, "bash", theme=theme, background_color="default", word_wrap=True))
 
 
 def choose(prompt: str = CHOICES) -> str:
