@@ -13,7 +13,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -174,7 +174,6 @@ class WriterClient:
         if response.status_code < 300:
             return response
         self._refused(response, body)
-        raise AssertionError("a refusal always raises")
 
     def _failed_to_open(self, error: httpx.HTTPError) -> ApiError | RetryableError:
         """What a request that got no answer raises: retryable when asking again may help."""
@@ -189,7 +188,7 @@ class WriterClient:
             return RetryableError(failure, "cannot connect", at_once=stale)
         return self._translate(error, opening=True)
 
-    def _refused(self, response: httpx.Response, body: dict[str, Any]) -> None:
+    def _refused(self, response: httpx.Response, body: dict[str, Any]) -> NoReturn:
         """Raise what an answer of 300 or more means (a retryable one as RetryableError)."""
         with contextlib.closing(response):
             if response.status_code < 400:

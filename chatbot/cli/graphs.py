@@ -21,15 +21,17 @@ from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, UsageError
 from chatbot.inputs.uploads import (
     Batch,
     collect,
-    files_said,
-    graph_name,
     interrupted,
     summary,
     upload_all,
     wait,
 )
+from chatbot.inputs.uploads import (
+    graph_name as _name,
+)
 from chatbot.sanitize import one_line
 from chatbot.terminal.progress import StatusLine, UploadProgress, say
+from chatbot.words import counted
 
 if TYPE_CHECKING:
     from chatbot.api.client import WriterClient
@@ -56,9 +58,6 @@ def _api() -> Iterator[KnowledgeGraphs]:
 
 def _find(api: KnowledgeGraphs, ref: str) -> dict[str, Any]:
     return api.find(ref)
-
-
-_name = graph_name
 
 
 def _counts(graph: dict[str, Any]) -> dict[str, int]:
@@ -236,7 +235,7 @@ def graphs_retry(
             out(f"{_name(graph)} has no failed files")
             return
         api.retry([f["id"] for f in failed])
-        out(f"processing {files_said(len(failed))} of {_name(graph)} again")
+        out(f"processing {counted(len(failed), 'file')} of {_name(graph)} again")
         if not no_wait:
             batch = Batch(graph=graph, uploaded=failed)
             with StatusLine() as line:
@@ -309,7 +308,7 @@ def _replace(
                 api.detach(graph["id"], str(old["id"]))
                 replaced += 1
     if replaced:
-        say(f"replaced {files_said(replaced)} of the same name in {_name(graph)}")
+        say(f"replaced {counted(replaced, 'file')} of the same name in {_name(graph)}")
 
 
 def _summary(batch: Batch, waited: bool = True, done: str = "added") -> int:

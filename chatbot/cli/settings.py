@@ -240,13 +240,11 @@ def resolve_settings(
     if sources["code_theme"] != "default":
         _check_code_theme(values["code_theme"], sources["code_theme"])
     role = given.get("role")
-    role_set = ""  # "system" when --role gave the system prompt
     if role is not None and "system" not in given:
         if role not in config.roles:
             known = ", ".join(sorted(config.roles)) or "none defined"
             raise UsageError(f"unknown role '{role}' (roles in the config file: {known})")
         values["system"], sources["system"] = config.roles[role], f"role '{role}'"
-        role_set = "system"
     connection = resolve_connection(
         given.get("base_url"),
         environ,
@@ -278,7 +276,9 @@ def resolve_settings(
         json_output=value(given, "json_output"),
         extract=value(given, "extract"),
         flagged=frozenset(
-            name for name, source in sources.items() if source == "flag" or name == role_set
+            name  # a flag, or --role giving the system prompt
+            for name, source in sources.items()
+            if source == "flag" or source.startswith("role '")
         ),
         **values,
         **_tools_and_output(given, values),

@@ -218,15 +218,11 @@ def wait(api: KnowledgeGraphs, batch: Batch, line: StatusLine) -> None:
     batch.failed = [f for f in failed if str(f.get("id")) in ours]
 
 
-def files_said(count: int) -> str:
-    return counted(count, "file")
-
-
 def summary(batch: Batch, waited: bool = True, done: str = "added") -> tuple[str, int]:
     """The line that ends `graphs add` and `graphs retry`, and the exit code."""
     graph = graph_name(batch.graph)
     uploaded, failed = len(batch.uploaded), len(batch.failed)
-    parts = [f"{graph}: {files_said(uploaded)} {done}"]
+    parts = [f"{graph}: {counted(uploaded, 'file')} {done}"]
     if waited and uploaded:
         parts.append(f"{uploaded - failed} completed")
         if failed:
@@ -242,7 +238,7 @@ def summary(batch: Batch, waited: bool = True, done: str = "added") -> tuple[str
             f"{len(batch.already)} already in the graph, not sent again (--force sends them)"
         )
     if batch.other_types:
-        parts.append(f"{files_said(batch.other_types)} of other types in the folders skipped")
+        parts.append(f"{counted(batch.other_types, 'file')} of other types in the folders skipped")
     if batch.problems:
         parts.append(f"{len(batch.problems)} could not be sent (said above)")
     return "; ".join(parts), EXIT_FAILURE if batch.problems or batch.failed else 0
