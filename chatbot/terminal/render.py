@@ -441,26 +441,25 @@ class MarkdownRenderer:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
+        blocks: list[str] = []
+        if self._pending.strip():
+            from chatbot.terminal.blocks import all_blocks
+
+            blocks = all_blocks(self._pending)
+        self._pending = ""
         with self._lock:
             if self._live is not None:
-                if self._pending.strip() and not self._raw_line:
-                    # in the same write as the tail's erasing, through the live hook (erased
-                    # first, then printed, a frame between the two showed neither)
-                    from chatbot.terminal.blocks import all_blocks
-
-                    blocks, self._pending = all_blocks(self._pending), ""
+                if blocks:  # through the live hook, in the same write as the tail's erasing
+                    # (erased first, then printed: a frame between the two showed neither)
                     self._live.update(_Tail(self._printer, "", ""))  # the refusal follows
                     self._printer.print_blocks(blocks)
+                    blocks = []
                 self._live.stop()
                 self._live = None
         if self._raw_line:
             self.console.file.write("\n")
             self._raw_line = False
-        if self._pending.strip():
-            from chatbot.terminal.blocks import all_blocks
-
-            self._printer.print_blocks(all_blocks(self._pending))
-        self._pending = ""
+        self._printer.print_blocks(blocks)
         shown = self._printer.printed_any or bool(self._refusal)
         if self._refusal:
             self.console.print(Text(self._refusal, REFUSAL_STYLE))
