@@ -108,13 +108,21 @@ def test_a_cap_with_no_price_known_is_refused(run_cli, fake):
     assert fake.chat_requests() == []
 
 
-def test_the_estimate_is_close_to_what_the_server_counts():
-    from chatbot.engine.context import ContextBudget
-    from chatbot.engine.costs import estimate
-    from chatbot.engine.prices import LIST_PRICES
+def test_the_estimate_is_close_to_what_the_server_counts(fake):
+    from chatbot.api.client import WriterClient
+    from chatbot.api.retry import RetryPolicy
+    from chatbot.engine.chat import Chat, deliver
+    from chatbot.engine.request import ChatParams
+    from tests.fake_server import TEST_KEY
 
-    text = "word " * 40_000  # ~50k tokens at the fake's four characters a token
-    messages = [{"role": "user", "content": text}]
-    found = estimate(messages, "palmyra-x5", 1_000, ContextBudget(), LIST_PRICES)
-    counted = len(text) // 4  # what the fake server reports as prompt_tokens
-    assert abs(found.prompt - counted) / counted < 0.15
+    client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=0))
+    chat = Chat(client, ChatParams("palmyra-x5"))
+    folder = "\n".join(f"# file {n}\n" + "def f(x):\n    return x * 2\n" * 40 for n in range(30))
+    try:  # a folder's worth of text, then a conversation growing turn by turn
+        for text in [folder, *(f"question {n}: " + "why? " * 300 for n in range(5))]:
+            expected = chat.estimate(text).prompt
+            finished = deliver(chat.send(text), [])
+            reported = finished.reply.usage["prompt_tokens"]
+            assert abs(expected - reported) / reported < 0.15, (expected, reported)
+    finally:
+        client.close()
