@@ -54,10 +54,13 @@ def pieces(text: str) -> list[str]:
     return [word + " " for word in words[:-1]] + [words[-1] + "\n"]
 
 
-def terminal(text: str) -> float:
-    console = Console(file=io.StringIO(), force_terminal=True, width=100, height=40)
+def _screen() -> Console:
+    return Console(file=io.StringIO(), force_terminal=True, width=100, height=40)
+
+
+def _streamed(renderer: MarkdownRenderer | PlainRenderer, text: str) -> float:
+    """CPU seconds to feed ``text`` to ``renderer`` piece by piece, start to finish."""
     start = time.process_time()
-    renderer = MarkdownRenderer(console, "monokai")
     renderer.start()
     for piece in pieces(text):
         renderer.feed("content", piece)
@@ -65,21 +68,19 @@ def terminal(text: str) -> float:
     return time.process_time() - start
 
 
+def terminal(text: str) -> float:
+    return _streamed(MarkdownRenderer(_screen(), "monokai"), text)
+
+
 def once(text: str) -> float:
-    console = Console(file=io.StringIO(), force_terminal=True, width=100, height=40)
+    console = _screen()
     start = time.process_time()
     print_markdown(console, text, "monokai")
     return time.process_time() - start
 
 
 def pipe(text: str) -> float:
-    start = time.process_time()
-    renderer = PlainRenderer(io.StringIO(), io.StringIO())
-    renderer.start()
-    for piece in pieces(text):
-        renderer.feed("content", piece)
-    renderer.finish("complete")
-    return time.process_time() - start
+    return _streamed(PlainRenderer(io.StringIO(), io.StringIO()), text)
 
 
 def whole_processes(scale: float) -> None:

@@ -5,6 +5,7 @@ for a fix; destructive commands asked about twice; replies that are not one comm
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -61,16 +62,27 @@ def test_the_destructive_patterns_and_what_passes():
         command_of("[]")
 
 
-def _shell_terminal(home, fake, request: str) -> Terminal:
-    env = {**cli_env(home, fake.url), "SHELL": "/bin/sh"}
-    term = Terminal([WRITER_CHAT, "--shell", request], env, str(home / "work"))
-    term.wait_for("[e]xecute  [d]escribe  [r]evise  [c]opy  [a]bort")
-    return term
+@pytest.fixture
+def shell_terminal(fake, home) -> Iterator[Callable[[str], Terminal]]:
+    """``writer-chat --shell REQUEST`` on a pseudo-terminal, at its e/d/r/c/a question (each
+    one closed when the test ends)."""
+    opened: list[Terminal] = []
+
+    def start(request: str) -> Terminal:
+        env = {**cli_env(home, fake.url), "SHELL": "/bin/sh"}
+        term = Terminal([WRITER_CHAT, "--shell", request], env, str(home / "work"))
+        opened.append(term)
+        term.wait_for("[e]xecute  [d]escribe  [r]evise  [c]opy  [a]bort")
+        return term
+
+    yield start
+    for term in opened:
+        term.close()
 
 
-def test_execute_runs_it_and_enter_aborts(fake, home, run_cli):
+def test_execute_runs_it_and_enter_aborts(fake, home, run_cli, shell_terminal):
     fake.queue(command("echo made > made.txt"))
-    term = _shell_terminal(home, fake, "make a file")
+    term = shell_terminal("make a file")
     term.type("e")
     term.wait_for("exit status 0")
     assert term.wait_exit() == 0 and (home / "work" / "made.txt").read_text() == "made\n"
@@ -78,16 +90,16 @@ def test_execute_runs_it_and_enter_aborts(fake, home, run_cli):
     shown = run_cli("history", "show", saved["id"]).text
     assert "*ran `echo made > made.txt`: exit status 0*" in shown  # what ran is kept
     fake.queue(command("echo no > never.txt"))
-    term = _shell_terminal(home, fake, "make another")
+    term = shell_terminal("make another")
     term.type("\r")
     term.wait_for("not run")
     assert term.wait_exit() == 0 and not (home / "work" / "never.txt").exists()
 
 
-def test_describe_then_revise_then_execute(fake, home):
+def test_describe_then_revise_then_execute(fake, home, shell_terminal):
     fake.queue(command("ls -la"), Script(pieces=["Lists every file, hidden ones too."]),
                command("ls -la > listing.txt"))  # fmt: skip
-    term = _shell_terminal(home, fake, "list files")
+    term = shell_terminal("list files")
     term.type("d")
     term.wait_for("Lists every file, hidden ones too.")
     term.type("r")
@@ -101,9 +113,9 @@ def test_describe_then_revise_then_execute(fake, home):
     assert "Change this command: ls -la" in third and "into a file" in third
 
 
-def test_a_failed_command_goes_back_for_a_fix(fake, home):
+def test_a_failed_command_goes_back_for_a_fix(fake, home, shell_terminal):
     fake.queue(command("ls /no/such/folder"), command("echo fixed > fixed.txt"))
-    term = _shell_terminal(home, fake, "look in the folder")
+    term = shell_terminal("look in the folder")
     term.type("e")
     term.wait_for("exit status")
     term.wait_for("for a fix? [y/N]")
@@ -117,10 +129,10 @@ def test_a_failed_command_goes_back_for_a_fix(fake, home):
     assert "No such file" in asked  # the tail of its error output went back
 
 
-def test_a_destructive_command_is_asked_about_twice(fake, home):
+def test_a_destructive_command_is_asked_about_twice(fake, home, shell_terminal):
     (home / "work" / "victim").mkdir()
     fake.queue(command("rm -rf victim"))
-    term = _shell_terminal(home, fake, "clean up")
+    term = shell_terminal("clean up")
     term.type("e")
     term.wait_for("this is rm -r: run it anyway? [y/N]")
     term.type("n\r")

@@ -135,15 +135,20 @@ def test_https_to_a_plain_http_server_fails_at_once(run_cli, fake):
     assert "retrying" not in result.stderr
 
 
-def test_ctrl_z_suspends_and_fg_redraws_the_prompt(fake, home):
-    # A shell with job control around it, as a person has: under a bare pseudo-terminal the
-    # process group is orphaned and the kernel discards SIGTSTP.
+def chat_under_bash(fake, home) -> Terminal:
+    """The REPL started from an interactive bash, with job control around it, as a person has
+    it: under a bare pseudo-terminal the process group is orphaned and SIGTSTP is discarded."""
     env = {**cli_env(home, fake.url), "PS1": "shell$ "}
     term = Terminal(["bash", "--norc", "--noprofile", "-i"], env, str(home / "work"))
+    term.wait_for("shell$")
+    term.type(f"{WRITER_CHAT}\r")
+    term.wait_for("/help")
+    return term
+
+
+def test_ctrl_z_suspends_and_fg_redraws_the_prompt(fake, home):
+    term = chat_under_bash(fake, home)
     try:
-        term.wait_for("shell$")
-        term.type(f"{WRITER_CHAT}\r")
-        term.wait_for("/help")
         term.type("half typed")
         term.wait_for("half typed")
         term.ctrl("z")
@@ -282,12 +287,8 @@ def test_ctrl_z_mid_reply_and_fg_prints_nothing_twice(fake, home):
     lines = [f"Line number {n} of a reply that streams slowly." for n in range(12)]
     pieces = [line + "\n" for line in lines[:6]] + ["\n"] + [line + "\n" for line in lines[6:]]
     fake.queue(Script(pieces=pieces, delay=0.25))
-    env = {**cli_env(home, fake.url), "PS1": "shell$ "}
-    term = Terminal(["bash", "--norc", "--noprofile", "-i"], env, str(home / "work"))
+    term = chat_under_bash(fake, home)
     try:
-        term.wait_for("shell$")
-        term.type(f"{WRITER_CHAT}\r")
-        term.wait_for("/help")
         term.type("go\r")
         term.wait_for(lines[2])
         term.ctrl("z")
