@@ -93,16 +93,23 @@ class Result:
 
 
 def in_process(
-    args: Sequence[str], stdin: bytes | None, environ: dict[str, str], cwd: Path
+    args: Sequence[str],
+    stdin: bytes | None,
+    environ: dict[str, str],
+    cwd: Path,
+    *,
+    on_terminal: bool = False,
 ) -> Result:
     """``writer-chat ARGS`` run in this process with an Env of its own: stdin and stdout are
-    pipes held in memory (not terminals), the environment and working directory are the
+    held in memory, pipes unless ``on_terminal`` says they are a terminal (what is drawn is
+    then the program's terminal output), the environment and working directory are the
     test's. Nothing of the test process is read; the same code path as the console script."""
     stdin_stream = None if stdin is None else io.TextIOWrapper(io.BytesIO(stdin), "utf-8")
     out_bytes = io.BytesIO()
     stdout = io.TextIOWrapper(out_bytes, "utf-8", write_through=True)
     stderr = io.StringIO()
-    env = Env(stdin_stream, stdout, stderr, environ, str(cwd))
+    env = Env(stdin_stream, stdout, stderr, environ, str(cwd),
+              stdin_isatty=on_terminal, stdout_isatty=on_terminal)  # fmt: skip
     started_in = os.getcwd()
     os.chdir(cwd)  # relative paths the user types are the OS's to resolve, as in the program
     try:
@@ -116,13 +123,15 @@ def in_process(
 @pytest.fixture
 def run_cli(fake: FakeWriter, home: Path):
     """Run ``writer-chat ARGS`` with stdout not a terminal: in-process (an Env of memory
-    streams), or as the real program through pipes with ``process=True``."""
+    streams), or as the real program through pipes with ``process=True``. ``on_terminal``:
+    in-process with stdin and stdout said to be a terminal."""
 
     def run(
         *args: str,
         stdin: bytes | None = b"",
         timeout: float = 30,
         process: bool = False,
+        on_terminal: bool = False,
         **env: str,
     ) -> Result:
         environment = cli_env(home, fake.url, **env)
@@ -130,7 +139,7 @@ def run_cli(fake: FakeWriter, home: Path):
             if value is None:
                 environment.pop(key, None)
         if not process:
-            return in_process(args, stdin, environment, home / "work")
+            return in_process(args, stdin, environment, home / "work", on_terminal=on_terminal)
         done = subprocess.run(
             [WRITER_CHAT, *args],
             input=stdin,

@@ -150,22 +150,12 @@ def test_continue_keeps_the_saved_system_prompt_unless_a_flag_replaces_it(run_cl
     assert fake.chat_requests()[-1].messages[0] == {"role": "system", "content": "Be long."}
 
 
-def test_history_rm_on_a_terminal_asks_first(run_cli, fake, home):
-    import io
-
-    from chatbot.cli import main
-    from chatbot.env import Env
-    from tests.conftest import cli_env
-
+def test_history_rm_on_a_terminal_asks_first(run_cli, fake):
     run_cli("keep me")
     cid = run_cli("history").text.split()[0]
 
     def rm(answer: str) -> str:
-        out = io.StringIO()
-        env = Env(io.StringIO(answer), out, io.StringIO(), cli_env(home, fake.url),
-                  str(home / "work"), stdin_isatty=True, stdout_isatty=True)  # fmt: skip
-        main.run(["history", "rm", cid], env)
-        return out.getvalue()
+        return run_cli("history", "rm", cid, stdin=answer.encode(), on_terminal=True).text
 
     assert "“keep me” from the history? [y/N]" in rm("\n") and "not deleted" in rm("n\n")
     assert cid[:8] in run_cli("history").text

@@ -103,26 +103,12 @@ def test_function_arguments_with_a_huge_number_are_an_error_sent_back(tmp_path):
 HOSTILE = "osc52 \x1b]52;c;ZXZpbA==\x07 clear \x1b[2J csi \x9b6n bidi \u202eevil"
 
 
-def _on_a_terminal(home, fake, *args: str) -> str:
-    import io
-
-    from chatbot.cli import main
-    from chatbot.env import Env
-    from tests.conftest import cli_env
-
-    out = io.StringIO()
-    env = Env(None, out, io.StringIO(), cli_env(home, fake.url), str(home / "work"),
-              stdout_isatty=True)  # fmt: skip
-    assert main.run(list(args), env) == 0
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("fmt", ["md", "json"])
 def test_history_export_on_a_terminal_shows_no_control_character(run_cli, fake, home, fmt):
     fake.queue(Script(pieces=[HOSTILE]))
     run_cli("go")
     cid = run_cli("history").text.split()[0]
-    shown = _on_a_terminal(home, fake, "history", "export", cid, "--format", fmt)
+    shown = run_cli("history", "export", cid, "--format", fmt, on_terminal=True).text
     assert not any(c in shown for c in "\x1b\x07\x9b\u202e")
     assert "osc52" in shown and "evil" in shown
     exact = run_cli("history", "export", cid, "--format", fmt).text  # to a pipe: as saved
