@@ -146,14 +146,9 @@ class Chat:
         self, text: str | None, parts: list[dict[str, Any]] | None
     ) -> Generator[Event, None, tuple[Reply, str, ApiError | None]]:
         """One request and its streamed reply (``text`` None: continue after tool answers)."""
+        self._check_cost(None if text is None else {"role": "user", "content": parts or text})
         user = None if text is None else self.conversation.add_user(text, parts)
         params = self.params
-        try:
-            self._check_cost(params, asking=user is not None)
-        except BaseException:  # nothing is sent: the message is the user's again
-            if user is not None:
-                self.conversation.drop_last_user()
-            raise
         accumulator = ReplyAccumulator(Citations() if cites_inline(params.tools) else None)
         reply = accumulator.reply
         status, error = conv.FAILED, None
@@ -204,21 +199,26 @@ class Chat:
         yield ReplyEnded(reply, status, message, error)
         return reply, status, error
 
-    def estimate(self, extra_text: str = "") -> Estimate:
-        """What the next request will cost (with ``extra_text`` as its new message)."""
+    def estimate(self, extra_text: str = "", new: dict[str, Any] | None = None) -> Estimate:
+        """What the next request will cost, with ``extra_text`` (or the API message ``new``)
+        as its new message."""
         messages = self.conversation.api_messages()
         if extra_text:
-            messages.append({"role": "user", "content": extra_text})
+            new = {"role": "user", "content": extra_text}
+        if new is not None:
+            messages.append(new)
         return estimate(
             messages, self.params.model, self.params.max_tokens, self.budget, self.spend.prices
         )
 
-    def _check_cost(self, params: ChatParams, *, asking: bool) -> None:
-        """Refuse a request over the cap; ask about one over ``confirm_cost`` (first request of
-        an exchange only: its tool rounds were agreed to with it)."""
+    def _check_cost(self, new: dict[str, Any] | None) -> None:
+        """Before anything is sent or added: refuse a request over the cap (OverCost); ask
+        about one over ``confirm_cost``, for the user's ``new`` message only (a tool round was
+        agreed to with the message that started it)."""
         if self.max_cost is None and (self.confirm_cost is None or self.ask_cost is None):
             return
-        found = self.estimate()
+        asking = new is not None
+        found = self.estimate(new=new)
         check_cap(found, self.max_cost, self._spent)
         ask = self.ask_cost
         limit = self.confirm_cost
