@@ -8,7 +8,6 @@ import os
 import shlex
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from chatbot import debug
 from chatbot.engine.attachments import Attachment, fenced
@@ -16,9 +15,6 @@ from chatbot.env import current
 from chatbot.errors import UsageError
 from chatbot.inputs import door
 from chatbot.sanitize import one_line
-
-if TYPE_CHECKING:
-    pass
 
 FILE_LIMIT = 1024 * 1024  # a file larger than this is refused (whole, not cut)
 FOLDER_FILES = 200  # a folder gives at most this many files
