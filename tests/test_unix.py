@@ -143,6 +143,7 @@ def chat_under_bash(fake, home) -> Terminal:
     term.wait_for("shell$")
     term.type(f"{WRITER_CHAT}\r")
     term.wait_for("/help")
+    term.wait_for_prompt(1)  # drawn in raw mode: keys typed before it would be the tty's
     return term
 
 
