@@ -158,10 +158,10 @@ def test_single_line_breaks_stay_line_breaks_live_and_after_the_reply(fake, home
 @pytest.mark.parametrize("shape", ["list", "table", "lines"])
 def test_a_long_single_block_never_shows_a_line_twice(fake, home, shape):
     body = {
-        "list": [f"- item {n}: words about it here" for n in range(400)],
+        "list": [f"- item {n}: words about it here" for n in range(150)],
         "table": ["| # | name here | value |", "|---|---|---:|"]
-        + [f"| {n} | row number {n} | {n * 7} |" for n in range(250)],
-        "lines": [f"line {n} of the long poem" for n in range(400)],
+        + [f"| {n} | row number {n} | {n * 7} |" for n in range(120)],
+        "lines": [f"line {n} of the long poem" for n in range(150)],
     }[shape]
     text = "\n".join(body) + "\n\nThe closing paragraph comes after the block.\n"
     fake.queue(Script(pieces=[text[i : i + 40] for i in range(0, len(text), 40)], delay=0.001))
