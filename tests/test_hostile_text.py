@@ -71,7 +71,7 @@ def test_a_tool_name_on_stderr_and_in_the_consent_prompt(run_cli, fake, home, fu
     try:
         term.wait_for_prompt(1)
         term.type("weather?\r")
-        term.wait_for("[y/N]")
+        term.wait_for("[y/N/a=always]")
         term.type("n\r")
         term.wait_for("done")
     finally:

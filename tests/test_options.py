@@ -49,12 +49,13 @@ def test_the_config_template_offers_every_config_option_and_reads_back(tmp_path)
     template = _template()
     names = re.findall(r"^# (\w+) = ", template, flags=re.MULTILINE)
     assert names[: len(CONFIG_OPTIONS)] == [option.name for option in CONFIG_OPTIONS]
-    uncommented = re.sub(r"^# (\w+ = )", r"\1", template, flags=re.MULTILINE)
+    uncommented = re.sub(r"^# (\w+ = |\[mcp_servers)", r"\1", template, flags=re.MULTILINE)
     path = tmp_path / "config.toml"
     path.write_text(uncommented)
     config = load_config(path)
     assert set(config.values) == {option.name for option in CONFIG_OPTIONS}
     assert set(config.roles) == {"reviewer", "translator"}
+    assert config.mcp_servers["time"].allow == {"get_current_time"}
     settings, sources = resolve_settings({"model": "flagged"}, {"WRITER_API_KEY": "k"}, {}, config)
     assert settings.model == "flagged" and sources["model"] == "flag"
     assert settings.temperature == 0.7 and sources["temperature"].startswith("config file")

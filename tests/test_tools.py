@@ -271,10 +271,10 @@ def test_the_repl_asks_before_running_a_function(fake, home, tools_file):
     try:
         term.wait_for_prompt(1)
         term.type("weather?\r")
-        term.wait_for("run get_weather? [y/N]")
+        term.wait_for("run get_weather? [y/N/a=always]")
         assert 'tool call: get_weather({"city": "Paris"})' in term.text()
         term.type("y\r")
-        term.wait_for("run explode? [y/N]")
+        term.wait_for("run explode? [y/N/a=always]")
         term.type("\r")  # the default is no
         term.wait_for("Paris is sunny.")
     finally:

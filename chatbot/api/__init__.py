@@ -1,1 +1,8 @@
 """The real transport: httpx, TLS, retries, SSE decoding, HTTP errors in words."""
+
+import sys
+
+# httpx imports its own command-line client (click, rich.progress, pygments) whenever click is
+# installed, and the [mcp] extra installs it: ~90 ms more on every start that imports httpx
+# (benchmarks/first_token.py). This program never runs that client, so it is kept out.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

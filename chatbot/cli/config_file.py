@@ -12,6 +12,7 @@ from chatbot.cli.options import CONFIG_OPTIONS
 from chatbot.engine.params import OutOfLimits, checked
 from chatbot.env import current
 from chatbot.errors import UsageError
+from chatbot.inputs.mcp_servers import ServerSpec, parse_servers
 
 SETTINGS = {option.name: option for option in CONFIG_OPTIONS}
 CONFIG_LIMIT = 1024 * 1024  # a config file larger than this is refused
@@ -52,6 +53,13 @@ def _template() -> str:
         "[prices]",
         "# palmyra-x5 = [0.60, 6.00]",
         "",
+        "# MCP servers whose tools the model may call: writer-chat --mcp time, or /mcp time.",
+        "# [mcp_servers.time]",
+        '# command = "mcp-server-time"          # run as it is, without a shell',
+        '# args = ["--local-timezone", "UTC"]',
+        '# allow = ["get_current_time"]          # run without asking; the rest are asked about',
+        "# enabled = false                       # true: on without --mcp",
+        "",
     ]
     return "\n".join(lines)
 
@@ -63,6 +71,7 @@ class Config:
     roles: dict[str, str] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)  # the file each value came from
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # model -> in, out
+    mcp_servers: dict[str, ServerSpec] = field(default_factory=dict)  # [mcp_servers.NAME]
 
     def source(self, name: str) -> str:
         return f"config file ({self.sources.get(name, self.path)})"
@@ -96,6 +105,7 @@ def _over(base: Config, top: Config) -> Config:
         {**base.roles, **top.roles},
         {**base.sources, **top.sources},
         {**base.prices, **top.prices},
+        {**base.mcp_servers, **top.mcp_servers},
     )
 
 
@@ -110,19 +120,22 @@ def load_config(path: Path) -> Config:
     values: dict[str, Any] = {}
     roles: dict[str, str] = {}
     prices: dict[str, tuple[float, float]] = {}
+    servers: dict[str, ServerSpec] = {}
     for key, value in data.items():
         where = f"{path}:{_line_of(text, key)}"
         if key == "roles":
             roles = _roles(value, where, text, path)
         elif key == "prices":
             prices = _prices(value, where)
+        elif key == "mcp_servers":
+            servers = parse_servers(value, where)
         elif key in SETTINGS:
             values[key] = _checked(key, value, where)
         else:
-            known = ", ".join([*SETTINGS, "roles", "prices"])
+            known = ", ".join([*SETTINGS, "roles", "prices", "mcp_servers"])
             raise UsageError(f"{where}: unknown setting '{key}' (known: {known})")
     sources = dict.fromkeys([*values, *(f"role {name}" for name in roles)], path)
-    return Config(path, values, roles, sources, prices)
+    return Config(path, values, roles, sources, prices, servers)
 
 
 def _prices(value: Any, where: str) -> dict[str, tuple[float, float]]:

@@ -149,7 +149,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     from rich.text import Text
 
     from chatbot.terminal.commands import Session
-    from chatbot.terminal.consent import ask_cost_in_repl, ask_in_repl
+    from chatbot.terminal.consent import ask_cost_in_repl, repl_asker
     from chatbot.terminal.repl import Repl
     from chatbot.terminal.screen import terminal_console
 
@@ -169,9 +169,9 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
 
         return graph_by_name(warmup.client(), ref)
 
-    journal = None
+    journal = hub = None
     try:
-        chat, journal = build_chat(settings, warmup, store, ask_in_repl, problem)
+        chat, journal, hub = build_chat(settings, warmup, store, repl_asker(), problem)
         chat.ask_cost = ask_cost_in_repl
         session = Session(
             chat,
@@ -184,6 +184,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
             attach=lambda kind, argument: _attach(settings, kind, argument),
             shell=lambda request: _shell(settings, warmup, store, request, env, problem),
             graph_query=graph_query(settings),
+            mcp=hub,
         )
         if store is not None and chat.conversation.stored_id is not None:  # -c or --cid
             from chatbot.terminal.commands import describe_continued
@@ -201,6 +202,8 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     finally:
         if journal is not None:
             journal.close()
+        if hub is not None:
+            hub.close()
         warmup.close()
 
 
@@ -229,7 +232,7 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str, env: En
 
     view = ExchangeView(renderer_factory(settings, env, console), say, sources)
     client = new_client(settings)
-    chat, journal = build_chat(settings, client, store, asker_on_stdin(env), say)
+    chat, journal, hub = build_chat(settings, client, store, asker_on_stdin(env), say)
     try:
         finished = deliver(
             chat.send(message, with_images(message, settings.image_parts)), [view, journal]
@@ -237,6 +240,8 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str, env: En
     finally:
         view.close()
         journal.close()
+        if hub is not None:
+            hub.close()
         client.close()
     if finished.status == INTERRUPTED:
         from chatbot.terminal import signals

@@ -16,6 +16,7 @@ from chatbot.cli.config_file import Config
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS, value
 from chatbot.env import KEY_VARIABLE, Env, current
 from chatbot.errors import UsageError
+from chatbot.inputs.mcp_servers import ServerSpec
 
 BASE_URL_VARIABLE = "WRITER_BASE_URL"
 DEFAULT_BASE_URL: str = BY_NAME["base_url"].default
@@ -58,6 +59,8 @@ class Settings:
     semantic_threshold: float | None
     search_weight: int | None
     functions: Path | None  # a Python file of functions the model may call
+    mcp_servers: tuple[ServerSpec, ...]  # the config's [mcp_servers.NAME] tables
+    mcp_on: tuple[str, ...]  # the servers on at the start: --mcp NAME, or enabled = true
     yes: bool  # run function calls without asking
     tool_rounds: int
     schema: dict[str, Any] | None  # ask for and check JSON of this shape (--json-schema)
@@ -271,6 +274,8 @@ def resolve_settings(
         roles=tuple(config.roles.items()),
         prices=tuple(prices(config).items()),
         functions=value(given, "functions"),
+        mcp_servers=tuple(config.mcp_servers.values()),
+        mcp_on=_mcp_on(value(given, "mcp"), config),
         yes=value(given, "yes"),
         tool_rounds=value(given, "tool_rounds"),
         json_output=value(given, "json_output"),
@@ -284,6 +289,16 @@ def resolve_settings(
         **_tools_and_output(given, values),
     )
     return settings, sources
+
+
+def _mcp_on(asked: tuple[str, ...], config: Config) -> tuple[str, ...]:
+    """The servers --mcp names (each must be in the config) and those enabled there."""
+    for name in asked:
+        if name not in config.mcp_servers:
+            known = ", ".join(sorted(config.mcp_servers)) or "none: add a [mcp_servers.NAME] table"
+            raise UsageError(f"--mcp {name}: no such server in the config file (known: {known})")
+    enabled = [name for name, spec in config.mcp_servers.items() if spec.enabled]
+    return tuple(dict.fromkeys([*asked, *enabled]))
 
 
 def prices(config: Config) -> dict[str, tuple[float, float]]:

@@ -52,7 +52,7 @@ def run_shell(
 
     _structured_output(settings, "--shell")
     client = new_client(settings)
-    chat, journal = build_chat(settings, client, store, lambda call: False, warn)
+    chat, journal, _ = build_chat(_no_tools(settings), client, store, lambda *_: False, warn)
     try:
         return shell_exchange(chat, journal, request, env, settings.code_theme)
     finally:
@@ -74,11 +74,16 @@ def shell_in_repl(
 
     _structured_output(settings, "/shell")
     fresh = dataclasses.replace(settings, continue_latest=False, conversation_id=None)
-    chat, journal = build_chat(fresh, transport, store, lambda call: False, warn)
+    chat, journal, _ = build_chat(_no_tools(fresh), transport, store, lambda *_: False, warn)
     try:
         shell_exchange(chat, journal, request, env, settings.code_theme)
     finally:
         journal.close()
+
+
+def _no_tools(settings: Settings) -> Settings:
+    """A shell request is answered with one command, never with a function call."""
+    return dataclasses.replace(settings, functions=None, mcp_servers=(), mcp_on=())
 
 
 def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env, theme: str) -> int:

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
     from chatbot.api.client import WriterClient
     from chatbot.cli.settings import Settings
+    from chatbot.engine.reply import ToolCall
+    from chatbot.engine.tools import ToolSet
+    from chatbot.inputs.mcp_hub import McpHub
     from chatbot.store.database import Store
     from chatbot.terminal.plain import Renderer
 
@@ -151,26 +154,57 @@ def _saved_conversation(settings: Settings, store: Store) -> tuple[Conversation,
     return conversation, info.model
 
 
+Ask = Callable[["ToolCall", str], bool]  # consent to one call, told where the tool is from
+
+
+def tool_set(
+    settings: Settings, on_problem: Callable[[str], None]
+) -> tuple[ToolSet | None, McpHub | None]:
+    """The functions this run offers: the --functions file's, and the tools of the MCP servers
+    the config declares (none started yet)."""
+    from chatbot.engine.tools import FunctionBox, ToolBox, ToolSet
+
+    boxes: list[ToolBox] = []
+    if settings.functions is not None:
+        boxes.append(FunctionBox.load(settings.functions))
+    hub = None
+    if settings.mcp_servers:
+        from chatbot.inputs.mcp_hub import MISSING_SDK, McpHub, sdk_installed
+
+        if settings.mcp_on and not sdk_installed():
+            raise UsageError(MISSING_SDK)
+        from chatbot.paths import data_dir
+
+        hub = McpHub(
+            {spec.name: spec for spec in settings.mcp_servers},
+            timeout=settings.timeout,
+            log_dir=data_dir() / "mcp-logs",
+            on_problem=on_problem,
+        )
+        boxes.append(hub)
+    return (ToolSet(boxes) if boxes else None), hub
+
+
+def consent_for(tools: ToolSet | None, ask: Ask, everything: bool) -> Callable[[ToolCall], bool]:
+    """--yes runs every call; a tool its MCP server's ``allow`` names runs; the rest are asked
+    about (where there is no one to ask, refused)."""
+    if everything or tools is None:
+        return lambda call: everything
+    return lambda call: tools.allowed(call.name) or ask(call, tools.origin(call.name))
+
+
 def build_chat(
     settings: Settings,
     transport: Any,
     store: Store | None,
-    consent: Callable[[Any], bool],
+    ask: Ask,
     on_problem: Callable[[str], None],
-) -> tuple[Chat, Journal]:
+) -> tuple[Chat, Journal, McpHub | None]:
     """The chat engine for this run, with the journal watching it: a fresh conversation, or a
     saved one for -c / --cid, which goes on with its own model and system prompt unless a
-    flag says otherwise."""
+    flag says otherwise. The MCP servers' hub comes with it, for /mcp and to close."""
+    functions, hub = tool_set(settings, on_problem)
     journal = Journal(store, on_problem=on_problem)
-    functions = None
-    if settings.functions is not None:
-        from chatbot.engine.tools import FunctionBox
-
-        functions = FunctionBox.load(settings.functions)
-    if settings.yes:
-        from chatbot.terminal.consent import always
-
-        consent = always
     params = chat_params(settings)
     conversation = Conversation(system=settings.system)
     continuing = store is not None and (settings.continue_latest or settings.conversation_id)
@@ -185,7 +219,7 @@ def build_chat(
         conversation,
         budget=ContextBudget(window_override=settings.context_window),
         functions=functions,
-        consent=consent,
+        consent=consent_for(functions, ask, settings.yes),
         tool_rounds=settings.tool_rounds,
         spend=Spend(dict(settings.prices)),
         watchers=[journal],
@@ -194,7 +228,9 @@ def build_chat(
     )
     if continuing and settings.system is not None and "system" in settings.flagged:
         chat.set_system(settings.system)
-    return chat, journal
+    if hub is not None:  # last: nothing above may fail and leave servers running
+        hub.turn_on(settings.mcp_on)  # they start in the background while the user types
+    return chat, journal, hub
 
 
 def markdown_wanted(settings: Settings, env: Env) -> bool:

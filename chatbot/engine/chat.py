@@ -59,7 +59,8 @@ Exchange = Generator[Event, None, None]
 
 
 class Functions(Protocol):
-    """The user's functions the model may call (chatbot.engine.tools.FunctionBox)."""
+    """The functions the model may call (chatbot.engine.tools.ToolSet): asked for their
+    schemas before each request, since MCP servers start, stop and fail between them."""
 
     def schemas(self) -> list[dict[str, Any]]: ...
 
@@ -97,10 +98,7 @@ class Chat:
         self.functions = functions
         self.consent = consent
         self.tool_rounds = tool_rounds
-        self.params = params
-        if functions is not None:
-            tools = (*params.tools, *functions.schemas())
-            self.params = dataclasses.replace(params, tools=tools)
+        self.params = params  # the built-in tools are here; the functions join each request
         self.failed_input: str | None = None  # sent, failed before any reply: /retry sends it
         self.max_cost = max_cost  # dollars an exchange may cost at most (--max-cost)
         self.confirm_cost = confirm_cost  # over this, ``ask_cost`` is asked first (the REPL)
@@ -147,8 +145,8 @@ class Chat:
     ) -> Generator[Event, None, tuple[Reply, str, ApiError | None]]:
         """One request and its streamed reply (``text`` None: continue after tool answers)."""
         self._check_cost(None if text is None else {"role": "user", "content": parts or text})
+        params = self._offered()
         user = None if text is None else self.conversation.add_user(text, parts)
-        params = self.params
         accumulator = ReplyAccumulator(Citations() if cites_inline(params.tools) else None)
         reply = accumulator.reply
         status, error = conv.FAILED, None
@@ -198,6 +196,14 @@ class Chat:
                 self._spent += self.spend.last[2]
         yield ReplyEnded(reply, status, message, error)
         return reply, status, error
+
+    def _offered(self) -> ChatParams:
+        """This request's parameters: the built-in tools, and the functions on offer now."""
+        if self.functions is None:
+            return self.params
+        return dataclasses.replace(
+            self.params, tools=(*self.params.tools, *self.functions.schemas())
+        )
 
     def estimate(self, extra_text: str = "", new: dict[str, Any] | None = None) -> Estimate:
         """What the next request will cost, with ``extra_text`` (or the API message ``new``)

@@ -11,7 +11,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
@@ -125,24 +125,93 @@ class FunctionBox:
     def schemas(self) -> list[dict[str, Any]]:
         return [function_schema(f) for f in self.functions.values()]
 
+    def owns(self, name: str) -> bool:
+        return name in self.functions
+
+    def origin(self, name: str) -> str:
+        return ""  # the user's own file: the question needs no "from where"
+
+    def allowed(self, name: str) -> bool:
+        return False  # each call is asked about (or --yes)
+
     def run(self, name: str, arguments: str) -> str:
         """Call a function with the model's arguments; an error becomes the text sent back."""
         function = self.functions.get(name)
         if function is None:
             return f"Error: there is no function named {name}"
-        try:
-            parsed = json.loads(arguments) if arguments.strip() else {}
-        except json.JSONDecodeError as problem:
-            return f"Error: the arguments are not valid JSON ({problem.msg})"
-        except (ValueError, RecursionError):  # a number of 4,300+ digits; nested past sense
-            return "Error: the arguments are not JSON this program can read"
-        if not isinstance(parsed, dict):
-            return "Error: the arguments must be a JSON object"
+        parsed = parse_arguments(arguments)
+        if isinstance(parsed, str):
+            return parsed
         try:
             result = function(**parsed)
         except Exception as problem:  # the model sees the failure and can recover
             return f"Error: {type(problem).__name__}: {problem}"
         return result if isinstance(result, str) else json.dumps(result, default=str)
+
+
+def parse_arguments(arguments: str) -> dict[str, Any] | str:
+    """The model's arguments as a dict, or the error text to send back instead."""
+    try:
+        parsed = json.loads(arguments) if arguments.strip() else {}
+    except json.JSONDecodeError as problem:
+        return f"Error: the arguments are not valid JSON ({problem.msg})"
+    except (ValueError, RecursionError):  # a number of 4,300+ digits; nested past sense
+        return "Error: the arguments are not JSON this program can read"
+    if not isinstance(parsed, dict):
+        return "Error: the arguments must be a JSON object"
+    return parsed
+
+
+class ToolBox(Protocol):
+    """One source of functions the model may call (a --functions file, MCP servers, Writer's
+    own endpoints run as functions)."""
+
+    def schemas(self) -> list[dict[str, Any]]: ...
+
+    def owns(self, name: str) -> bool: ...
+
+    def origin(self, name: str) -> str: ...
+
+    def allowed(self, name: str) -> bool: ...
+
+    def run(self, name: str, arguments: str) -> str: ...
+
+
+class ToolSet:
+    """Every source of functions of this run as one: the offer is asked anew before each
+    request (a server may have started or stopped), and each call goes to the source that
+    offered its name; a name offered twice goes to the first."""
+
+    def __init__(self, boxes: list[ToolBox]) -> None:
+        self.boxes = boxes
+
+    def schemas(self) -> list[dict[str, Any]]:
+        seen: set[str] = set()
+        schemas = []
+        for box in self.boxes:
+            for schema in box.schemas():
+                name = schema["function"]["name"]
+                if name not in seen:
+                    seen.add(name)
+                    schemas.append(schema)
+        return schemas
+
+    def _box(self, name: str) -> ToolBox | None:
+        return next((box for box in self.boxes if box.owns(name)), None)
+
+    def origin(self, name: str) -> str:
+        box = self._box(name)
+        return box.origin(name) if box else ""
+
+    def allowed(self, name: str) -> bool:
+        box = self._box(name)
+        return box is not None and box.allowed(name)
+
+    def run(self, name: str, arguments: str) -> str:
+        box = self._box(name)
+        if box is None:
+            return f"Error: there is no function named {name}"
+        return box.run(name, arguments)
 
 
 def source_lines(

@@ -26,6 +26,7 @@ from chatbot.words import counted
 
 if TYPE_CHECKING:
     from chatbot.engine.chat import Chat
+    from chatbot.inputs.mcp_hub import McpHub
     from chatbot.store.database import Store
     from chatbot.store.journal import Journal
 
@@ -51,6 +52,7 @@ class Session:
     attach: Callable[[str, str], list[Attachment]] | None = None
     attachments: list[Attachment] = field(default_factory=list)  # for the next message
     shell: Callable[[str], None] | None = None  # /shell REQUEST: one command, to run or not
+    mcp: McpHub | None = None  # the config's MCP servers (None: it declares none)
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,41 @@ def _graph(session: Session, argument: str) -> Outcome:
     tool = graph_tool([graph_id], subqueries, session.graph_query or None)
     session.chat.set_params(tools=(*(t for t in tools if t is not current), tool))
     return Outcome(f"answering from the Knowledge Graph {one_line(name, 60)} ({graph_id[:8]})")
+
+
+@COMMANDS.add("/mcp [name]", "list the MCP servers and their tools, or turn one on or off")
+def _mcp(session: Session, argument: str) -> Outcome:
+    hub = session.mcp
+    if hub is None:
+        return Outcome("no MCP servers in the config file (add a [mcp_servers.NAME] table)")
+    if not argument:
+        return Outcome("\n".join(_server_line(hub, name) for name in hub.names()))
+    name = argument.strip()
+    if name not in hub.names():
+        raise UsageError(f"no MCP server '{name}' (known: {', '.join(hub.names())})")
+    if hub.state(name) in ("starting", "ready"):
+        hub.turn_off(name)
+        return Outcome(f"MCP server {name}: off; its tools leave the next message")
+    from chatbot.inputs.mcp_hub import MISSING_SDK, sdk_installed
+
+    if not sdk_installed():
+        raise UsageError(MISSING_SDK)
+    hub.turn_on([name])
+    return Outcome(f"MCP server {name}: starting; its tools join the next message")
+
+
+def _server_line(hub: McpHub, name: str) -> str:
+    state = hub.state(name)
+    line = f"{name:<16} {state:<9}"
+    if state == "failed":
+        return f"{line} {one_line(hub.problem(name), 100)}"
+    tools = hub.tools_of(name)
+    if tools:
+        line += f" {counted(len(tools), 'tool')}: " + ", ".join(t for t, _ in tools)
+    allow = sorted(hub.allowed_tools(name))
+    if allow:
+        line += f" (run without asking: {', '.join(allow)})"
+    return one_line(line, 300) if len(line) > 300 else line
 
 
 def _number(text: str, count: int, of_what: str = "") -> int:

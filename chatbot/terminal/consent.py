@@ -10,27 +10,37 @@ from chatbot.env import Env
 from chatbot.sanitize import one_line
 
 
-def question(call: ToolCall) -> str:
-    return f"run {one_line(call.name, 80)}? [y/N] "
+def question(call: ToolCall, origin: str = "", *, always: bool = False) -> str:
+    where = f" ({one_line(origin, 60)})" if origin else ""
+    choices = "[y/N/a=always]" if always else "[y/N]"
+    return f"run {one_line(call.name, 80)}{where}? {choices} "
 
 
 def _yes(answer: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def always(call: ToolCall) -> bool:
-    """--yes: run every call without asking."""
-    return True
+def repl_asker() -> Callable[[ToolCall, str], bool]:
+    """Ask on the REPL's terminal with prompt_toolkit (default: no); ``a`` runs the tool from
+    then on without asking, until the REPL ends. The call's arguments are on the screen above
+    (the exchange's view shows each call before it is asked about)."""
+    trusted: set[str] = set()
 
+    def ask(call: ToolCall, origin: str) -> bool:
+        from prompt_toolkit import PromptSession
 
-def ask_in_repl(call: ToolCall) -> bool:
-    """Ask on the REPL's terminal with prompt_toolkit (default: no)."""
-    from prompt_toolkit import PromptSession
+        if call.name in trusted:
+            return True
+        try:
+            answer = PromptSession[str]().prompt(question(call, origin, always=True))
+        except (EOFError, KeyboardInterrupt):
+            return False
+        if answer.strip().lower() in ("a", "always"):
+            trusted.add(call.name)
+            return True
+        return _yes(answer)
 
-    try:
-        return _yes(PromptSession[str]().prompt(question(call)))
-    except (EOFError, KeyboardInterrupt):
-        return False
+    return ask
 
 
 def ask_cost_in_repl(found: Estimate) -> bool:
@@ -43,17 +53,19 @@ def ask_cost_in_repl(found: Estimate) -> bool:
         return False
 
 
-def asker_on_stdin(env: Env) -> Callable[[ToolCall], bool]:
+def asker_on_stdin(env: Env) -> Callable[[ToolCall, str], bool]:
     """Ask a one-shot run's user, if a terminal is there to answer (default: no)."""
 
-    def ask(call: ToolCall) -> bool:
+    def ask(call: ToolCall, origin: str) -> bool:
         if not env.stdin_isatty or env.stdin is None:
+            allow = " or list it in its server's allow" if origin.startswith("MCP") else ""
+            where = f" ({one_line(origin, 60)})" if origin else ""
             env.stderr.write(
-                f"writer-chat: not running {one_line(call.name, 80)}: no terminal to ask on"
-                " (use --yes to allow)\n"
+                f"writer-chat: not running {one_line(call.name, 80)}{where}: no terminal to ask"
+                f" on (use --yes to allow{allow})\n"
             )
             return False
-        env.stderr.write(question(call))
+        env.stderr.write(question(call, origin))
         env.stderr.flush()
         return _yes(env.stdin.readline())
 

@@ -1,0 +1,389 @@
+"""The MCP servers this run uses, each a child process spoken to over stdio with the MCP SDK.
+
+The SDK is asynchronous and this program is not: the servers live on one event loop in a
+background thread, started with the first server turned on (so the SDK is imported only then,
+and its import and the servers' start-up overlap with the user typing). The chat's thread asks
+through ``schemas()`` and ``run()``, each with a deadline, and Ctrl-C while it waits gives the
+chat back at once. A server that cannot start, crashes, hangs past its deadline or writes what
+is not JSON-RPC is said in one line naming it, through ``on_problem`` and only from the chat's
+thread (never over a prompt or a reply); the chat goes on without its tools. Each server's
+stderr goes to a log file of its own, never to the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chatbot import debug
+from chatbot.inputs.mcp_servers import ServerSpec, function_schema, offered_name, result_text
+from chatbot.paths import private_file
+from chatbot.sanitize import one_line
+
+OFF, STARTING, READY, FAILED = "off", "starting", "ready", "failed"
+START_SECONDS = 30.0  # a server's start and its tool list, at most
+_STOP_SECONDS = 5.0  # what closing the run waits for the servers to end
+_SLICE = 0.1  # seconds the chat's thread waits at a time (Ctrl-C is seen between slices)
+
+
+def sdk_installed() -> bool:
+    """Whether the MCP SDK is there, without importing it (the [mcp] extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("mcp") is not None
+
+
+MISSING_SDK = (
+    "MCP servers need the mcp package: install writer-chat with its [mcp] extra"
+    " (uv tool install 'writer-chat[mcp]', or uv sync --extra mcp in a checkout)"
+)
+
+
+@dataclass
+class _Server:
+    spec: ServerSpec
+    log: Path
+    state: str = OFF
+    problem: str = ""  # why it failed, one line
+    tools: dict[str, Any] = field(default_factory=dict)  # offered name -> the SDK's Tool
+    session: Any = None
+    stop: asyncio.Event | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+    said_garbage: bool = False
+
+
+class McpHub:
+    """The configured servers, those on, and their tools offered as functions."""
+
+    def __init__(
+        self,
+        specs: dict[str, ServerSpec],
+        *,
+        timeout: float,
+        log_dir: Path,
+        on_problem: Callable[[str], None],
+    ) -> None:
+        self.timeout = timeout  # a call's deadline, unless its server sets its own
+        self.on_problem = on_problem
+        self._servers = {
+            name: _Server(spec, log_dir / f"{name}.log") for name, spec in specs.items()
+        }
+        self._log_dir = log_dir
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._problems: list[str] = []  # found on the loop's thread, said on the chat's
+        self._lock = threading.Lock()
+        self._owner: dict[str, tuple[_Server, str]] = {}  # offered name -> server, tool name
+
+    # which servers are on
+
+    def names(self) -> list[str]:
+        return list(self._servers)
+
+    def state(self, name: str) -> str:
+        return self._servers[name].state
+
+    def problem(self, name: str) -> str:
+        return self._servers[name].problem
+
+    def log_of(self, name: str) -> Path:
+        return self._servers[name].log
+
+    def tools_of(self, name: str) -> list[tuple[str, str]]:
+        """(offered name, description) of each tool of a server that is ready."""
+        server = self._servers[name]
+        return [(offered, tool.description or "") for offered, tool in server.tools.items()]
+
+    def allowed_tools(self, name: str) -> frozenset[str]:
+        return self._servers[name].spec.allow
+
+    def turn_on(self, names: Iterable[str]) -> None:
+        for name in names:
+            server = self._servers[name]
+            if server.state in (STARTING, READY):
+                continue
+            server.state, server.problem, server.tools = STARTING, "", {}
+            server.stop = asyncio.Event()  # set from the loop's thread only
+            server.ready.clear()
+            asyncio.run_coroutine_threadsafe(self._serve(server), self._running_loop())
+
+    def turn_off(self, name: str) -> None:
+        server = self._servers[name]
+        if server.state in (STARTING, READY) and server.stop is not None and self._loop:
+            self._loop.call_soon_threadsafe(server.stop.set)
+        server.state, server.tools = OFF, {}
+
+    def close(self) -> None:
+        """Stop every server (each gets its stdin closed, then a signal) and the loop."""
+        loop = self._loop
+        if loop is None:
+            return
+        for name in self._servers:
+            self.turn_off(name)
+        done = asyncio.run_coroutine_threadsafe(_settle(), loop)
+        with contextlib.suppress(concurrent.futures.TimeoutError, KeyboardInterrupt):
+            done.result(_STOP_SECONDS)
+        loop.call_soon_threadsafe(loop.stop)
+        self._loop = None
+
+    # what the chat asks
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """The tools of every server that is on, waiting for those still starting (Ctrl-C stops
+        the wait: they are left out of this request)."""
+        waiting = [s for s in self._servers.values() if s.state == STARTING]
+        try:
+            deadline = time.monotonic() + START_SECONDS
+            for server in waiting:
+                while not server.ready.wait(_SLICE) and time.monotonic() < deadline:
+                    pass
+        except KeyboardInterrupt:
+            self._note("MCP: stopped waiting for servers to start; their tools are left out")
+        self._say_problems()
+        schemas = []
+        owner: dict[str, tuple[_Server, str]] = {}
+        for server in self._servers.values():
+            if server.state != READY:
+                continue
+            for offered, tool in server.tools.items():
+                owner[offered] = (server, tool.name)
+                schemas.append(function_schema(offered, tool, server.spec.name))
+        self._owner = owner
+        return schemas
+
+    def owns(self, name: str) -> bool:
+        return name in self._owner
+
+    def origin(self, name: str) -> str:
+        server, _ = self._owner[name]
+        return f"MCP server {server.spec.name}"
+
+    def allowed(self, name: str) -> bool:
+        """Whether the config's ``allow`` lets this tool run without asking."""
+        found = self._owner.get(name)
+        return found is not None and found[1] in found[0].spec.allow
+
+    def run(self, name: str, arguments: str) -> str:
+        """Call a tool with the model's arguments; what went wrong becomes the text sent back."""
+        from chatbot.engine.tools import parse_arguments
+
+        found = self._owner.get(name)
+        if found is None:
+            return f"Error: there is no tool named {name}"
+        server, tool = found
+        parsed = parse_arguments(arguments)
+        if isinstance(parsed, str):
+            return parsed
+        if server.state != READY or self._loop is None:
+            return f"Error: the MCP server {server.spec.name} is not running"
+        seconds = server.spec.timeout or self.timeout
+        future = asyncio.run_coroutine_threadsafe(
+            self._call(server, tool, parsed, seconds), self._loop
+        )
+        try:
+            text = _result_of(future, seconds + _STOP_SECONDS)  # the call has its own deadline
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            text = f"Error: {tool} did not answer within {seconds:g} s"
+        except KeyboardInterrupt:
+            future.cancel()
+            raise
+        finally:
+            self._say_problems()
+        return text
+
+    # the loop's side
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            _quiet_sdk_logs()
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="mcp", daemon=True).start()
+            self._loop = loop
+        return self._loop
+
+    async def _serve(self, server: _Server) -> None:
+        """Start one server, list its tools, and keep it until it is turned off."""
+        spec = server.spec
+        assert server.stop is not None
+        try:
+            from mcp import ClientSession
+            from mcp.client.stdio import StdioServerParameters, stdio_client
+
+            self._log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_file(server.log)  # the server's stderr may hold anything
+            with server.log.open("a", encoding="utf-8", errors="replace") as log:
+                parameters = StdioServerParameters(
+                    command=spec.command, args=list(spec.args), env=dict(spec.env) or None
+                )
+                async with (
+                    stdio_client(parameters, errlog=log) as (read, write),
+                    ClientSession(read, write, message_handler=self._watcher(server)) as session,
+                ):
+                    async with asyncio.timeout(START_SECONDS):
+                        await session.initialize()
+                        tools = await _all_tools(session)
+                    if server.stop.is_set() or server.state != STARTING:
+                        return  # turned off while it started
+                    taken = {name for s in self._servers.values() for name in s.tools}
+                    for tool in tools:
+                        offered = offered_name(spec.name, tool.name, taken)
+                        taken.add(offered)
+                        server.tools[offered] = tool
+                    server.session, server.state = session, READY
+                    server.ready.set()
+                    await server.stop.wait()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as problem:  # an ExceptionGroup from the SDK's task groups too
+            if server.state != OFF:
+                self._fail(server, _why(problem, spec, starting=server.session is None))
+        finally:
+            server.session = None
+            if server.state == READY:  # ended by itself, not turned off
+                self._fail(server, f"MCP server {spec.name} stopped; its tools are left out")
+            server.ready.set()
+
+    async def _call(
+        self, server: _Server, tool: str, arguments: dict[str, Any], seconds: float
+    ) -> str:
+        session = server.session
+        if session is None:
+            return f"Error: the MCP server {server.spec.name} is not running"
+        debug.log.debug("mcp %s call %s %s", server.spec.name, tool, json.dumps(arguments)[:500])
+        try:
+            async with asyncio.timeout(seconds):
+                result = await session.call_tool(tool, arguments)
+        except TimeoutError:
+            self._fail(
+                server,
+                f"MCP server {server.spec.name}: {tool} did not answer within {seconds:g} s;"
+                " the server is stopped and its tools are left out",
+            )
+            return f"Error: {tool} did not answer within {seconds:g} s; its server was stopped"
+        except Exception as problem:
+            self._fail(server, _why(problem, server.spec, starting=False))
+            return f"Error: the MCP server failed during the call ({_short(problem)})"
+        return result_text(result)
+
+    def _watcher(self, server: _Server) -> Callable[[Any], Any]:
+        async def watch(message: Any) -> None:
+            if isinstance(message, Exception) and not server.said_garbage:
+                server.said_garbage = True  # once a server: the SDK skips the line and goes on
+                self._note(
+                    f"MCP server {server.spec.name} wrote a line that is not JSON-RPC on its"
+                    " stdout; skipped (said once)"
+                )
+
+        return watch
+
+    def _fail(self, server: _Server, why: str) -> None:
+        """Said once; the server is stopped and its tools leave the offer."""
+        if server.state in (FAILED, OFF):
+            return
+        server.state, server.problem, server.tools = FAILED, why, {}
+        if server.stop is not None:
+            server.stop.set()
+        server.ready.set()
+        self._note(f"{why} (its log: {server.log})")
+        if debug.log.isEnabledFor(10):
+            debug.log.debug("mcp %s stderr, last lines:\n%s", server.spec.name, _tail(server.log))
+
+    def _note(self, line: str) -> None:
+        with self._lock:
+            self._problems.append(line)
+
+    def _say_problems(self) -> None:
+        with self._lock:
+            problems, self._problems = self._problems, []
+        for line in problems:
+            self.on_problem(debug.redact_secrets(line))
+
+
+def _quiet_sdk_logs() -> None:
+    """The SDK logs what it skips (with a traceback) through logging, which with no handler
+    prints on stderr, over a reply: its records go to the --debug trace, or nowhere."""
+    import logging
+
+    sdk = logging.getLogger("mcp")
+    sdk.propagate = False
+    sdk.handlers[:] = debug.log.handlers or [logging.NullHandler()]
+    sdk.setLevel(debug.log.level or logging.WARNING)
+
+
+def _result_of(future: concurrent.futures.Future[str], seconds: float) -> str:
+    """The future's result, waited for in short slices: Ctrl-C's signal may reach another
+    thread, and only between slices does the chat's thread run its handler."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return future.result(_SLICE)
+        except concurrent.futures.TimeoutError:
+            if time.monotonic() > deadline:
+                raise
+
+
+async def _settle() -> None:
+    """Give the servers' tasks a moment to close their processes."""
+    for _ in range(50):
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if not tasks:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _all_tools(session: Any) -> list[Any]:
+    """Every page of the server's tool list (at most 20 pages)."""
+    from mcp import types
+
+    listed = await session.list_tools()
+    tools = list(listed.tools)
+    for _ in range(20):
+        if not listed.next_cursor:
+            break
+        listed = await session.list_tools(
+            params=types.PaginatedRequestParams(cursor=listed.next_cursor)
+        )
+        tools += listed.tools
+    return tools
+
+
+def _why(problem: BaseException, spec: ServerSpec, *, starting: bool) -> str:
+    leaf = _leaf(problem)
+    name = spec.name
+    if isinstance(leaf, FileNotFoundError):
+        return f"MCP server {name} cannot start: no program '{one_line(spec.command, 80)}'"
+    if isinstance(leaf, PermissionError):
+        return f"MCP server {name} cannot start: '{one_line(spec.command, 80)}' may not be run"
+    if isinstance(leaf, TimeoutError) and starting:
+        return f"MCP server {name} did not start within {START_SECONDS:g} s"
+    if starting:
+        return f"MCP server {name} cannot start: {_short(leaf)}"
+    return f"MCP server {name} failed: {_short(leaf)}; its tools are left out"
+
+
+def _leaf(problem: BaseException) -> BaseException:
+    while isinstance(problem, BaseExceptionGroup) and problem.exceptions:
+        problem = problem.exceptions[0]
+    return problem
+
+
+def _short(problem: BaseException) -> str:
+    text = str(problem) or type(problem).__name__
+    if "Connection closed" in text:
+        text = "its process ended"
+    return one_line(debug.redact_secrets(text), 120)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,164 @@
+"""MCP servers as the config file declares them (``[mcp_servers.NAME]``), their tools' names as
+Writer is offered them, and what a tool returns turned into the text of a tool message.
+
+Nothing here imports the MCP library: chatbot.inputs.mcp_hub runs the servers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatbot import debug
+from chatbot.errors import UsageError
+from chatbot.words import counted
+
+RESULT_CAP = 50_000  # characters of one tool result sent to the model; the rest is cut, and said
+_KEYS = ("command", "args", "env", "allow", "enabled", "timeout")
+_SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_FUNCTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
+NAME_LIMIT = 64  # the longest function name offered (what OpenAI-style APIs accept)
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One ``[mcp_servers.NAME]`` table."""
+
+    name: str
+    command: str
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    allow: frozenset[str] = frozenset()  # tools that run without asking
+    enabled: bool = False  # on without --mcp NAME
+    timeout: float | None = None  # seconds one call may take (else --timeout)
+
+
+def parse_servers(value: Any, where: str) -> dict[str, ServerSpec]:
+    """Check the ``mcp_servers`` table of a config file: one line naming what is wrong."""
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: 'mcp_servers' must hold one table per server")
+    return {name: _server(name, table, where) for name, table in value.items()}
+
+
+def _server(name: str, table: Any, where: str) -> ServerSpec:
+    said = f"{where}: mcp_servers.{name}"
+    if not _SERVER_NAME.match(name):
+        raise UsageError(f"{said}: a server's name is letters, digits, '-' and '_' (32 at most)")
+    if not isinstance(table, dict):
+        raise UsageError(f"{said} must be a table (command = ..., args = [...])")
+    if "url" in table:
+        raise UsageError(
+            f"{said}: url servers are not supported yet; run the server over stdio (command = ...)"
+        )
+    unknown = [key for key in table if key not in _KEYS]
+    if unknown:
+        raise UsageError(f"{said}: unknown key '{unknown[0]}' (known: {', '.join(_KEYS)})")
+    command = table.get("command")
+    if not isinstance(command, str) or not command.strip():
+        raise UsageError(f"{said}: 'command' must be the program to run (a non-empty string)")
+    env = table.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise UsageError(f"{said}: 'env' must be a table of NAME = \"value\"")
+    enabled = table.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise UsageError(f"{said}: 'enabled' must be true or false")
+    timeout = table.get("timeout")
+    if timeout is not None and not _seconds(timeout):
+        raise UsageError(f"{said}: 'timeout' must be a number of seconds above 0")
+    return ServerSpec(
+        name,
+        command,
+        _strings(table.get("args", []), said, "args"),
+        dict(env),
+        frozenset(_strings(table.get("allow", []), said, "allow")),
+        enabled,
+        None if timeout is None else float(timeout),
+    )
+
+
+def _strings(value: Any, said: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise UsageError(f"{said}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _seconds(value: Any) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and math.isfinite(value) and value > 0
+
+
+def offered_name(server: str, tool: str, taken: set[str]) -> str:
+    """``server__tool``, as a function name Writer takes, unique among ``taken``."""
+    base = _FUNCTION_NAME.sub("_", f"{server}__{tool}")[:NAME_LIMIT]
+    name, number = base, 2
+    while name in taken:
+        suffix = f"_{number}"
+        name, number = base[: NAME_LIMIT - len(suffix)] + suffix, number + 1
+    return name
+
+
+def function_schema(name: str, tool: Any, server: str) -> dict[str, Any]:
+    """A tool of an MCP server as a Writer function tool: its input schema, its description."""
+    schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
+    description = (tool.description or "").strip() or f"{tool.name} (MCP server {server})"
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description[:1024],
+            "parameters": schema or {"type": "object", "properties": {}},
+        },
+    }
+
+
+def result_text(result: Any, cap: int = RESULT_CAP) -> str:
+    """The tool message for a ``CallToolResult``: its text, its structured content as JSON, a
+    line for each part a chat message cannot carry; marked when it is an error; the API key cut
+    out; at most ``cap`` characters, and said when cut."""
+    parts = [_content_text(item) for item in result.content or []]
+    structured = getattr(result, "structured_content", None)
+    if structured is not None:
+        data = json.dumps(structured, ensure_ascii=False, default=str)
+        if not any(_same_json(part, structured) for part in parts):
+            parts.append(f"structuredContent: {data}")
+    text = "\n".join(parts) if parts else "(the tool returned nothing)"
+    if result.is_error:
+        text = f"Error (the tool reported a failure): {text}"
+    text = debug.redact_secrets(text)
+    if len(text) > cap:
+        text = (
+            f"{text[:cap]}\n[cut: the tool returned {counted(len(text), 'character')};"
+            f" the first {cap:,} are here]"
+        )
+    return text
+
+
+def _content_text(item: Any) -> str:
+    kind = getattr(item, "type", "?")
+    if kind == "text":
+        return str(item.text)
+    if kind in ("image", "audio"):
+        size = len(getattr(item, "data", "") or "") * 3 // 4
+        return f"[{kind} ({item.mime_type}, about {size:,} bytes): not sent, a chat can't carry it]"
+    if kind == "resource_link":
+        return f"[link to a resource: {item.uri}{f' ({item.name})' if item.name else ''}]"
+    if kind == "resource":
+        resource = item.resource
+        if getattr(resource, "text", None) is not None:
+            return f"[resource {resource.uri}]\n{resource.text}"
+        return f"[resource {resource.uri} ({resource.mime_type or 'binary'}): not sent]"
+    return f"[a {kind} part: not sent, a chat cannot carry it]"
+
+
+def _same_json(text: str, data: Any) -> bool:
+    """Whether a text part already says the structured content (the SDK's servers wrap a plain
+    return value as ``{"result": value}`` beside its text)."""
+    if isinstance(data, dict) and list(data) == ["result"] and data["result"] == text:
+        return True
+    try:
+        return json.loads(text) == data
+    except (ValueError, RecursionError):
+        return False

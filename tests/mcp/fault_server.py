@@ -1,0 +1,74 @@
+"""An MCP server with tools that misbehave, built on the SDK's own server side, run over stdio
+by tests/test_mcp*.py: ``python tests/mcp/fault_server.py``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+if "--die-at-start" in sys.argv:  # before the SDK's import: a server that fails at once
+    sys.stderr.write("fault server: cannot start (asked to)\n")
+    sys.exit(4)
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver.utilities.types import Image
+
+server = MCPServer("faults")
+WIRE = os.dup(1)  # the protocol's pipe: the SDK moves it off fd 1 once it runs
+
+
+@server.tool()
+def echo(text: str) -> str:
+    """Say the text back."""
+    return text
+
+
+@server.tool()
+def crash() -> str:
+    """End the server's process in the middle of the call."""
+    sys.stderr.write("fault server: crashing now\n")
+    sys.stderr.flush()
+    os._exit(3)
+
+
+@server.tool()
+def hang() -> str:
+    """Never answer."""
+    time.sleep(3600)
+    return "too late"
+
+
+@server.tool()
+def fail() -> str:
+    """Raise, which the SDK sends back as an error result."""
+    raise RuntimeError("the disk is on fire")
+
+
+@server.tool()
+def garble() -> str:
+    """Write a line that is not JSON-RPC onto the protocol's stream, then answer."""
+    os.write(WIRE, b"this is not JSON-RPC\n")  # one line: atomic on a pipe
+    return "answered after the garbage"
+
+
+@server.tool()
+def big(size: int) -> str:
+    """Return ``size`` characters."""
+    return "x" * size
+
+
+@server.tool()
+def secret() -> str:
+    """Return what the environment variable LEAK holds (a test puts the API key there)."""
+    return f"the key is {os.environ.get('LEAK', '')} here"
+
+
+@server.tool()
+def picture() -> Image:
+    """Return an image, which a chat request cannot carry."""
+    return Image(data=b"\x89PNG\r\n\x1a\nfake", format="png")
+
+
+if __name__ == "__main__":
+    server.run("stdio")

@@ -1,0 +1,264 @@
+"""MCP servers, in this process: the config's tables, the tools' names, results turned into
+tool messages, and the hub against real servers over stdio (mcp-server-time from the package
+index, and tests/mcp/fault_server.py, built on the SDK's server side, for the faults)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from chatbot import debug
+from chatbot.errors import UsageError
+from chatbot.inputs.mcp_hub import FAILED, READY, McpHub
+from chatbot.inputs.mcp_servers import (
+    NAME_LIMIT,
+    ServerSpec,
+    offered_name,
+    parse_servers,
+    result_text,
+)
+
+TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
+FAULT_SERVER = str(Path(__file__).parent / "mcp" / "fault_server.py")
+
+
+# the config's tables
+
+
+def test_a_server_table_is_read_with_its_defaults():
+    servers = parse_servers(
+        {"time": {"command": "mcp-server-time", "args": ["--local-timezone", "UTC"]}}, "c:1"
+    )
+    assert servers["time"] == ServerSpec("time", "mcp-server-time", ("--local-timezone", "UTC"))
+    assert servers["time"].enabled is False and servers["time"].allow == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("table", "said"),
+    [
+        ({"command": ""}, "'command' must be the program to run"),
+        ({"args": []}, "'command' must be the program to run"),
+        ({"command": "x", "args": "--flag"}, "'args' must be a list of strings"),
+        ({"command": "x", "allow": ["a", 1]}, "'allow' must be a list of strings"),
+        ({"command": "x", "env": {"A": 1}}, "'env' must be a table"),
+        ({"command": "x", "enabled": "yes"}, "'enabled' must be true or false"),
+        ({"command": "x", "timeout": 0}, "'timeout' must be a number of seconds above 0"),
+        ({"command": "x", "timeout": float("nan")}, "'timeout' must be a number of seconds"),
+        ({"command": "x", "tools": []}, "unknown key 'tools' (known: command, args,"),
+        ({"url": "https://example.test/mcp"}, "url servers are not supported yet"),
+        ("mcp-server-time", "must be a table"),
+    ],
+)
+def test_a_wrong_server_table_is_one_line_naming_it(table, said):
+    with pytest.raises(UsageError) as raised:
+        parse_servers({"time": table}, "config.toml:3")
+    message = str(raised.value)
+    assert message.startswith("config.toml:3: mcp_servers.time") and said in message
+    assert "\n" not in message
+
+
+def test_a_server_name_must_be_a_plain_word():
+    with pytest.raises(UsageError, match="a server's name is letters"):
+        parse_servers({"my server": {"command": "x"}}, "c:1")
+    with pytest.raises(UsageError, match="one table per server"):
+        parse_servers(["time"], "c:1")
+
+
+# names and results
+
+
+def test_offered_names_are_unique_valid_and_short_enough():
+    taken: set[str] = set()
+    first = offered_name("git", "log", taken)
+    taken.add(first)
+    assert first == "git__log"
+    assert offered_name("git", "log", taken) == "git__log_2"
+    odd = offered_name("fs", "read file/ü", set())
+    assert odd == "fs__read_file__"
+    long = offered_name("s" * 32, "t" * 80, set())
+    assert len(long) == NAME_LIMIT
+    again = offered_name("s" * 32, "t" * 80, {long})
+    assert len(again) == NAME_LIMIT and again != long
+
+
+def _result(*content, structured=None, error=False):
+    return SimpleNamespace(content=list(content), structured_content=structured, is_error=error)
+
+
+def _text(text):
+    return SimpleNamespace(type="text", text=text)
+
+
+def test_a_result_sends_its_text_and_structured_content_once():
+    said = result_text(_result(_text('{"a": 1}'), structured={"a": 1}))
+    assert said == '{"a": 1}'  # the text already says it
+    both = result_text(_result(_text("two items"), structured={"items": [1, 2]}))
+    assert both == 'two items\nstructuredContent: {"items": [1, 2]}'
+    wrapped = result_text(_result(_text("hi"), structured={"result": "hi"}))
+    assert wrapped == "hi"
+
+
+def test_an_error_result_is_marked_and_what_cannot_be_sent_is_described():
+    image = SimpleNamespace(type="image", data="iVBORw0KGgpmYWtl", mime_type="image/png")
+    link = SimpleNamespace(type="resource_link", uri="file:///notes.md", name="notes")
+    said = result_text(_result(_text("failed to read"), image, link, error=True))
+    assert said.startswith("Error (the tool reported a failure): failed to read\n")
+    assert "[image (image/png, about 12 bytes): not sent" in said
+    assert "[link to a resource: file:///notes.md (notes)]" in said
+    assert result_text(_result()) == "(the tool returned nothing)"
+
+
+def test_a_long_result_is_cut_and_says_so():
+    said = result_text(_result(_text("x" * 120)), cap=100)
+    assert said.startswith("x" * 100 + "\n[cut: the tool returned 120 characters;")
+    assert "x" * 101 not in said
+
+
+def test_the_key_is_cut_out_of_a_result(monkeypatch):
+    monkeypatch.setattr(debug, "_secrets", ["sk-secret-123"])
+    assert result_text(_result(_text("key: sk-secret-123."))) == "key: ****."
+
+
+# the hub, against real servers
+
+
+def _hub(tmp_path: Path, timeout: float = 20, **servers: ServerSpec) -> tuple[McpHub, list[str]]:
+    said: list[str] = []
+    hub = McpHub(servers, timeout=timeout, log_dir=tmp_path / "logs", on_problem=said.append)
+    hub.turn_on(servers)
+    return hub, said
+
+
+def _faults(name: str = "faults", *extra: str, timeout: float | None = None) -> ServerSpec:
+    return ServerSpec(name, sys.executable, (FAULT_SERVER, *extra), timeout=timeout)
+
+
+def test_the_time_server_offers_its_tools_and_answers(tmp_path):
+    hub, said = _hub(tmp_path, time=ServerSpec("time", TIME_SERVER, ("--local-timezone", "UTC")))
+    try:
+        schemas = {s["function"]["name"]: s["function"] for s in hub.schemas()}
+        assert set(schemas) == {"time__get_current_time", "time__convert_time"}
+        offered = schemas["time__get_current_time"]
+        assert offered["description"] == "Get current time in a specific timezone"
+        assert offered["parameters"]["required"] == ["timezone"]
+        assert hub.state("time") == READY and hub.origin("time__convert_time") == "MCP server time"
+        answer = json.loads(hub.run("time__get_current_time", '{"timezone": "UTC"}'))
+        assert answer["timezone"] == "UTC" and answer["datetime"].endswith("+00:00")
+        wrong = hub.run("time__get_current_time", '{"timezone": "Nowhere/Else"}')
+        assert wrong.startswith("Error (the tool reported a failure):") and "Nowhere" in wrong
+        assert (
+            hub.run("time__get_current_time", "[1]") == "Error: the arguments must be a JSON object"
+        )
+        assert said == []
+    finally:
+        hub.close()
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory):
+    """One fault server for the faults it survives."""
+    hub, said = _hub(tmp_path_factory.mktemp("faults"), timeout=20, faults=_faults())
+    hub.schemas()
+    yield hub, said
+    hub.close()
+
+
+def test_an_error_result_goes_back_marked(faults):
+    hub, _ = faults
+    assert hub.run("faults__fail", "{}").startswith("Error (the tool reported a failure):")
+    assert hub.state("faults") == READY
+
+
+def test_a_line_that_is_not_json_rpc_is_said_once_and_the_server_goes_on(faults):
+    hub, said = faults
+    assert hub.run("faults__garble", "{}") == "answered after the garbage"
+    assert hub.run("faults__garble", "{}") == "answered after the garbage"
+    garbage = [line for line in said if "not JSON-RPC" in line]
+    assert len(garbage) == 1 and garbage[0].startswith("MCP server faults wrote a line that is not")
+    assert hub.run("faults__echo", '{"text": "still here"}') == "still here"
+
+
+def test_an_image_is_described_and_a_big_result_cut(faults):
+    hub, _ = faults
+    assert "[image (image/png," in hub.run("faults__picture", "{}")
+    big = hub.run("faults__big", '{"size": 60000}')
+    assert len(big) < 50_200 and big.endswith("the first 50,000 are here]")
+
+
+def test_ctrl_c_during_a_call_gives_the_chat_back_and_the_server_stays(tmp_path):
+    hub, _ = _hub(tmp_path, faults=_faults())
+    try:
+        hub.schemas()
+        # Ctrl-C's signal, to the process: any thread may take it, the loop's thread too
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            hub.run("faults__hang", "{}")
+        assert time.monotonic() - started < 10  # not the call's 20 s deadline
+        assert hub.state("faults") == READY
+        assert hub.run("faults__echo", '{"text": "after"}') == "after"
+    finally:
+        hub.close()
+
+
+def test_a_server_that_crashes_mid_call_is_said_once_and_its_tools_leave(tmp_path):
+    hub, said = _hub(tmp_path, faults=_faults())
+    try:
+        hub.schemas()
+        answer = hub.run("faults__crash", "{}")
+        assert answer == "Error: the MCP server failed during the call (its process ended)"
+        assert hub.state("faults") == FAILED
+        assert hub.schemas() == []
+        assert len(said) == 1 and said[0].startswith("MCP server faults failed: its process ended")
+        log = hub.log_of("faults")
+        assert str(log) in said[0] and "fault server: crashing now" in log.read_text()
+        assert oct(log.stat().st_mode & 0o777) == "0o600"
+    finally:
+        hub.close()
+
+
+def test_a_call_that_hangs_meets_its_deadline_and_the_server_is_stopped(tmp_path):
+    hub, said = _hub(tmp_path, faults=_faults(timeout=1))
+    try:
+        hub.schemas()
+        started = time.monotonic()
+        answer = hub.run("faults__hang", "{}")
+        assert time.monotonic() - started < 6
+        assert answer == "Error: hang did not answer within 1 s; its server was stopped"
+        assert said == [
+            "MCP server faults: hang did not answer within 1 s; the server is stopped and its"
+            f" tools are left out (its log: {hub.log_of('faults')})"
+        ]
+        assert hub.schemas() == [] and hub.state("faults") == FAILED
+    finally:
+        hub.close()
+
+
+def test_servers_that_cannot_start_are_one_line_each_and_the_others_go_on(tmp_path):
+    hub, said = _hub(
+        tmp_path,
+        missing=ServerSpec("missing", "no-such-mcp-server"),
+        dies=_faults("dies", "--die-at-start"),
+        time=ServerSpec("time", TIME_SERVER),
+    )
+    try:
+        names = [s["function"]["name"] for s in hub.schemas()]
+        assert names == ["time__get_current_time", "time__convert_time"]
+        assert len(said) == 2
+        missing = "MCP server missing cannot start: no program 'no-such-mcp-server' (its log: "
+        assert any(line.startswith(missing) for line in said)
+        dies = next(line for line in said if "dies" in line)
+        assert dies.startswith("MCP server dies cannot start: its process ended")
+        assert "cannot start (asked to)" in hub.log_of("dies").read_text()
+        hub.turn_off("time")
+        assert hub.schemas() == [] and hub.state("time") == "off"
+    finally:
+        hub.close()
