@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -167,3 +168,14 @@ def terminal(fake: FakeWriter, home: Path) -> Iterator[Callable[..., Terminal]]:
     yield start
     for term in opened:
         term.close()
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in this process, as in the program (a test worker may
+    ignore it), for tests that press Ctrl-C by sending the signal."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -105,9 +105,7 @@ def test_exit_status_and_stderr_come_back_whole():
     assert (apart.status, apart.output, apart.errors) == (4, b"out\n", b"err\n")
 
 
-def test_ctrl_c_stops_the_command_and_is_raised_to_the_caller(tmp_path: Path):
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT is not Python's KeyboardInterrupt in this process")
+def test_ctrl_c_stops_the_command_and_is_raised_to_the_caller(tmp_path: Path, ctrl_c_raises):
     marker = tmp_path / "pid"
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()

@@ -193,7 +193,7 @@ def test_an_image_is_described_and_a_big_result_cut(faults):
     assert len(big) < 50_200 and big.endswith("the first 50,000 are here]")
 
 
-def test_ctrl_c_during_a_call_gives_the_chat_back_and_the_server_stays(tmp_path):
+def test_ctrl_c_during_a_call_gives_the_chat_back_and_the_server_stays(tmp_path, ctrl_c_raises):
     hub, _ = _hub(tmp_path, faults=_faults())
     try:
         hub.schemas()
