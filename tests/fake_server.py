@@ -121,6 +121,11 @@ class FakeWriter:
         self.scheme = "https" if tls else "http"
         self.requests: list[RecordedRequest] = []
         self.graphs = FakeGraphs()  # /v1/files and /v1/graphs (tests/fake_graphs.py)
+        self.web_results: list[dict[str, str]] = [  # what /v1/tools/web-search finds
+            {"url": "https://docs.python.org/3/library/tomllib.html", "raw_content": "tomllib"},
+            {"url": "https://peps.python.org/pep-0680/", "raw_content": "PEP 680: tomllib"},
+        ]
+        self.web_search_status = 200  # another: /v1/tools/web-search fails with it
         self._scripts: deque[Script] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -346,6 +351,9 @@ class _Handler(BaseHTTPRequestHandler):
         request = self._record(body, len(raw))
         if self._knowledge(raw) or not self._authorised():
             return
+        if self.path == "/v1/tools/web-search":
+            self._web_search(body)
+            return
         if self.path != "/v1/chat":
             self._send_json(404, error_body("NotFound", f"no route {self.path}"))
             return
@@ -372,6 +380,29 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
         else:
             self._send_json(200, json.dumps(self._completion(script, body)).encode())
+
+    def _web_search(self, body: Any) -> None:
+        """``POST /v1/tools/web-search`` (web_search_request / web_search_response)."""
+        problem = _web_search_problem(body)
+        if self.fake.web_search_status != 200:
+            status = self.fake.web_search_status
+            self._send_json(status, error_body(_error_kind(status), "search is down"))
+            return
+        if problem:
+            self._send_json(400, error_body("BadRequest", problem))
+            return
+        sources = [
+            source
+            for source in self.fake.web_results
+            if not body.get("include_domains")
+            or any(domain in source["url"] for domain in body["include_domains"])
+        ]
+        if body.get("include_raw_content") in (None, False):
+            sources = [{"url": source["url"]} for source in sources]
+        answer = {"query": body["query"], "sources": sources}
+        if body.get("include_answer", True):
+            answer["answer"] = f"Found {len(sources)} sources about {body['query']}."
+        self._send_json(200, json.dumps(answer).encode())
 
     def _record(self, body: Any, length: int = 0) -> RecordedRequest:
         request = RecordedRequest(
@@ -539,6 +570,27 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             ],
         }
+
+
+_WEB_SEARCH_KEYS = {
+    "query": str, "topic": str, "search_depth": str, "chunks_per_source": int,
+    "max_results": int, "time_range": str, "days": int, "include_raw_content": (bool, str),
+    "include_answer": bool, "include_domains": list, "exclude_domains": list,
+}  # fmt: skip
+
+
+def _web_search_problem(body: Any) -> str:
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    for key, value in body.items():
+        kind = _WEB_SEARCH_KEYS.get(key)
+        if kind is None:
+            return f"unknown field {key}"
+        if not isinstance(value, kind):
+            return f"{key} has the wrong type"
+    if not isinstance(body.get("query"), str) or not body["query"].strip():
+        return "query is required"
+    return ""
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -111,11 +111,60 @@ def test_web_search_sends_domains_and_lists_urls_in_full(run_cli, fake):
     assert result.text.endswith(f"Sources\n1. {url}\n")
 
 
-def test_two_built_in_tools_are_a_usage_error_before_any_request(run_cli, fake):
-    result = run_cli("--graph", "g", "--web-search", "x")
-    assert result.code == 2 and "one built-in tool per request" in result.stderr
+def test_a_graph_and_web_search_in_one_turn_the_search_as_a_function(run_cli, fake):
+    graph = fake.graphs.add_graph("handbook")
+    fake.queue(
+        Script(pieces=[], tool_calls=[("web_search", '{"query": "tomllib", "topic": "news"}')]),
+        Script(pieces=["Refunds take 30 days; tomllib reads TOML."], graph_data=GRAPH_DATA),
+    )
+    result = run_cli(
+        "--graph", "handbook", "--web-search", "--include-domain", "python.org", "refunds, toml?"
+    )
+    assert result.code == 0, result.stderr
+    first, second = fake.chat_requests()
+    graph_tool, search = first.body["tools"]
+    assert graph_tool == {"type": "graph", "function": {"graph_ids": [graph], "subqueries": False}}
+    assert search["type"] == "function" and search["function"]["name"] == "web_search"
+    (searched,) = [r for r in fake.requests if r.path == "/v1/tools/web-search"]
+    assert searched.body == {
+        "query": "tomllib",
+        "topic": "news",
+        "include_raw_content": "text",
+        "include_domains": ["python.org"],
+    }
+    (answer,) = [m for m in second.messages if m["role"] == "tool"]
+    pages = json.loads(answer["content"])["pages"]
+    assert [page["url"] for page in pages] == [
+        "https://docs.python.org/3/library/tomllib.html",
+        "https://peps.python.org/pep-0680/",
+    ]
+    assert pages[1]["text"] == "PEP 680: tomllib"
+    assert second.body["tools"] == first.body["tools"]
+    sources = result.text.split("Sources\n")[1]
+    assert "file-abc" in sources  # the graph's, as before
+    assert "2. https://docs.python.org/3/library/tomllib.html\n" not in sources
+    assert "https://docs.python.org/3/library/tomllib.html" in sources
+    assert "https://peps.python.org/pep-0680/" in sources
     assert run_cli("--include-domain", "a.com", "x").code == 2
-    assert fake.chat_requests() == []
+
+
+def test_a_web_search_that_fails_goes_back_to_the_model_as_an_error(run_cli, fake):
+    fake.graphs.add_graph("handbook")
+    fake.queue(
+        Script(pieces=[], tool_calls=[("web_search", '{"query": ""}')]),
+        Script(pieces=[], tool_calls=[("web_search", '{"query": "x"}')]),
+        Script(pieces=["I could not search."]),
+    )
+    fake.web_search_status = 503
+    result = run_cli("--graph", "handbook", "--web-search", "x")
+    assert result.code == 0, result.stderr
+    requests = fake.chat_requests()
+    assert [m for m in requests[1].messages if m["role"] == "tool"][-1]["content"] == (
+        "Error: give a query to search for"
+    )
+    failed = [m for m in requests[2].messages if m["role"] == "tool"][-1]["content"]
+    assert failed.startswith("Error: the web search failed (") and "503" in failed
+    assert "Sources" not in result.text
 
 
 def test_function_tools_run_and_the_loop_continues(run_cli, fake, tools_file):

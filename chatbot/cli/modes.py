@@ -171,7 +171,9 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
 
     journal = hub = None
     try:
-        chat, journal, hub = build_chat(settings, warmup, store, repl_asker(), problem)
+        chat, journal, hub = build_chat(
+            settings, warmup, store, repl_asker(), problem, api=warmup.client
+        )
         chat.ask_cost = ask_cost_in_repl
         session = Session(
             chat,

@@ -51,6 +51,8 @@ class Settings:
     roles: tuple[tuple[str, str], ...]  # named system prompts from the config file
     prices: tuple[tuple[str, tuple[float, float]], ...]  # list prices, the config's over them
     tools: tuple[dict[str, Any], ...]  # built-in tools (graph, web search) to send
+    # --web-search beside --graph: (include, exclude) domains of the search run as a function
+    web_function: tuple[tuple[str, ...], tuple[str, ...]] | None
     grounding_level: float | None  # the graph tool's query_config, from flags or the config
     inline_citations: bool
     max_snippets: int | None
@@ -356,16 +358,18 @@ def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> di
     web_search = value(given, "web_search")
     if (include or exclude) and not web_search:
         raise UsageError("--include-domain and --exclude-domain go with --web-search")
-    from chatbot.engine.tools import check_one_built_in, graph_tool, web_search_tool
+    from chatbot.engine.tools import graph_tool, web_search_tool
 
     tools = []
     if given.get("graph"):
         tools.append(
             graph_tool(list(given["graph"]), value(given, "graph_subqueries"), query_config)
         )
-    if web_search:
+    web_function = None
+    if web_search and tools:  # Writer takes one built-in a request: the graph goes as itself
+        web_function = (tuple(include), tuple(exclude))  # and the search as a function
+    elif web_search:
         tools.append(web_search_tool(list(include), list(exclude)))
-    check_one_built_in(tools)
     schema = None
     if given.get("json_schema") is not None:
         from chatbot.engine.request import STRUCTURED_MODELS
@@ -382,7 +386,12 @@ def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> di
         if model != VISION_MODEL:
             raise UsageError(f"--image needs {VISION_MODEL}, not {model}")
         image_parts = tuple(image_part(source) for source in given["images"])
-    return {"tools": tuple(tools), "schema": schema, "image_parts": image_parts}
+    return {
+        "tools": tuple(tools),
+        "web_function": web_function,
+        "schema": schema,
+        "image_parts": image_parts,
+    }
 
 
 def resolve_from_sources(

@@ -158,15 +158,20 @@ Ask = Callable[["ToolCall", str], bool]  # consent to one call, told where the t
 
 
 def tool_set(
-    settings: Settings, on_problem: Callable[[str], None]
+    settings: Settings, on_problem: Callable[[str], None], api: Callable[[], WriterClient]
 ) -> tuple[ToolSet | None, McpHub | None]:
-    """The functions this run offers: the --functions file's, and the tools of the MCP servers
-    the config declares (none started yet)."""
+    """The functions this run offers: the --functions file's, Writer's web search beside a
+    graph, and the tools of the MCP servers the config declares (none started yet)."""
     from chatbot.engine.tools import FunctionBox, ToolBox, ToolSet
 
     boxes: list[ToolBox] = []
     if settings.functions is not None:
         boxes.append(FunctionBox.load(settings.functions))
+    if settings.web_function is not None:
+        from chatbot.inputs.web_search import WebSearchFunction
+
+        include, exclude = settings.web_function
+        boxes.append(WebSearchFunction(api, list(include), list(exclude)))
     hub = None
     if settings.mcp_servers:
         from chatbot.inputs.mcp_hub import MISSING_SDK, McpHub, sdk_installed
@@ -199,11 +204,13 @@ def build_chat(
     store: Store | None,
     ask: Ask,
     on_problem: Callable[[str], None],
+    api: Callable[[], WriterClient] | None = None,
 ) -> tuple[Chat, Journal, McpHub | None]:
     """The chat engine for this run, with the journal watching it: a fresh conversation, or a
     saved one for -c / --cid, which goes on with its own model and system prompt unless a
-    flag says otherwise. The MCP servers' hub comes with it, for /mcp and to close."""
-    functions, hub = tool_set(settings, on_problem)
+    flag says otherwise. The MCP servers' hub comes with it, for /mcp and to close. ``api``:
+    the client for Writer's other endpoints, when ``transport`` is not that client."""
+    functions, hub = tool_set(settings, on_problem, api or (lambda: transport))
     journal = Journal(store, on_problem=on_problem)
     params = chat_params(settings)
     conversation = Conversation(system=settings.system)

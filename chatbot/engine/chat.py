@@ -66,6 +66,8 @@ class Functions(Protocol):
 
     def run(self, name: str, arguments: str) -> str: ...
 
+    def take_web_data(self) -> dict[str, Any] | None: ...
+
 
 def _never(call: ToolCall) -> bool:
     return False
@@ -129,6 +131,9 @@ class Chat:
                 break
         if error is None and status != conv.INTERRUPTED:
             self.failed_input = None
+        found = self.functions.take_web_data() if self.functions else None
+        if found and not reply.web_search_data:  # pages a web_search function call found
+            reply.web_search_data = found
         yield Finished(reply, status, error)
 
     def _answer_calls(self, calls: list[ToolCall]) -> Generator[Event, None, None]:

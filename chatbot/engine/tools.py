@@ -45,15 +45,6 @@ def web_search_tool(include: list[str], exclude: list[str]) -> dict[str, Any]:
     }
 
 
-def check_one_built_in(tools: list[dict[str, Any]]) -> None:
-    built_in = [t["type"] for t in tools if t["type"] != "function"]
-    if len(built_in) > 1:
-        raise UsageError(
-            f"Writer allows one built-in tool per request, not {' and '.join(built_in)}: "
-            "pick one of --graph and --web-search"
-        )
-
-
 def _json_type(annotation: Any) -> dict[str, Any]:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
@@ -134,6 +125,9 @@ class FunctionBox:
     def allowed(self, name: str) -> bool:
         return False  # each call is asked about (or --yes)
 
+    def take_web_data(self) -> dict[str, Any] | None:
+        return None
+
     def run(self, name: str, arguments: str) -> str:
         """Call a function with the model's arguments; an error becomes the text sent back."""
         function = self.functions.get(name)
@@ -176,6 +170,10 @@ class ToolBox(Protocol):
 
     def run(self, name: str, arguments: str) -> str: ...
 
+    def take_web_data(self) -> dict[str, Any] | None:
+        """Web pages its calls found since last asked (listed under the reply)."""
+        ...
+
 
 class ToolSet:
     """Every source of functions of this run as one: the offer is asked anew before each
@@ -212,6 +210,13 @@ class ToolSet:
         if box is None:
             return f"Error: there is no function named {name}"
         return box.run(name, arguments)
+
+    def take_web_data(self) -> dict[str, Any] | None:
+        sources = []
+        for box in self.boxes:
+            found = box.take_web_data()
+            sources += (found or {}).get("sources") or []
+        return {"sources": sources} if sources else None
 
 
 def source_lines(

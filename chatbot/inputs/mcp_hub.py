@@ -170,6 +170,9 @@ class McpHub:
         found = self._owner.get(name)
         return found is not None and found[1] in found[0].spec.allow
 
+    def take_web_data(self) -> dict[str, Any] | None:
+        return None
+
     def run(self, name: str, arguments: str) -> str:
         """Call a tool with the model's arguments; what went wrong becomes the text sent back."""
         from chatbot.engine.tools import parse_arguments
