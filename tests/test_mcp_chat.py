@@ -6,6 +6,7 @@ loopback."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -170,3 +171,32 @@ def test_the_repl_lists_servers_asks_once_with_always_and_turns_them_off(fake, h
         term.close()
     tool_messages = _tool_messages(fake.chat_requests()[3])
     assert len(tool_messages) == 2 and all('"UTC"' in m["content"] for m in tool_messages)
+
+
+def _loaded(home: Path, url: str, *args: str) -> set[str]:
+    """Modules the real program loaded for ``args`` (python -X importtime)."""
+    code = (
+        "import sys; sys.argv = ['writer-chat', *sys.argv[1:]]; "
+        "from chatbot.cli.main import main; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(home, url),
+        cwd=home / "work",
+        check=True,
+    )
+    return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+
+
+def test_the_sdk_loads_only_when_a_server_is_on(fake, home):
+    # The speed of a run without MCP (benchmarks/startup.py times it; this checks the imports)
+    write_config(home, TIME_CONFIG)
+    fake.queue(Script(pieces=["plain"]), Script(pieces=["with time"]))
+    plain = _loaded(home, fake.url, "hi")
+    assert "httpx" in plain and "chatbot.inputs.mcp_servers" in plain  # the check sees imports
+    # not the SDK, nor httpx's command-line client (click, rich.progress), which httpx loads
+    # whenever click is installed, and the SDK installs it
+    assert plain & {"mcp", "mcp.client", "pydantic", "click", "rich.progress"} == set()
+    assert {"mcp", "mcp.client.stdio"} <= _loaded(home, fake.url, "--mcp", "time", "hi")
