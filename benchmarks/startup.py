@@ -31,6 +31,7 @@ def with_mcp_server(env: dict[str, str]) -> dict[str, str]:
     )
     return {**env, "XDG_CONFIG_HOME": str(config)}
 
+
 RUNS = 15
 
 

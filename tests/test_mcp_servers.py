@@ -262,3 +262,25 @@ def test_servers_that_cannot_start_are_one_line_each_and_the_others_go_on(tmp_pa
         assert hub.schemas() == [] and hub.state("time") == "off"
     finally:
         hub.close()
+
+
+def test_closing_while_a_server_starts_ends_its_process_in_bounded_time(tmp_path):
+    pid_file = tmp_path / "pid"
+    hub, said = _hub(tmp_path, slow=_faults("slow", "--never-start", str(pid_file)))
+    for _ in range(100):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    started = time.monotonic()
+    hub.close()  # the user quits while the server has not answered yet
+    assert time.monotonic() - started < 6
+    for _ in range(50):  # the SDK signals it; give the signal a moment
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the server's process outlived the chat")
+    assert said == []  # quitting is not a failure to report

@@ -57,6 +57,7 @@ class _Server:
     session: Any = None
     stop: asyncio.Event | None = None
     ready: threading.Event = field(default_factory=threading.Event)
+    task: concurrent.futures.Future[None] | None = None  # its life on the loop
     said_garbage: bool = False
 
 
@@ -112,7 +113,9 @@ class McpHub:
             server.state, server.problem, server.tools = STARTING, "", {}
             server.stop = asyncio.Event()  # set from the loop's thread only
             server.ready.clear()
-            asyncio.run_coroutine_threadsafe(self._serve(server), self._running_loop())
+            server.task = asyncio.run_coroutine_threadsafe(
+                self._serve(server), self._running_loop()
+            )
 
     def turn_off(self, name: str) -> None:
         server = self._servers[name]
@@ -125,11 +128,13 @@ class McpHub:
         loop = self._loop
         if loop is None:
             return
-        for name in self._servers:
-            self.turn_off(name)
-        done = asyncio.run_coroutine_threadsafe(_settle(), loop)
+        for server in self._servers.values():
+            if server.state == STARTING and server.task is not None:
+                server.task.cancel()  # nothing to finish: end its process now
+            self.turn_off(server.spec.name)
+        done = asyncio.run_coroutine_threadsafe(_shutdown(_STOP_SECONDS / 2), loop)
         with contextlib.suppress(concurrent.futures.TimeoutError, KeyboardInterrupt):
-            done.result(_STOP_SECONDS)
+            _result_of(done, _STOP_SECONDS)
         loop.call_soon_threadsafe(loop.stop)
         self._loop = None
 
@@ -321,7 +326,7 @@ def _quiet_sdk_logs() -> None:
     sdk.setLevel(debug.log.level or logging.WARNING)
 
 
-def _result_of(future: concurrent.futures.Future[str], seconds: float) -> str:
+def _result_of(future: concurrent.futures.Future[Any], seconds: float) -> Any:
     """The future's result, waited for in short slices: Ctrl-C's signal may reach another
     thread, and only between slices does the chat's thread run its handler."""
     deadline = time.monotonic() + seconds
@@ -333,13 +338,17 @@ def _result_of(future: concurrent.futures.Future[str], seconds: float) -> str:
                 raise
 
 
-async def _settle() -> None:
-    """Give the servers' tasks a moment to close their processes."""
-    for _ in range(50):
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        if not tasks:
-            return
-        await asyncio.sleep(0.05)
+async def _shutdown(grace: float) -> None:
+    """Let the servers end (stdin closed, then a signal: the SDK's way), then cancel what is
+    still at work, a server still starting among them, so that it too ends its process."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=grace)
 
 
 async def _all_tools(session: Any) -> list[Any]:

@@ -10,6 +10,10 @@ import time
 if "--die-at-start" in sys.argv:  # before the SDK's import: a server that fails at once
     sys.stderr.write("fault server: cannot start (asked to)\n")
     sys.exit(4)
+if "--never-start" in sys.argv:  # writes its pid to the file named next, then never answers
+    with open(sys.argv[sys.argv.index("--never-start") + 1], "w") as pid_file:
+        pid_file.write(str(os.getpid()))
+    time.sleep(3600)
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.utilities.types import Image
