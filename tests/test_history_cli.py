@@ -93,7 +93,7 @@ def test_the_fast_path_and_the_parser_know_the_same_subcommands():
     from chatbot.cli.program import SUBCOMMANDS
     from chatbot.cli.subcommands import APPS
 
-    assert set(APPS) | {"graphs"} == set(SUBCOMMANDS)
+    assert set(APPS) | {"graphs", "mcp"} == set(SUBCOMMANDS)
     assert all(isinstance(_sub_command(word), typer.Typer) for word in SUBCOMMANDS)
 
 

@@ -32,6 +32,7 @@ EPILOG = """\
   key        set, show or rm the key in the system keychain
   graphs     Knowledge Graphs: create, add files, show, remove, retry, rm
   templates  list, show, edit and rm prompt templates
+  mcp        the config's MCP servers; import a desktop client's mcpServers
 
 A prompt that starts with a command's name or with - goes after --:
 writer-chat -- "history of rome"
@@ -144,6 +145,10 @@ def _sub_command(word: str) -> typer.Typer:
         from chatbot.cli.graphs import graphs_app
 
         return graphs_app
+    if word == "mcp":
+        from chatbot.cli.mcp_commands import mcp_app
+
+        return mcp_app
     from chatbot.cli import subcommands
 
     return subcommands.APPS[word]

@@ -9,5 +9,12 @@ SUBCOMMANDS = (
     "key",
     "graphs",
     "templates",
+    "mcp",
 )  # chatbot.cli.parser._sub_command
-OFFLINE_SUBCOMMANDS = ("history", "config", "key", "templates")  # they never touch the network
+OFFLINE_SUBCOMMANDS = (
+    "history",
+    "config",
+    "key",
+    "templates",
+    "mcp",
+)  # they never touch the network

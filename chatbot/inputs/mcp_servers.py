@@ -162,3 +162,55 @@ def _same_json(text: str, data: Any) -> bool:
         return json.loads(text) == data
     except (ValueError, RecursionError):
         return False
+
+
+# a desktop client's config, imported
+
+
+def desktop_tables(data: Any, source: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The ``mcpServers`` object of the JSON desktop clients keep, as ``[mcp_servers.NAME]``
+    tables (each checked as the config file would be), and a line for each server left out."""
+    servers = data.get("mcpServers") if isinstance(data, dict) else None
+    if not isinstance(servers, dict):
+        raise UsageError(f'{source}: no "mcpServers" object (the JSON desktop clients keep)')
+    tables: dict[str, dict[str, Any]] = {}
+    skipped: list[str] = []
+    for given, entry in servers.items():
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", str(given))[:32] or "server"
+        if not isinstance(entry, dict) or "command" not in entry:
+            skipped.append(f"{given}: not run by a command (url servers are not supported yet)")
+            continue
+        table = {key: entry[key] for key in ("command", "args", "env") if entry.get(key)}
+        try:
+            parse_servers({name: table}, source)
+        except UsageError as problem:
+            skipped.append(f"{given}: {str(problem).split(': ', 2)[-1]}")
+            continue
+        if name in tables:
+            skipped.append(f"{given}: the name {name} is taken by another server of the file")
+            continue
+        tables[name] = table
+    return tables, skipped
+
+
+def toml_tables(tables: dict[str, dict[str, Any]]) -> str:
+    """The tables as config-file text, ``allow`` left for the user to fill in."""
+    lines = []
+    for name, table in tables.items():
+        lines += [f"[mcp_servers.{name}]", f"command = {_toml_string(table['command'])}"]
+        if table.get("args"):
+            lines.append(f"args = [{', '.join(_toml_string(arg) for arg in table['args'])}]")
+        if table.get("env"):
+            pairs = (f"{_toml_key(k)} = {_toml_string(v)}" for k, v in table["env"].items())
+            lines.append(f"env = {{ {', '.join(pairs)} }}")
+        lines += ["# allow = []            # tools that run without asking", ""]
+    return "\n".join(lines)
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, but for DEL, which TOML wants escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007F")
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
