@@ -284,3 +284,30 @@ def test_closing_while_a_server_starts_ends_its_process_in_bounded_time(tmp_path
     else:
         pytest.fail("the server's process outlived the chat")
     assert said == []  # quitting is not a failure to report
+
+
+def test_a_slow_start_is_said_and_ctrl_c_sends_without_its_tools(tmp_path, ctrl_c_raises):
+    said: list[str] = []
+    servers = {
+        "time": ServerSpec("time", TIME_SERVER),
+        "slow": _faults("slow", "--never-start", str(tmp_path / "pid")),
+    }
+    hub = McpHub(
+        servers, timeout=20, log_dir=tmp_path / "logs", on_problem=said.append, on_wait=said.append
+    )
+    try:
+        hub.turn_on(["time"])
+        assert len(hub.schemas()) == 2
+        said.clear()
+        hub.turn_on(["slow"])
+        threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        names = [s["function"]["name"] for s in hub.schemas()]
+        assert time.monotonic() - started < 6  # not the 30 s start deadline
+        assert names == ["time__get_current_time", "time__convert_time"]  # the ready one's
+        assert said == [
+            "waiting for MCP server slow to start (Ctrl-C: send without its tools)",
+            "MCP server slow has not started yet: its tools are left out of this message",
+        ]
+    finally:
+        hub.close()

@@ -172,7 +172,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     journal = hub = None
     try:
         chat, journal, hub = build_chat(
-            settings, warmup, store, repl_asker(), problem, api=warmup.client
+            settings, warmup, store, repl_asker(), problem, api=warmup.client, on_wait=problem
         )
         chat.ask_cost = ask_cost_in_repl
         session = Session(
@@ -234,7 +234,10 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str, env: En
 
     view = ExchangeView(renderer_factory(settings, env, console), say, sources)
     client = new_client(settings)
-    chat, journal, hub = build_chat(settings, client, store, asker_on_stdin(env), say)
+    on_wait = say if env.stderr_isatty else None  # a script's stderr gets only problems
+    chat, journal, hub = build_chat(
+        settings, client, store, asker_on_stdin(env), say, on_wait=on_wait
+    )
     try:
         finished = deliver(
             chat.send(message, with_images(message, settings.image_parts)), [view, journal]

@@ -158,7 +158,10 @@ Ask = Callable[["ToolCall", str], bool]  # consent to one call, told where the t
 
 
 def tool_set(
-    settings: Settings, on_problem: Callable[[str], None], api: Callable[[], WriterClient]
+    settings: Settings,
+    on_problem: Callable[[str], None],
+    api: Callable[[], WriterClient],
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[ToolSet | None, McpHub | None]:
     """The functions this run offers: the --functions file's, Writer's web search beside a
     graph, and the tools of the MCP servers the config declares (none started yet)."""
@@ -185,6 +188,7 @@ def tool_set(
             timeout=settings.timeout,
             log_dir=data_dir() / "mcp-logs",
             on_problem=on_problem,
+            on_wait=on_wait,
         )
         boxes.append(hub)
     return (ToolSet(boxes) if boxes else None), hub
@@ -205,12 +209,14 @@ def build_chat(
     ask: Ask,
     on_problem: Callable[[str], None],
     api: Callable[[], WriterClient] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[Chat, Journal, McpHub | None]:
     """The chat engine for this run, with the journal watching it: a fresh conversation, or a
     saved one for -c / --cid, which goes on with its own model and system prompt unless a
     flag says otherwise. The MCP servers' hub comes with it, for /mcp and to close. ``api``:
-    the client for Writer's other endpoints, when ``transport`` is not that client."""
-    functions, hub = tool_set(settings, on_problem, api or (lambda: transport))
+    the client for Writer's other endpoints, when ``transport`` is not that client; ``on_wait``
+    is told when a message waits for an MCP server to start."""
+    functions, hub = tool_set(settings, on_problem, api or (lambda: transport), on_wait)
     journal = Journal(store, on_problem=on_problem)
     params = chat_params(settings)
     conversation = Conversation(system=settings.system)

@@ -31,6 +31,7 @@ from chatbot.sanitize import one_line
 OFF, STARTING, READY, FAILED = "off", "starting", "ready", "failed"
 START_SECONDS = 30.0  # a server's start and its tool list, at most
 _STOP_SECONDS = 5.0  # what closing the run waits for the servers to end
+_TELL_AFTER = 0.5  # seconds of waiting for a server to start before saying so
 _SLICE = 0.1  # seconds the chat's thread waits at a time (Ctrl-C is seen between slices)
 
 
@@ -71,9 +72,11 @@ class McpHub:
         timeout: float,
         log_dir: Path,
         on_problem: Callable[[str], None],
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.timeout = timeout  # a call's deadline, unless its server sets its own
         self.on_problem = on_problem
+        self.on_wait = on_wait  # told when a message waits for a server to start
         self._servers = {
             name: _Server(spec, log_dir / f"{name}.log") for name, spec in specs.items()
         }
@@ -143,14 +146,7 @@ class McpHub:
     def schemas(self) -> list[dict[str, Any]]:
         """The tools of every server that is on, waiting for those still starting (Ctrl-C stops
         the wait: they are left out of this request)."""
-        waiting = [s for s in self._servers.values() if s.state == STARTING]
-        try:
-            deadline = time.monotonic() + START_SECONDS
-            for server in waiting:
-                while not server.ready.wait(_SLICE) and time.monotonic() < deadline:
-                    pass
-        except KeyboardInterrupt:
-            self._note("MCP: stopped waiting for servers to start; their tools are left out")
+        self._wait_for_starting()
         self._say_problems()
         schemas = []
         owner: dict[str, tuple[_Server, str]] = {}
@@ -162,6 +158,32 @@ class McpHub:
                 schemas.append(function_schema(offered, tool, server.spec.name))
         self._owner = owner
         return schemas
+
+    def _wait_for_starting(self) -> None:
+        """Wait for the servers still starting, saying so if it takes a while; Ctrl-C or the
+        start deadline ends the wait, and those not ready are left out of this request."""
+        started = time.monotonic()
+        told = False
+        try:
+            for server in self._servers.values():
+                while server.state == STARTING and not server.ready.wait(_SLICE):
+                    waited = time.monotonic() - started
+                    if waited > START_SECONDS:
+                        break
+                    if not told and waited > _TELL_AFTER and self.on_wait is not None:
+                        told = True
+                        self.on_wait(
+                            f"waiting for MCP server {server.spec.name} to start"
+                            " (Ctrl-C: send without its tools)"
+                        )
+        except KeyboardInterrupt:
+            pass
+        for server in self._servers.values():
+            if server.state == STARTING:
+                self._note(
+                    f"MCP server {server.spec.name} has not started yet: its tools are left out"
+                    " of this message"
+                )
 
     def owns(self, name: str) -> bool:
         return name in self._owner
