@@ -6,7 +6,6 @@ loopback."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from chatbot.engine.chat import DECLINED
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.fake_server import TEST_KEY, Script
 from tests.terminal import Terminal
+from tests.test_one_shot import imported_modules
 
 TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
 FAULT_SERVER = str(Path(__file__).parent / "mcp" / "fault_server.py")
@@ -174,20 +174,7 @@ def test_the_repl_lists_servers_asks_once_with_always_and_turns_them_off(fake, h
 
 
 def _loaded(home: Path, url: str, *args: str) -> set[str]:
-    """Modules the real program loaded for ``args`` (python -X importtime)."""
-    code = (
-        "import sys; sys.argv = ['writer-chat', *sys.argv[1:]]; "
-        "from chatbot.cli.main import main; main()"
-    )
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code, *args],
-        capture_output=True,
-        text=True,
-        env=cli_env(home, url),
-        cwd=home / "work",
-        check=True,
-    )
-    return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    return imported_modules(*args, env=cli_env(home, url), cwd=home / "work")
 
 
 def test_the_sdk_loads_only_when_a_server_is_on(fake, home):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 from chatbot import __version__
 from tests.conftest import cli_env
@@ -118,7 +119,9 @@ def test_version_and_module_entry_point(run_cli):
     assert done.returncode == 0 and done.stdout.startswith("writer-chat ")
 
 
-def imported_modules(*args: str) -> set[str]:
+def imported_modules(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> set[str]:
     """Modules loaded by the console script for ``args`` (python -X importtime)."""
     code = (
         "import sys; sys.argv = ['writer-chat', *sys.argv[1:]]; "
@@ -128,7 +131,8 @@ def imported_modules(*args: str) -> set[str]:
         [sys.executable, "-X", "importtime", "-c", code, *args],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"},
+        env=env or {"PATH": "/usr/bin:/bin", "COLUMNS": "100"},
+        cwd=cwd,
     )
     return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
 
