@@ -311,3 +311,16 @@ def test_a_slow_start_is_said_and_ctrl_c_sends_without_its_tools(tmp_path, ctrl_
         ]
     finally:
         hub.close()
+
+
+def test_a_server_turned_off_and_on_again_answers_from_its_new_process(tmp_path):
+    hub, said = _hub(tmp_path, faults=_faults())
+    try:
+        assert len(hub.schemas()) == 8
+        hub.turn_off("faults")
+        hub.turn_on(["faults"])  # the first run is still ending on the loop
+        assert len(hub.schemas()) == 8 and hub.state("faults") == READY
+        assert hub.run("faults__echo", '{"text": "again"}') == "again"
+        assert said == []
+    finally:
+        hub.close()

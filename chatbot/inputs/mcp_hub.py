@@ -110,12 +110,12 @@ class McpHub:
 
     def turn_on(self, names: Iterable[str]) -> None:
         for name in names:
-            server = self._servers[name]
-            if server.state in (STARTING, READY):
+            if self._servers[name].state in (STARTING, READY):
                 continue
-            server.state, server.problem, server.tools = STARTING, "", {}
+            # A fresh record: a run of it still ending on the loop keeps its own
+            old = self._servers[name]
+            server = self._servers[name] = _Server(old.spec, old.log, STARTING)
             server.stop = asyncio.Event()  # set from the loop's thread only
-            server.ready.clear()
             server.task = asyncio.run_coroutine_threadsafe(
                 self._serve(server), self._running_loop()
             )
