@@ -323,7 +323,7 @@ class McpHub:
             server.stop.set()
         server.ready.set()
         self._note(f"{why} (its log: {server.log})")
-        if debug.log.isEnabledFor(10):
+        if debug.enabled():
             debug.log.debug("mcp %s stderr, last lines:\n%s", server.spec.name, _tail(server.log))
 
     def _note(self, line: str) -> None:
