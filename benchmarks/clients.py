@@ -12,6 +12,9 @@ import sys
 
 
 def bare(prompt: str) -> None:
+    # httpx as it loads where click is not installed (the dev environment has click, from the
+    # MCP SDK; writer-chat keeps httpx's command-line module out the same way)
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     import httpx
 
     body = {
