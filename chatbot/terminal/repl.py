@@ -131,8 +131,20 @@ class Repl:
         if attached:  # what the next message will send, before it is paid for
             coming = self.session.chat.estimate(message_with("", attached)).said()
             extra = f" · attached: {summary(attached)}, {coming}"
-        graph = self._graph_said()
+        graph = self._graph_said() + self._mcp_said()
         return f" {model}{graph} · context {used} of {window:,} tokens{cost}{extra} · /help"
+
+    def _mcp_said(self) -> str:
+        """ " · mcp time, git…" while MCP servers are on (… still starting)."""
+        hub = self.session.mcp
+        if hub is None:
+            return ""
+        on = [
+            name + ("…" if hub.state(name) == "starting" else "")
+            for name in hub.names()
+            if hub.state(name) in ("starting", "ready")
+        ]
+        return f" · mcp {sanitize.dropped(', '.join(on))[:40]}" if on else ""
 
     def _graph_said(self) -> str:
         """ " · graph handbook" when a Knowledge Graph answers (the name /graph found)."""
