@@ -11,10 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.engine.chat import DECLINED
+from chatbot.engine.chat import DECLINED, Chat
+from chatbot.engine.request import ChatParams
+from chatbot.engine.tools import web_search_tool
+from chatbot.inputs.mcp_hub import McpHub
+from chatbot.inputs.mcp_servers import ServerSpec
+from chatbot.store.journal import Journal
+from chatbot.terminal.commands import COMMANDS, Session
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.fake_server import TEST_KEY, Script
 from tests.terminal import Terminal
+from tests.test_engine import ScriptedTransport
 from tests.test_one_shot import imported_modules
 
 TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
@@ -188,3 +195,28 @@ def test_the_sdk_loads_only_when_a_server_is_on(fake, home):
     # whenever click is installed, and the SDK installs it
     assert plain & {"mcp", "mcp.client", "pydantic", "click", "rich.progress"} == set()
     assert {"mcp", "mcp.client.stdio"} <= _loaded(home, fake.url, "--mcp", "time", "hi")
+
+
+def _session(**extra) -> Session:
+    params = ChatParams("palmyra-x5", tools=(web_search_tool([], []),))
+    return Session(Chat(ScriptedTransport(), params), Journal(None), **extra)
+
+
+def test_slash_mcp_without_servers_and_with_one_off(tmp_path):
+    assert "no MCP servers in the config file" in COMMANDS.run("/mcp", _session()).message
+    hub = McpHub(
+        {"time": ServerSpec("time", TIME_SERVER, allow=frozenset({"get_current_time"}))},
+        timeout=5,
+        log_dir=tmp_path,
+        on_problem=print,
+    )
+    session = _session(mcp=hub)
+    listed = COMMANDS.run("/mcp", session).message
+    assert listed.split() == ["time", "off", "(run", "without", "asking:", "get_current_time)"]
+    wrong = COMMANDS.run("/mcp git", session)
+    assert wrong.error and wrong.message.endswith("no MCP server 'git' (known: time)")
+
+
+def test_slash_graph_beside_the_built_in_web_search_says_how_to_have_both():
+    outcome = COMMANDS.run("/graph handbook", _session(find_graph=lambda ref: ("g-1", ref)))
+    assert outcome.error and "start with --graph NAME --web-search" in outcome.message

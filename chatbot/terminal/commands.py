@@ -190,7 +190,10 @@ def _graph(session: Session, argument: str) -> Outcome:
         session.chat.set_params(tools=tuple(t for t in tools if t is not current))
         return Outcome("Knowledge Graph detached: the next messages go to the model alone")
     if any(t.get("type") == "web_search" for t in tools):
-        raise UsageError("this chat searches the web, and Writer takes one built-in tool a request")
+        raise UsageError(
+            "this chat searches the web with Writer's built-in tool, and Writer takes one a"
+            " request: for both, start with --graph NAME --web-search"
+        )
     if session.find_graph is None:
         return Outcome("Knowledge Graphs are not available here", error=True)
     try:
