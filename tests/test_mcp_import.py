@@ -21,7 +21,9 @@ DESKTOP = {
             "args": ["-y", "@modelcontextprotocol/server-filesystem", 'C:\\Users\\me\\"docs"'],
             "env": {"DEBUG": "1", "odd key": "tab\there\x7f"},
         },
-        "remote": {"url": "https://example.test/mcp"},
+        "remote": {"url": "https://example.test/mcp", "headers": {"Authorization": "Bearer t"}},
+        "old": {"type": "sse", "url": "https://example.test/sse"},
+        "plain": {"url": "http://example.test/mcp"},
         "broken": {"command": "x", "args": "not a list"},
     }
 }
@@ -29,9 +31,10 @@ DESKTOP = {
 
 def test_desktop_servers_become_tables_that_read_back(tmp_path: Path):
     tables, skipped = desktop_tables(DESKTOP, "desktop.json")
-    assert list(tables) == ["time", "my-files"]
+    assert list(tables) == ["time", "my-files", "remote"]
     assert skipped == [
-        "remote: not run by a command (url servers are not supported yet)",
+        "old: an SSE server (only streamable HTTP is supported)",
+        "plain: plain http only to this machine; use https for example.test",
         "broken: 'args' must be a list of strings",
     ]
     path = tmp_path / "config.toml"
@@ -40,6 +43,8 @@ def test_desktop_servers_become_tables_that_read_back(tmp_path: Path):
     assert servers["my-files"].args[-1] == 'C:\\Users\\me\\"docs"'
     assert servers["my-files"].env == {"DEBUG": "1", "odd key": "tab\there\x7f"}
     assert servers["time"].command == "uvx" and servers["time"].enabled is False
+    assert servers["remote"].url == "https://example.test/mcp"
+    assert servers["remote"].headers == {"Authorization": "Bearer t"}
 
 
 def test_a_file_without_mcp_servers_is_one_line():
@@ -58,7 +63,7 @@ def test_import_appends_to_the_config_and_mcp_lists_them(run_cli, home):
     assert "[mcp_servers.my-files]" not in config.read_text()  # a dry run changes nothing
     result = run_cli("mcp", "import", source.name)
     assert result.code == 0, result.stderr
-    assert result.text.startswith(f"added 1 MCP server to {config}: my-files")
+    assert result.text.startswith(f"added 2 MCP servers to {config}: my-files, remote")
     assert f"skipped time: in {config} already" in result.stderr
     data = tomllib.loads(config.read_text())
     assert data["model"] == "palmyra-x5" and data["mcp_servers"]["time"]["command"] == "mine"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -53,7 +55,11 @@ def test_a_server_table_is_read_with_its_defaults():
         ({"command": "x", "timeout": 0}, "'timeout' must be a number of seconds above 0"),
         ({"command": "x", "timeout": float("nan")}, "'timeout' must be a number of seconds"),
         ({"command": "x", "tools": []}, "unknown key 'tools' (known: command, args,"),
-        ({"url": "https://example.test/mcp"}, "url servers are not supported yet"),
+        ({"url": "http://example.test/mcp"}, "plain http only to this machine; use https"),
+        ({"url": "ftp://example.test/mcp"}, "'url' must be an http(s) address"),
+        ({"url": "https://example.test/mcp", "args": []}, "'args' goes with command = ..."),
+        ({"command": "x", "headers": {}}, "'headers' goes with url = ..., not with command"),
+        ({"url": "https://e.test", "headers": {"A": 1}}, "'headers' must be a table"),
         ("mcp-server-time", "must be a table"),
     ],
 )
@@ -316,11 +322,86 @@ def test_a_slow_start_is_said_and_ctrl_c_sends_without_its_tools(tmp_path, ctrl_
 def test_a_server_turned_off_and_on_again_answers_from_its_new_process(tmp_path):
     hub, said = _hub(tmp_path, faults=_faults())
     try:
-        assert len(hub.schemas()) == 8
+        assert len(hub.schemas()) == 9
         hub.turn_off("faults")
         hub.turn_on(["faults"])  # the first run is still ending on the loop
-        assert len(hub.schemas()) == 8 and hub.state("faults") == READY
+        assert len(hub.schemas()) == 9 and hub.state("faults") == READY
         assert hub.run("faults__echo", '{"text": "again"}') == "again"
         assert said == []
+    finally:
+        hub.close()
+
+
+# over streamable HTTP
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """The fault server over streamable HTTP on a port of its own: (its URL, its process)."""
+    port = _free_port()
+    log = (tmp_path / "http-server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, FAULT_SERVER, "--http", str(port)], stdout=log, stderr=log
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/mcp", process
+    process.kill()
+    process.wait()
+    log.close()
+
+
+def test_a_server_over_http_answers_and_a_lost_connection_is_one_line(tmp_path, http_server):
+    url, process = http_server
+    spec = ServerSpec("web", url=url, headers={"X-Team": "docs"}, timeout=1)
+    hub, said = _hub(tmp_path, web=spec)
+    try:
+        assert len(hub.schemas()) == 9 and hub.state("web") == READY
+        assert hub.run("web__echo", '{"text": "over http"}') == "over http"
+        assert hub.run("web__header", '{"name": "X-Team"}') == "docs"  # the config's headers
+        assert hub.run("web__fail", "{}").startswith("Error (the tool reported a failure)")
+        process.kill()
+        process.wait()
+        answer = hub.run("web__echo", '{"text": "gone"}')
+        assert answer == "Error: the MCP server failed during the call (the connection was lost)"
+        assert said == ["MCP server web failed: the connection was lost; its tools are left out"]
+        assert hub.schemas() == [] and hub.state("web") == FAILED
+    finally:
+        hub.close()
+
+
+def test_a_server_over_http_that_hangs_is_disconnected_at_its_deadline(tmp_path, http_server):
+    url, _ = http_server
+    hub, said = _hub(tmp_path, web=ServerSpec("web", url=url, timeout=1))
+    try:
+        hub.schemas()
+        answer = hub.run("web__hang", "{}")
+        assert answer == "Error: hang did not answer within 1 s; its server was disconnected"
+        assert said == [
+            "MCP server web: hang did not answer within 1 s; the server is disconnected and its"
+            " tools are left out"
+        ]
+    finally:
+        hub.close()
+
+
+def test_a_server_over_http_that_is_not_there_is_one_line_without_its_query(tmp_path):
+    url = f"http://127.0.0.1:{_free_port()}/mcp?token=sekrit"
+    hub, said = _hub(tmp_path, web=ServerSpec("web", url=url))
+    try:
+        assert hub.schemas() == []
+        (line,) = said
+        assert line.startswith(f"MCP server web cannot be reached at {url.split('?')[0]}: ")
+        assert "sekrit" not in line
     finally:
         hub.close()

@@ -32,9 +32,8 @@ def mcp_main(ctx: typer.Context) -> None:
         out("no MCP servers in the config file (writer-chat mcp import FILE, or the README)")
     for spec in servers.values():
         state = "enabled" if spec.enabled else "off"
-        command = " ".join([spec.command, *spec.args])
         allow = f"  (run without asking: {', '.join(sorted(spec.allow))})" if spec.allow else ""
-        out(f"{spec.name:<16} {state:<8} {command}{allow}")
+        out(f"{spec.name:<16} {state:<8} {spec.where()}{allow}")
 
 
 @mcp_app.command("import")

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from chatbot import debug
 from chatbot.inputs.mcp_servers import ServerSpec, function_schema, offered_name, result_text
@@ -245,16 +245,12 @@ class McpHub:
         assert server.stop is not None
         try:
             from mcp import ClientSession
-            from mcp.client.stdio import StdioServerParameters, stdio_client
 
             self._log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             private_file(server.log)  # the server's stderr may hold anything
             with server.log.open("a", encoding="utf-8", errors="replace") as log:
-                parameters = StdioServerParameters(
-                    command=spec.command, args=list(spec.args), env=dict(spec.env) or None
-                )
                 async with (
-                    stdio_client(parameters, errlog=log) as (read, write),
+                    _transport(spec, log) as (read, write),
                     ClientSession(read, write, message_handler=self._watcher(server)) as session,
                 ):
                     async with asyncio.timeout(START_SECONDS):
@@ -292,15 +288,17 @@ class McpHub:
             async with asyncio.timeout(seconds):
                 result = await session.call_tool(tool, arguments)
         except TimeoutError:
+            dropped = "disconnected" if server.spec.url else "stopped"
             self._fail(
                 server,
                 f"MCP server {server.spec.name}: {tool} did not answer within {seconds:g} s;"
-                " the server is stopped and its tools are left out",
+                f" the server is {dropped} and its tools are left out",
             )
-            return f"Error: {tool} did not answer within {seconds:g} s; its server was stopped"
+            return f"Error: {tool} did not answer within {seconds:g} s; its server was {dropped}"
         except Exception as problem:
             self._fail(server, _why(problem, server.spec, starting=False))
-            return f"Error: the MCP server failed during the call ({_short(problem)})"
+            why = _short(problem, server.spec)
+            return f"Error: the MCP server failed during the call ({why})"
         return result_text(result)
 
     def _watcher(self, server: _Server) -> Callable[[Any], Any]:
@@ -322,7 +320,7 @@ class McpHub:
         if server.stop is not None:
             server.stop.set()
         server.ready.set()
-        self._note(f"{why} (its log: {server.log})")
+        self._note(f"{why} (its log: {server.log})" if not server.spec.url else why)
         if debug.enabled():
             debug.log.debug("mcp %s stderr, last lines:\n%s", server.spec.name, _tail(server.log))
 
@@ -360,6 +358,32 @@ def _result_of(future: concurrent.futures.Future[Any], seconds: float) -> Any:
                 raise
 
 
+def _transport(spec: ServerSpec, log: TextIO) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The SDK's streams to the server: its process over stdio (stderr to ``log``), or its
+    streamable-HTTP endpoint (the SDK's client, with the config's headers)."""
+    if spec.url:
+        import httpx2  # the SDK's HTTP client
+        from mcp.client.streamable_http import streamable_http_client
+
+        # the SDK's own advice: 30 s to connect and write, a response stream may stay open
+        timeout = httpx2.Timeout(30.0, read=300.0)
+        client = httpx2.AsyncClient(headers=spec.headers or None, timeout=timeout)
+        return _closing_client(client, streamable_http_client(spec.url, http_client=client))
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    parameters = StdioServerParameters(
+        command=spec.command, args=list(spec.args), env=dict(spec.env) or None
+    )
+    return stdio_client(parameters, errlog=log)
+
+
+@contextlib.asynccontextmanager
+async def _closing_client(client: Any, streams: Any) -> Any:
+    """The HTTP streams, and the client they use closed after them."""
+    async with client, streams as pair:
+        yield pair
+
+
 async def _shutdown(grace: float) -> None:
     """Let the servers end (stdin closed, then a signal: the SDK's way), then cancel what is
     still at work, a server still starting among them, so that it too ends its process."""
@@ -392,6 +416,8 @@ async def _all_tools(session: Any) -> list[Any]:
 def _why(problem: BaseException, spec: ServerSpec, *, starting: bool) -> str:
     leaf = _leaf(problem)
     name = spec.name
+    if spec.url and starting:
+        return f"MCP server {name} cannot be reached at {_safe_url(spec.url)}: {_short(leaf, spec)}"
     if isinstance(leaf, FileNotFoundError):
         return f"MCP server {name} cannot start: no program '{one_line(spec.command, 80)}'"
     if isinstance(leaf, PermissionError):
@@ -399,8 +425,18 @@ def _why(problem: BaseException, spec: ServerSpec, *, starting: bool) -> str:
     if isinstance(leaf, TimeoutError) and starting:
         return f"MCP server {name} did not start within {START_SECONDS:g} s"
     if starting:
-        return f"MCP server {name} cannot start: {_short(leaf)}"
-    return f"MCP server {name} failed: {_short(leaf)}; its tools are left out"
+        return f"MCP server {name} cannot start: {_short(leaf, spec)}"
+    return f"MCP server {name} failed: {_short(leaf, spec)}; its tools are left out"
+
+
+def _safe_url(url: str) -> str:
+    """The address without a password or query (either may be a token)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return one_line(f"{parts.scheme}://{host}{port}{parts.path}", 100)
 
 
 def _leaf(problem: BaseException) -> BaseException:
@@ -409,10 +445,10 @@ def _leaf(problem: BaseException) -> BaseException:
     return problem
 
 
-def _short(problem: BaseException) -> str:
+def _short(problem: BaseException, spec: ServerSpec | None = None) -> str:
     text = str(problem) or type(problem).__name__
     if "Connection closed" in text:
-        text = "its process ended"
+        text = "the connection was lost" if spec and spec.url else "its process ended"
     return one_line(debug.redact_secrets(text), 120)
 
 

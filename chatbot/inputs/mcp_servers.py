@@ -17,7 +17,8 @@ from chatbot.errors import UsageError
 from chatbot.words import counted
 
 RESULT_CAP = 50_000  # characters of one tool result sent to the model; the rest is cut, and said
-_KEYS = ("command", "args", "env", "allow", "enabled", "timeout")
+_KEYS = ("command", "args", "env", "url", "headers", "allow", "enabled", "timeout")
+_STDIO_ONLY, _HTTP_ONLY = ("command", "args", "env"), ("url", "headers")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _FUNCTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
 NAME_LIMIT = 64  # the longest function name offered (what OpenAI-style APIs accept)
@@ -28,12 +29,18 @@ class ServerSpec:
     """One ``[mcp_servers.NAME]`` table."""
 
     name: str
-    command: str
+    command: str = ""  # a program spoken to over stdio, or
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     allow: frozenset[str] = frozenset()  # tools that run without asking
     enabled: bool = False  # on without --mcp NAME
     timeout: float | None = None  # seconds one call may take (else --timeout)
+    url: str = ""  # a streamable-HTTP endpoint
+    headers: dict[str, str] = field(default_factory=dict)  # sent with each of its requests
+
+    def where(self) -> str:
+        """The command line or the URL, as the user wrote it in the config."""
+        return self.url or " ".join([self.command, *self.args])
 
 
 def parse_servers(value: Any, where: str) -> dict[str, ServerSpec]:
@@ -49,19 +56,26 @@ def _server(name: str, table: Any, where: str) -> ServerSpec:
         raise UsageError(f"{said}: a server's name is letters, digits, '-' and '_' (32 at most)")
     if not isinstance(table, dict):
         raise UsageError(f"{said} must be a table (command = ..., args = [...])")
-    if "url" in table:
-        raise UsageError(
-            f"{said}: url servers are not supported yet; run the server over stdio (command = ...)"
-        )
     unknown = [key for key in table if key not in _KEYS]
     if unknown:
         raise UsageError(f"{said}: unknown key '{unknown[0]}' (known: {', '.join(_KEYS)})")
-    command = table.get("command")
-    if not isinstance(command, str) or not command.strip():
-        raise UsageError(f"{said}: 'command' must be the program to run (a non-empty string)")
-    env = table.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        raise UsageError(f"{said}: 'env' must be a table of NAME = \"value\"")
+    url = table.get("url", "")
+    if "url" in table:
+        mixed = [key for key in _STDIO_ONLY if key in table]
+        if mixed:
+            raise UsageError(f"{said}: '{mixed[0]}' goes with command = ..., not with url")
+        url = _checked_url(url, said)
+    else:
+        if "headers" in table:
+            raise UsageError(f"{said}: 'headers' goes with url = ..., not with command")
+        command = table.get("command")
+        if not isinstance(command, str) or not command.strip():
+            raise UsageError(
+                f"{said}: 'command' must be the program to run (a non-empty string),"
+                " or give url = the server's address"
+            )
+    env = _string_table(table.get("env", {}), said, "env")
+    headers = _string_table(table.get("headers", {}), said, "headers")
     enabled = table.get("enabled", False)
     if not isinstance(enabled, bool):
         raise UsageError(f"{said}: 'enabled' must be true or false")
@@ -70,13 +84,37 @@ def _server(name: str, table: Any, where: str) -> ServerSpec:
         raise UsageError(f"{said}: 'timeout' must be a number of seconds above 0")
     return ServerSpec(
         name,
-        command,
+        table.get("command", ""),
         _strings(table.get("args", []), said, "args"),
-        dict(env),
+        env,
         frozenset(_strings(table.get("allow", []), said, "allow")),
         enabled,
         None if timeout is None else float(timeout),
+        url,
+        headers,
     )
+
+
+def _string_table(value: Any, said: str, key: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise UsageError(f"{said}: '{key}' must be a table of NAME = \"value\"")
+    return dict(value)
+
+
+def _checked_url(url: Any, said: str) -> str:
+    """An https address, or plain http to this machine only (headers may carry a token)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        host = parts.hostname if parts else None
+    except ValueError:
+        parts = host = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise UsageError(f"{said}: 'url' must be an http(s) address (https://host/mcp)")
+    if parts.scheme == "http" and host not in ("localhost", "127.0.0.1", "::1"):
+        raise UsageError(f"{said}: plain http only to this machine; use https for {host}")
+    return url
 
 
 def _strings(value: Any, said: str, key: str) -> tuple[str, ...]:
@@ -177,10 +215,14 @@ def desktop_tables(data: Any, source: str) -> tuple[dict[str, dict[str, Any]], l
     skipped: list[str] = []
     for given, entry in servers.items():
         name = re.sub(r"[^A-Za-z0-9_-]", "-", str(given))[:32] or "server"
-        if not isinstance(entry, dict) or "command" not in entry:
-            skipped.append(f"{given}: not run by a command (url servers are not supported yet)")
+        if not isinstance(entry, dict) or not ("command" in entry or "url" in entry):
+            skipped.append(f"{given}: neither a command nor a url")
             continue
-        table = {key: entry[key] for key in ("command", "args", "env") if entry.get(key)}
+        if "url" in entry and entry.get("type") == "sse":
+            skipped.append(f"{given}: an SSE server (only streamable HTTP is supported)")
+            continue
+        keys = ("url", "headers") if "url" in entry else ("command", "args", "env")
+        table = {key: entry[key] for key in keys if entry.get(key)}
         try:
             parse_servers({name: table}, source)
         except UsageError as problem:
@@ -197,7 +239,14 @@ def toml_tables(tables: dict[str, dict[str, Any]]) -> str:
     """The tables as config-file text, ``allow`` left for the user to fill in."""
     lines = []
     for name, table in tables.items():
-        lines += [f"[mcp_servers.{name}]", f"command = {_toml_string(table['command'])}"]
+        lines.append(f"[mcp_servers.{name}]")
+        if table.get("url"):
+            lines.append(f"url = {_toml_string(table['url'])}")
+        if table.get("headers"):
+            pairs = (f"{_toml_key(k)} = {_toml_string(v)}" for k, v in table["headers"].items())
+            lines.append(f"headers = {{ {', '.join(pairs)} }}")
+        if table.get("command"):
+            lines.append(f"command = {_toml_string(table['command'])}")
         if table.get("args"):
             lines.append(f"args = [{', '.join(_toml_string(arg) for arg in table['args'])}]")
         if table.get("env"):

@@ -1,5 +1,6 @@
 """An MCP server with tools that misbehave, built on the SDK's own server side, run over stdio
-by tests/test_mcp*.py: ``python tests/mcp/fault_server.py``."""
+by tests/test_mcp*.py: ``python tests/mcp/fault_server.py`` (``--http PORT``: over streamable
+HTTP instead)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ if "--never-start" in sys.argv:  # writes its pid to the file named next, then n
     time.sleep(3600)
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.utilities.types import Image
 
 server = MCPServer("faults")
@@ -69,10 +71,20 @@ def secret() -> str:
 
 
 @server.tool()
+def header(name: str, ctx: Context) -> str:
+    """The value of one HTTP request header (over streamable HTTP)."""
+    return (ctx.headers or {}).get(name.lower(), "(none)")
+
+
+@server.tool()
 def picture() -> Image:
     """Return an image, which a chat request cannot carry."""
     return Image(data=b"\x89PNG\r\n\x1a\nfake", format="png")
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    if "--http" in sys.argv:  # streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio
+        port = int(sys.argv[sys.argv.index("--http") + 1])
+        server.run("streamable-http", host="127.0.0.1", port=port)
+    else:
+        server.run("stdio")
