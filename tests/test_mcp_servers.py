@@ -363,7 +363,7 @@ def http_server(tmp_path):
 
 def test_a_server_over_http_answers_and_a_lost_connection_is_one_line(tmp_path, http_server):
     url, process = http_server
-    spec = ServerSpec("web", url=url, headers={"X-Team": "docs"}, timeout=1)
+    spec = ServerSpec("web", url=url, headers={"X-Team": "docs"})
     hub, said = _hub(tmp_path, web=spec)
     try:
         assert len(hub.schemas()) == 9 and hub.state("web") == READY
