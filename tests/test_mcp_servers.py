@@ -170,11 +170,21 @@ def test_the_time_server_offers_its_tools_and_answers(tmp_path):
 
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory):
-    """One fault server for the faults it survives."""
-    hub, said = _hub(tmp_path_factory.mktemp("faults"), timeout=20, faults=_faults())
+    """One fault server for the faults it survives, started with the key in the environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WRITER_API_KEY", "sk-must-not-leak")
+        hub, said = _hub(tmp_path_factory.mktemp("faults"), timeout=20, faults=_faults())
+        hub.schemas()
     hub.schemas()
     yield hub, said
     hub.close()
+
+
+def test_a_server_never_sees_the_key(faults):
+    hub, _ = faults  # started by a process whose environment holds the key (as a user's does)
+    names = json.loads(hub.run("faults__environment", "{}"))
+    assert "WRITER_API_KEY" not in names and "PATH" in names
+    assert set(names) <= {"HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_CTYPE"}
 
 
 def test_an_error_result_goes_back_marked(faults):
@@ -322,10 +332,10 @@ def test_a_slow_start_is_said_and_ctrl_c_sends_without_its_tools(tmp_path, ctrl_
 def test_a_server_turned_off_and_on_again_answers_from_its_new_process(tmp_path):
     hub, said = _hub(tmp_path, faults=_faults())
     try:
-        assert len(hub.schemas()) == 9
+        assert len(hub.schemas()) == 10
         hub.turn_off("faults")
         hub.turn_on(["faults"])  # the first run is still ending on the loop
-        assert len(hub.schemas()) == 9 and hub.state("faults") == READY
+        assert len(hub.schemas()) == 10 and hub.state("faults") == READY
         assert hub.run("faults__echo", '{"text": "again"}') == "again"
         assert said == []
     finally:
@@ -366,7 +376,7 @@ def test_a_server_over_http_answers_and_a_lost_connection_is_one_line(tmp_path, 
     spec = ServerSpec("web", url=url, headers={"X-Team": "docs"})
     hub, said = _hub(tmp_path, web=spec)
     try:
-        assert len(hub.schemas()) == 9 and hub.state("web") == READY
+        assert len(hub.schemas()) == 10 and hub.state("web") == READY
         assert hub.run("web__echo", '{"text": "over http"}') == "over http"
         assert hub.run("web__header", '{"name": "X-Team"}') == "docs"  # the config's headers
         assert hub.run("web__fail", "{}").startswith("Error (the tool reported a failure)")

@@ -4,6 +4,7 @@ HTTP instead)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -62,6 +63,12 @@ def garble() -> str:
 def big(size: int) -> str:
     """Return ``size`` characters."""
     return "x" * size
+
+
+@server.tool()
+def environment() -> str:
+    """The names of the environment variables the server was started with, as JSON."""
+    return json.dumps(sorted(os.environ))
 
 
 @server.tool()
