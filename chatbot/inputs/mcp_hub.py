@@ -1,10 +1,11 @@
-"""The MCP servers this run uses, each a child process spoken to over stdio with the MCP SDK.
+"""The MCP servers this run uses, spoken to with the MCP SDK: each a child process over stdio,
+or an endpoint over streamable HTTP.
 
 The SDK is asynchronous and this program is not: the servers live on one event loop in a
 background thread, started with the first server turned on (so the SDK is imported only then,
 and its import and the servers' start-up overlap with the user typing). The chat's thread asks
 through ``schemas()`` and ``run()``, each with a deadline, and Ctrl-C while it waits gives the
-chat back at once. A server that cannot start, crashes, hangs past its deadline or writes what
+chat back at once. A server that cannot start, crashes, hangs past its deadline or sends what
 is not JSON-RPC is said in one line naming it, through ``on_problem`` and only from the chat's
 thread (never over a prompt or a reply); the chat goes on without its tools. Each server's
 stderr goes to a log file of its own, never to the terminal.
@@ -305,9 +306,10 @@ class McpHub:
         async def watch(message: Any) -> None:
             if isinstance(message, Exception) and not server.said_garbage:
                 server.said_garbage = True  # once a server: the SDK skips the line and goes on
+                where = "" if server.spec.url else " on its stdout"
                 self._note(
-                    f"MCP server {server.spec.name} wrote a line that is not JSON-RPC on its"
-                    " stdout; skipped (said once)"
+                    f"MCP server {server.spec.name} wrote a line that is not JSON-RPC{where};"
+                    " skipped (said once)"
                 )
 
         return watch
