@@ -23,6 +23,7 @@ from chatbot.inputs.mcp_hub import FAILED, READY, McpHub
 from chatbot.inputs.mcp_servers import (
     NAME_LIMIT,
     ServerSpec,
+    offerable,
     offered_name,
     parse_servers,
     result_text,
@@ -93,6 +94,20 @@ def test_offered_names_are_unique_valid_and_short_enough():
     assert len(long) == NAME_LIMIT
     again = offered_name("s" * 32, "t" * 80, {long})
     assert len(again) == NAME_LIMIT and again != long
+
+
+def test_a_server_with_too_many_or_too_large_tools_offers_what_fits():
+    def tool(name, size=10):
+        return SimpleNamespace(name=name, input_schema={"description": "x" * size})
+
+    tools = [tool(f"t{n}") for n in range(200)] + [tool("huge", 40_000)]
+    fitting, said = offerable(tools, "big")
+    assert [t.name for t in fitting] == [f"t{n}" for n in range(128)]
+    assert said == [
+        "MCP server big: 1 tool left out, each schema over 32,000 characters",
+        "MCP server big offers 200 tools: the first 128 are offered",
+    ]
+    assert offerable(tools[:3], "small") == (tools[:3], [])
 
 
 def _result(*content, structured=None, error=False):

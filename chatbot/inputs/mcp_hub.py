@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chatbot import debug
-from chatbot.inputs.mcp_servers import ServerSpec, function_schema, offered_name, result_text
+from chatbot.inputs.mcp_servers import (
+    ServerSpec,
+    function_schema,
+    offerable,
+    offered_name,
+    result_text,
+)
 from chatbot.paths import private_file
 from chatbot.sanitize import one_line
 
@@ -259,6 +265,9 @@ class McpHub:
                         tools = await _all_tools(session)
                     if server.stop.is_set() or server.state != STARTING:
                         return  # turned off while it started
+                    tools, left_out = offerable(tools, spec.name)
+                    for line in left_out:
+                        self._note(line)
                     taken = {name for s in self._servers.values() for name in s.tools}
                     for tool in tools:
                         offered = offered_name(spec.name, tool.name, taken)

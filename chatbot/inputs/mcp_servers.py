@@ -17,6 +17,8 @@ from chatbot.errors import UsageError
 from chatbot.words import counted
 
 RESULT_CAP = 50_000  # characters of one tool result sent to the model; the rest is cut, and said
+TOOLS_CAP = 128  # tools offered from one server; more are left out, and said
+SCHEMA_CAP = 32_000  # characters of one tool's JSON schema; a larger tool is left out, and said
 _KEYS = ("command", "args", "env", "url", "headers", "allow", "enabled", "timeout")
 _STDIO_ONLY, _HTTP_ONLY = ("command", "args", "env"), ("url", "headers")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -136,6 +138,23 @@ def offered_name(server: str, tool: str, taken: set[str]) -> str:
         suffix = f"_{number}"
         name, number = base[: NAME_LIMIT - len(suffix)] + suffix, number + 1
     return name
+
+
+def offerable(tools: list[Any], server: str) -> tuple[list[Any], list[str]]:
+    """The tools a request can carry (the first ``TOOLS_CAP`` whose schema fits), and a line
+    for each reason some were left out."""
+    fitting = [tool for tool in tools if len(json.dumps(tool.input_schema)) <= SCHEMA_CAP]
+    said = []
+    if len(fitting) < len(tools):
+        large = counted(len(tools) - len(fitting), "tool")
+        said.append(
+            f"MCP server {server}: {large} left out, each schema over {SCHEMA_CAP:,} characters"
+        )
+    if len(fitting) > TOOLS_CAP:
+        said.append(
+            f"MCP server {server} offers {len(fitting):,} tools: the first {TOOLS_CAP} are offered"
+        )
+    return fitting[:TOOLS_CAP], said
 
 
 def function_schema(name: str, tool: Any, server: str) -> dict[str, Any]:
