@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chatbot.engine import conversation as conv
-from chatbot.engine.chat import DECLINED, Chat, deliver
+from chatbot.engine.chat import DECLINED, STOPPED, Chat, deliver
 from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.events import (
@@ -297,6 +297,26 @@ def test_function_calls_are_asked_run_and_answered_until_the_model_replies():
         ("tool", DECLINED),
     ]
     assert sum(isinstance(e, UserSent) for e in events) == 1  # one user message, two requests
+
+
+def test_ctrl_c_in_a_function_answers_it_and_the_rest_as_stopped():
+    def slow(city: str) -> str:
+        raise KeyboardInterrupt  # Ctrl-C while it runs
+
+    transport = ScriptedTransport(
+        [tool_calls(("slow", '{"city": "A"}'), ("weather", '{"city": "B"}')), reply("Next.")]
+    )
+    functions = FunctionBox({"slow": slow, "weather": weather})
+    chat = Chat(transport, ChatParams("m"), functions=functions, consent=lambda call: True)
+    finished, events = run(chat, "go")
+    assert finished.status == conv.INTERRUPTED and len(transport.bodies) == 1
+    answers = [e.result for e in events if isinstance(e, ToolAnswered)]
+    assert answers == [STOPPED, STOPPED]
+    run(chat, "and now?")  # the next request carries an answer for every call
+    sent = transport.bodies[1]["messages"]
+    calls = [c["id"] for c in sent[1]["tool_calls"]]
+    assert [m.get("tool_call_id") for m in sent[2:4]] == calls
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "tool", "user"]
 
 
 def test_tool_rounds_are_bounded():

@@ -51,6 +51,7 @@ from chatbot.engine.transport import Transport
 from chatbot.errors import ApiError, StreamError
 
 DECLINED = "Not run: the user did not allow this call."
+STOPPED = "Not finished: the user stopped this call (Ctrl-C)."
 _FINISH_STATUS = {"length": conv.LENGTH, "content_filter": conv.CONTENT_FILTER}
 
 Consent = Callable[[ToolCall], bool]
@@ -137,11 +138,20 @@ class Chat:
         yield Finished(reply, status, error)
 
     def _answer_calls(self, calls: list[ToolCall]) -> Generator[Event, None, None]:
+        """Ask about each call, run it, answer it. Ctrl-C answers the call it stopped and the
+        ones after it as stopped, so every call keeps its answer (an API refuses a conversation
+        with a call left unanswered), then goes on up as KeyboardInterrupt."""
         assert self.functions is not None
-        for call in calls:
+        for index, call in enumerate(calls):
             yield ToolAsked(call)
-            allowed = self.consent(call)
-            result = self.functions.run(call.name, call.arguments) if allowed else DECLINED
+            try:
+                allowed = self.consent(call)
+                result = self.functions.run(call.name, call.arguments) if allowed else DECLINED
+            except KeyboardInterrupt:
+                for stopped in calls[index:]:
+                    message = self.conversation.add_tool_result(stopped.id, stopped.name, STOPPED)
+                    yield ToolAnswered(stopped, STOPPED, message)
+                raise
             message = self.conversation.add_tool_result(call.id, call.name, result)
             yield ToolAnswered(call, result, message)
 
