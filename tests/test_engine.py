@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chatbot.engine import conversation as conv
-from chatbot.engine.chat import DECLINED, STOPPED, Chat, deliver
+from chatbot.engine.chat import DECLINED, NOT_RUN_ROUNDS, STOPPED, Chat, deliver
 from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.events import (
@@ -333,6 +333,10 @@ def test_tool_rounds_are_bounded():
     assert [e.text for e in events if isinstance(e, Notice)] == [
         "stopped after 2 rounds of tool calls (see --tool-rounds)"
     ]
+    assert events[-2].result == NOT_RUN_ROUNDS  # the last round's call answered, not run
+    run(chat, "enough")
+    roles = [m["role"] for m in transport.bodies[3]["messages"]]
+    assert roles == ["user", *["assistant", "tool"] * 3, "user"]
 
 
 def test_a_failure_is_an_api_error_for_the_edges_to_word():

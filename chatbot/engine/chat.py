@@ -52,6 +52,7 @@ from chatbot.errors import ApiError, StreamError
 
 DECLINED = "Not run: the user did not allow this call."
 STOPPED = "Not finished: the user stopped this call (Ctrl-C)."
+NOT_RUN_ROUNDS = "Not run: this turn reached its limit of rounds of tool calls."
 _FINISH_STATUS = {"length": conv.LENGTH, "content_filter": conv.CONTENT_FILTER}
 
 Consent = Callable[[ToolCall], bool]
@@ -118,6 +119,7 @@ class Chat:
         while error is None and status == conv.COMPLETE and self.functions and reply.calls():
             if rounds == self.tool_rounds:
                 yield Notice(f"stopped after {rounds} rounds of tool calls (see --tool-rounds)")
+                yield from self._answer_all(reply.calls(), NOT_RUN_ROUNDS)
                 break
             rounds += 1
             try:
@@ -148,12 +150,16 @@ class Chat:
                 allowed = self.consent(call)
                 result = self.functions.run(call.name, call.arguments) if allowed else DECLINED
             except KeyboardInterrupt:
-                for stopped in calls[index:]:
-                    message = self.conversation.add_tool_result(stopped.id, stopped.name, STOPPED)
-                    yield ToolAnswered(stopped, STOPPED, message)
+                yield from self._answer_all(calls[index:], STOPPED)
                 raise
             message = self.conversation.add_tool_result(call.id, call.name, result)
             yield ToolAnswered(call, result, message)
+
+    def _answer_all(self, calls: list[ToolCall], why: str) -> Generator[Event, None, None]:
+        """Answer calls that will not run, so none is left without an answer."""
+        for call in calls:
+            message = self.conversation.add_tool_result(call.id, call.name, why)
+            yield ToolAnswered(call, why, message)
 
     def _request(
         self, text: str | None, parts: list[dict[str, Any]] | None
