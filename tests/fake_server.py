@@ -236,9 +236,19 @@ def _validate_tools(body: dict[str, Any]) -> str:
                 return problem
         if kind not in BUILT_IN_TOOLS | {"function"}:
             return f"unknown tool type {kind}"
+    waiting: set[str] = set()  # calls of the last assistant message not answered yet
     for message in body["messages"]:
-        if message["role"] == "tool" and not message.get("tool_call_id"):
-            return "tool messages need a tool_call_id"
+        if message["role"] == "tool":
+            if not message.get("tool_call_id"):
+                return "tool messages need a tool_call_id"
+            waiting.discard(message["tool_call_id"])
+            continue
+        if waiting:  # PROTOCOL.md §3: one tool message per call, right after the call
+            return f"tool_calls {', '.join(sorted(waiting))} have no tool message answering them"
+        calls = message.get("tool_calls") or [] if message["role"] == "assistant" else []
+        waiting = {call.get("id") for call in calls if isinstance(call, dict)}
+    if waiting:
+        return f"tool_calls {', '.join(sorted(waiting))} have no tool message answering them"
     if body.get("response_format") and body["model"] not in ("palmyra-x4", "palmyra-x5"):
         return "response_format needs palmyra-x4 or palmyra-x5"
     return ""

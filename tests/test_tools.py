@@ -257,7 +257,7 @@ def test_tool_rounds_bound_the_loop(run_cli, fake, tools_file):
     result = run_cli("--functions", str(tools_file), "-y", "--tool-rounds", "1", "loop")
     assert result.code == 0
     assert len(fake.chat_requests()) == 2
-    assert "stopped after 1 rounds of tool calls" in result.stderr
+    assert "stopped after 1 round of tool calls" in result.stderr
 
 
 def test_json_schema_sends_response_format_and_checks_the_reply(run_cli, fake):
@@ -346,3 +346,17 @@ def test_slash_models_lists_and_feeds_model_completion(fake, home):
         term.wait_for("/model palmyra-creative")
     finally:
         term.close()
+
+
+def test_a_turn_stopped_at_its_rounds_can_be_continued(run_cli, fake, tools_file):
+    call = Script(pieces=[], tool_calls=[("get_weather", '{"city": "Rome"}')])
+    fake.queue(call, call)
+    result = run_cli("--functions", str(tools_file), "--yes", "--tool-rounds", "1", "weather?")
+    assert result.code == 0 and "stopped after 1 rounds of tool calls" in result.stderr
+    fake.queue(Script(pieces=["Fine."]))
+    again = run_cli("-c", "never mind")  # the fake refuses a call left without its answer
+    assert again.code == 0, again.stderr
+    tool_messages = [m for m in fake.chat_requests()[-1].messages if m["role"] == "tool"]
+    assert tool_messages[-1]["content"] == (
+        "Not run: this turn reached its limit of rounds of tool calls."
+    )

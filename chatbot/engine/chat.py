@@ -49,6 +49,7 @@ from chatbot.engine.reply import Reply, ReplyAccumulator, ToolCall
 from chatbot.engine.request import ChatParams, build_chat_body
 from chatbot.engine.transport import Transport
 from chatbot.errors import ApiError, StreamError
+from chatbot.words import counted
 
 DECLINED = "Not run: the user did not allow this call."
 STOPPED = "Not finished: the user stopped this call (Ctrl-C)."
@@ -118,7 +119,9 @@ class Chat:
         rounds = 0
         while error is None and status == conv.COMPLETE and self.functions and reply.calls():
             if rounds == self.tool_rounds:
-                yield Notice(f"stopped after {rounds} rounds of tool calls (see --tool-rounds)")
+                yield Notice(
+                    f"stopped after {counted(rounds, 'round')} of tool calls (see --tool-rounds)"
+                )
                 yield from self._answer_all(reply.calls(), NOT_RUN_ROUNDS)
                 break
             rounds += 1
