@@ -352,7 +352,7 @@ def test_a_turn_stopped_at_its_rounds_can_be_continued(run_cli, fake, tools_file
     call = Script(pieces=[], tool_calls=[("get_weather", '{"city": "Rome"}')])
     fake.queue(call, call)
     result = run_cli("--functions", str(tools_file), "--yes", "--tool-rounds", "1", "weather?")
-    assert result.code == 0 and "stopped after 1 rounds of tool calls" in result.stderr
+    assert result.code == 0 and "stopped after 1 round of tool calls" in result.stderr
     fake.queue(Script(pieces=["Fine."]))
     again = run_cli("-c", "never mind")  # the fake refuses a call left without its answer
     assert again.code == 0, again.stderr
