@@ -259,20 +259,21 @@ def toml_tables(tables: dict[str, dict[str, Any]]) -> str:
     lines = []
     for name, table in tables.items():
         lines.append(f"[mcp_servers.{name}]")
-        if table.get("url"):
-            lines.append(f"url = {_toml_string(table['url'])}")
-        if table.get("headers"):
-            pairs = (f"{_toml_key(k)} = {_toml_string(v)}" for k, v in table["headers"].items())
-            lines.append(f"headers = {{ {', '.join(pairs)} }}")
-        if table.get("command"):
-            lines.append(f"command = {_toml_string(table['command'])}")
-        if table.get("args"):
-            lines.append(f"args = [{', '.join(_toml_string(arg) for arg in table['args'])}]")
-        if table.get("env"):
-            pairs = (f"{_toml_key(k)} = {_toml_string(v)}" for k, v in table["env"].items())
-            lines.append(f"env = {{ {', '.join(pairs)} }}")
+        for key in ("url", "headers", "command", "args", "env"):
+            if table.get(key):
+                lines.append(f"{key} = {_toml_value(table[key])}")
         lines += ["# allow = []            # tools that run without asking", ""]
     return "\n".join(lines)
+
+
+def _toml_value(value: str | list[str] | dict[str, str]) -> str:
+    """A string, a list of strings or an inline table of strings, as TOML."""
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{_toml_key(k)} = {_toml_string(v)}" for k, v in value.items())
+        return f"{{ {pairs} }}"
+    if isinstance(value, list):
+        return f"[{', '.join(_toml_string(item) for item in value)}]"
+    return _toml_string(value)
 
 
 def _toml_string(text: str) -> str:
