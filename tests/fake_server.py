@@ -503,6 +503,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._event(_chunk(model, created, {"content": None}, script.finish_reason))
         if script.send_usage and (body.get("stream_options") or {}).get("include_usage"):
             prompt_tokens = sum(len(str(m.get("content", ""))) // 4 + 1 for m in body["messages"])
+            prompt_tokens += len(json.dumps(body["tools"])) // 4 if body.get("tools") else 0
             completion_tokens = len(pieces)
             usage = script.usage or {
                 "prompt_tokens": prompt_tokens,

@@ -126,3 +126,34 @@ def test_the_estimate_is_close_to_what_the_server_counts(fake):
             assert abs(expected - reported) / reported < 0.15, (expected, reported)
     finally:
         client.close()
+
+
+def test_the_estimate_counts_the_tools_offered(fake):
+    # An MCP server's tools can outweigh the conversation: their definitions are sent, and paid
+    from chatbot.api.client import WriterClient
+    from chatbot.api.retry import RetryPolicy
+    from chatbot.engine.chat import Chat, deliver
+    from chatbot.engine.request import ChatParams
+    from chatbot.engine.tools import FunctionBox, ToolSet
+    from tests.fake_server import TEST_KEY
+
+    def lookup(term: str) -> str:
+        return term
+
+    lookup.__doc__ = "Look a term up in the glossary. " * 400  # a 13 KB description
+    client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=0))
+    chat = Chat(
+        client, ChatParams("palmyra-x5"), functions=ToolSet([FunctionBox({"lookup": lookup})])
+    )
+    try:
+        bare = chat.estimate("hi").prompt  # nothing offered yet: no tools counted
+        finished = deliver(chat.send("hi"), [])
+        reported = finished.reply.usage["prompt_tokens"]
+        assert reported > 3_000  # the fake counts the definitions, as the API does
+        assert bare < 20
+        for text in ("and again", "once more " * 50):
+            expected = chat.estimate(text).prompt  # the tools of the last request, counted
+            reported = deliver(chat.send(text), []).reply.usage["prompt_tokens"]
+            assert abs(expected - reported) / reported < 0.15, (expected, reported)
+    finally:
+        client.close()

@@ -109,6 +109,7 @@ class Chat:
         self.confirm_cost = confirm_cost  # over this, ``ask_cost`` is asked first (the REPL)
         self.ask_cost = ask_cost
         self._spent = 0.0  # dollars this exchange's requests have cost so far (tool rounds)
+        self._functions_offered: tuple[dict[str, Any], ...] = ()  # by the last request
 
     # the exchange
 
@@ -168,8 +169,9 @@ class Chat:
         self, text: str | None, parts: list[dict[str, Any]] | None
     ) -> Generator[Event, None, tuple[Reply, str, ApiError | None]]:
         """One request and its streamed reply (``text`` None: continue after tool answers)."""
-        self._check_cost(None if text is None else {"role": "user", "content": parts or text})
         params = self._offered()
+        new = None if text is None else {"role": "user", "content": parts or text}
+        self._check_cost(new, params.tools)
         user = None if text is None else self.conversation.add_user(text, parts)
         accumulator = ReplyAccumulator(Citations() if cites_inline(params.tools) else None)
         reply = accumulator.reply
@@ -179,7 +181,7 @@ class Chat:
             if user is not None:
                 yield UserSent(user, params.model, self.conversation)
             messages, left_out = self.budget.fit(
-                self.conversation.api_messages(), params.model, params.max_tokens
+                self.conversation.api_messages(), params.model, params.max_tokens, params.tools
             )
             yield RequestSent(params.model)
             if left_out and not self.budget.told_about_trimming:
@@ -213,7 +215,7 @@ class Chat:
             self.failed_input = text  # nothing arrived (an error, Ctrl-C): /retry sends it
             yield UserWithdrawn(user)
         if status == conv.COMPLETE:
-            self.budget.record(messages, reply.usage)
+            self.budget.record(messages, reply.usage, params.tools)
         if reply.usage:
             self.spend.record(params.model, reply.usage)
             if self.spend.last is not None and self.spend.last[2] is not None:
@@ -225,30 +227,40 @@ class Chat:
         """This request's parameters: the built-in tools, and the functions on offer now."""
         if self.functions is None:
             return self.params
+        self._functions_offered = tuple(self.functions.schemas())
         return dataclasses.replace(
-            self.params, tools=(*self.params.tools, *self.functions.schemas())
+            self.params, tools=(*self.params.tools, *self._functions_offered)
         )
 
-    def estimate(self, extra_text: str = "", new: dict[str, Any] | None = None) -> Estimate:
+    def estimate(
+        self,
+        extra_text: str = "",
+        new: dict[str, Any] | None = None,
+        tools: tuple[dict[str, Any], ...] | None = None,
+    ) -> Estimate:
         """What the next request will cost, with ``extra_text`` (or the API message ``new``)
-        as its new message."""
+        as its new message, and ``tools`` offered (by default, those the last request offered:
+        asking the functions anew could wait for an MCP server to start)."""
         messages = self.conversation.api_messages()
         if extra_text:
             new = {"role": "user", "content": extra_text}
         if new is not None:
             messages.append(new)
+        if tools is None:
+            tools = (*self.params.tools, *self._functions_offered)
+        params = self.params
         return estimate(
-            messages, self.params.model, self.params.max_tokens, self.budget, self.spend.prices
+            messages, params.model, params.max_tokens, self.budget, self.spend.prices, tools
         )
 
-    def _check_cost(self, new: dict[str, Any] | None) -> None:
+    def _check_cost(self, new: dict[str, Any] | None, tools: tuple[dict[str, Any], ...]) -> None:
         """Before anything is sent or added: refuse a request over the cap (OverCost); ask
         about one over ``confirm_cost``, for the user's ``new`` message only (a tool round was
         agreed to with the message that started it)."""
         if self.max_cost is None and (self.confirm_cost is None or self.ask_cost is None):
             return
         asking = new is not None
-        found = self.estimate(new=new)
+        found = self.estimate(new=new, tools=tools)
         check_cap(found, self.max_cost, self._spent)
         ask = self.ask_cost
         limit = self.confirm_cost

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,12 @@ def rough_tokens(messages: list[dict[str, Any]]) -> int:
     return sum(len(str(m.get("content") or "")) // CHARS_PER_TOKEN + 4 for m in messages)
 
 
+def rough_tool_tokens(tools: Sequence[dict[str, Any]]) -> int:
+    """What the tools' definitions add to a prompt (the API counts them: an MCP server's
+    hundred tools can weigh more than the conversation)."""
+    return len(json.dumps(list(tools))) // CHARS_PER_TOKEN if tools else 0
+
+
 @dataclass
 class ContextBudget:
     """Estimates prompt size from what the server last counted, plus ~4 characters a token."""
@@ -32,12 +40,18 @@ class ContextBudget:
     tokens_used: int = 0
     told_about_trimming: bool = False
 
-    def record(self, sent: list[dict[str, Any]], usage: dict[str, Any] | None) -> None:
+    def record(
+        self,
+        sent: list[dict[str, Any]],
+        usage: dict[str, Any] | None,
+        tools: Sequence[dict[str, Any]] = (),
+    ) -> None:
         if not usage:
             return
         prompt = usage.get("prompt_tokens")
         if isinstance(prompt, int) and prompt > 0:
-            self.last_prompt_tokens, self.last_rough = prompt, max(1, rough_tokens(sent))
+            rough = rough_tokens(sent) + rough_tool_tokens(tools)
+            self.last_prompt_tokens, self.last_rough = prompt, max(1, rough)
         total = usage.get("total_tokens")
         if isinstance(total, int):
             self.tokens_used += total
@@ -47,8 +61,8 @@ class ContextBudget:
         to have, else a conservative default."""
         return self.window_override or CONTEXT_WINDOWS.get(model, DEFAULT_WINDOW)
 
-    def estimate(self, messages: list[dict[str, Any]]) -> int:
-        return self._scaled(rough_tokens(messages))
+    def estimate(self, messages: list[dict[str, Any]], tools: Sequence[dict[str, Any]] = ()) -> int:
+        return self._scaled(rough_tokens(messages) + rough_tool_tokens(tools))
 
     def _scaled(self, rough: int) -> int:
         """A rough count scaled by how the server's last count compared with ours."""
@@ -57,7 +71,11 @@ class ContextBudget:
         return rough
 
     def fit(
-        self, messages: list[dict[str, Any]], model: str, max_tokens: int | None
+        self,
+        messages: list[dict[str, Any]],
+        model: str,
+        max_tokens: int | None,
+        tools: Sequence[dict[str, Any]] = (),
     ) -> tuple[list[dict[str, Any]], int]:
         """The messages to send, and how many old ones were left out to make them fit.
 
@@ -68,7 +86,7 @@ class ContextBudget:
         system = [m for m in messages[:1] if m.get("role") == "system"]
         rest = messages[len(system) :]
         sizes = [rough_tokens([m]) for m in rest]
-        total = rough_tokens(system) + sum(sizes)
+        total = rough_tokens(system) + sum(sizes) + rough_tool_tokens(tools)
         start = 0
         while len(rest) - start > 1 and self._scaled(total) > limit:
             total -= sizes[start]

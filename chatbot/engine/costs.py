@@ -5,7 +5,7 @@ typical reply) times its output price. Over ``--max-cost`` nothing is sent."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,10 +39,12 @@ def estimate(
     max_tokens: int | None,
     budget: ContextBudget,
     prices: Mapping[str, tuple[float, float]],
+    tools: Sequence[dict[str, Any]] = (),
 ) -> Estimate:
-    """What sending ``messages`` to ``model`` will cost, at most about."""
-    sent, _ = budget.fit(messages, model, max_tokens)
-    prompt = budget.estimate(sent)
+    """What sending ``messages`` (and the definitions of ``tools``) to ``model`` will cost,
+    at most about."""
+    sent, _ = budget.fit(messages, model, max_tokens, tools)
+    prompt = budget.estimate(sent, tools)
     reply = max_tokens or TYPICAL_REPLY
     return Estimate(model, prompt, reply, cost(model, prompt, reply, prices))
 
