@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 
 from chatbot import debug
+from chatbot.engine.tools import FunctionBox, ToolSet
 from chatbot.errors import UsageError
 from chatbot.inputs.mcp_hub import FAILED, READY, McpHub
 from chatbot.inputs.mcp_servers import (
@@ -143,9 +144,12 @@ def test_a_long_result_is_cut_and_says_so():
     assert "x" * 101 not in said
 
 
-def test_the_key_is_cut_out_of_a_result(monkeypatch):
+def test_the_key_is_cut_out_of_every_result_in_one_place(monkeypatch):
     monkeypatch.setattr(debug, "_secrets", ["sk-secret-123"])
-    assert result_text(_result(_text("key: sk-secret-123."))) == "key: ****."
+    box = FunctionBox({"leak": lambda: "key: sk-secret-123."})
+    tools = ToolSet([box], clean=debug.redact_secrets)  # as the wiring builds it
+    assert tools.run("leak", "{}") == "key: ****."
+    assert ToolSet([box]).run("leak", "{}") == "key: sk-secret-123."  # the check sees it
 
 
 # the hub, against real servers

@@ -360,3 +360,14 @@ def test_a_turn_stopped_at_its_rounds_can_be_continued(run_cli, fake, tools_file
     assert tool_messages[-1]["content"] == (
         "Not run: this turn reached its limit of rounds of tool calls."
     )
+
+
+def test_the_key_a_function_returns_is_cut_out_before_it_is_sent_or_shown(run_cli, fake, home):
+    leaky = home / "work" / "leaky.py"
+    leaky.write_text('def whoami() -> str:\n    """Tell."""\n    return "key: test-key"\n')
+    fake.queue(Script(pieces=[], tool_calls=[("whoami", "{}")]), Script(pieces=["ok"]))
+    result = run_cli("--functions", str(leaky), "--yes", "who?")
+    assert result.code == 0, result.stderr
+    (answer,) = [m for m in fake.chat_requests()[1].messages if m["role"] == "tool"]
+    assert answer["content"] == "key: ****"
+    assert "test-key" not in result.stderr

@@ -191,7 +191,9 @@ def tool_set(
             on_wait=on_wait,
         )
         boxes.append(hub)
-    return (ToolSet(boxes) if boxes else None), hub
+    from chatbot.debug import redact_secrets
+
+    return (ToolSet(boxes, clean=redact_secrets) if boxes else None), hub
 
 
 def consent_for(tools: ToolSet | None, ask: Ask, everything: bool) -> Callable[[ToolCall], bool]:

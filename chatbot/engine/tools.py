@@ -178,10 +178,13 @@ class ToolBox(Protocol):
 class ToolSet:
     """Every source of functions of this run as one: the offer is asked anew before each
     request (a server may have started or stopped), and each call goes to the source that
-    offered its name; a name offered twice goes to the first."""
+    offered its name; a name offered twice goes to the first. Every result passes through
+    ``clean`` before it is sent or shown (the wiring cuts the API key out there, once for all
+    sources)."""
 
-    def __init__(self, boxes: list[ToolBox]) -> None:
+    def __init__(self, boxes: list[ToolBox], clean: Callable[[str], str] = str) -> None:
         self.boxes = boxes
+        self.clean = clean
 
     def schemas(self) -> list[dict[str, Any]]:
         seen: set[str] = set()
@@ -209,7 +212,7 @@ class ToolSet:
         box = self._box(name)
         if box is None:
             return f"Error: there is no function named {name}"
-        return box.run(name, arguments)
+        return self.clean(box.run(name, arguments))
 
     def take_web_data(self) -> dict[str, Any] | None:
         sources = []

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatbot import debug
 from chatbot.errors import UsageError
 from chatbot.words import counted
 
@@ -173,8 +172,8 @@ def function_schema(name: str, tool: Any, server: str) -> dict[str, Any]:
 
 def result_text(result: Any, cap: int = RESULT_CAP) -> str:
     """The tool message for a ``CallToolResult``: its text, its structured content as JSON, a
-    line for each part a chat message cannot carry; marked when it is an error; the API key cut
-    out; at most ``cap`` characters, and said when cut."""
+    line for each part a chat message cannot carry; marked when it is an error; at most ``cap``
+    characters, and said when cut."""
     parts = [_content_text(item) for item in result.content or []]
     structured = getattr(result, "structured_content", None)
     if structured is not None:
@@ -184,7 +183,6 @@ def result_text(result: Any, cap: int = RESULT_CAP) -> str:
     text = "\n".join(parts) if parts else "(the tool returned nothing)"
     if result.is_error:
         text = f"Error (the tool reported a failure): {text}"
-    text = debug.redact_secrets(text)
     if len(text) > cap:
         text = (
             f"{text[:cap]}\n[cut: the tool returned {counted(len(text), 'character')};"

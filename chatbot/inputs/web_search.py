@@ -9,15 +9,14 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chatbot import debug
 from chatbot.errors import ApiError
-from chatbot.inputs.mcp_servers import RESULT_CAP
 
 if TYPE_CHECKING:
     from chatbot.api.client import WriterClient
 
 NAME = "web_search"
-PAGE_TEXT = 2_000  # characters of each page's text sent to the model
+PAGE_TEXT = 2_000  # characters of each page's text (and of the answer) sent to the model
+PAGES = 10  # pages sent to the model at most (the search decides how many it finds)
 
 SCHEMA = {
     "type": "function",
@@ -90,15 +89,18 @@ class WebSearchFunction:
         return self._text(found)
 
     def _text(self, found: dict[str, Any]) -> str:
-        pages = []
-        for source in found.get("sources") or []:
-            if isinstance(source, dict) and isinstance(source.get("url"), str):
-                self._found.append({"url": source["url"]})
-                text = str(source.get("raw_content") or "")[:PAGE_TEXT]
-                pages.append({"url": source["url"], "text": text})
-        answer = {"answer": found.get("answer") or "", "pages": pages}
-        text = debug.redact_secrets(json.dumps(answer, ensure_ascii=False))
-        return text[:RESULT_CAP]
+        sources = [
+            source
+            for source in found.get("sources") or []
+            if isinstance(source, dict) and isinstance(source.get("url"), str)
+        ][:PAGES]
+        self._found += [{"url": source["url"]} for source in sources]
+        pages = [
+            {"url": source["url"], "text": str(source.get("raw_content") or "")[:PAGE_TEXT]}
+            for source in sources
+        ]
+        answer = str(found.get("answer") or "")[:PAGE_TEXT]
+        return json.dumps({"answer": answer, "pages": pages}, ensure_ascii=False)
 
     def take_web_data(self) -> dict[str, Any] | None:
         """The pages found since last asked, as the built-in's ``web_search_data``."""
