@@ -7,12 +7,20 @@ import sqlite3
 from pathlib import Path
 
 from tests.fake_server import Script
+from tests.terminal import Terminal
 
 
 def _input_line(term) -> str:
     """The line being typed: the last one on screen above the toolbar."""
     lines = [line for line in term.lines() if line.strip()]
     return lines[-2]
+
+
+def _edit_last(term: Terminal, message: str) -> None:
+    """/edit-last, then wait until ``message`` is back in the prompt to edit."""
+    term.type("/edit-last\r")
+    term.wait_for("edit it, then Enter sends it")
+    term.wait_until(lambda: _input_line(term) == f"> {message}", "the message back in the prompt")
 
 
 def _database(home: Path) -> sqlite3.Connection:
@@ -23,10 +31,7 @@ def _database(home: Path) -> sqlite3.Connection:
 def test_edit_last_puts_the_message_back_to_edit_and_sends_the_new_one(terminal, fake, home):
     term = terminal()
     term.say("what is the capital of Australia")
-    term.type("/edit-last\r")
-    term.wait_for("edit it, then Enter sends it")
-    term.wait_until(lambda: _input_line(term) == "> what is the capital of Australia",
-                    "the message back in the prompt")  # fmt: skip
+    _edit_last(term, "what is the capital of Australia")
     term.say("?")  # the cursor is at the end of the old text: add to it and send
     sent = [r.messages for r in fake.chat_requests()]
     assert sent[-1][-1]["content"] == "what is the capital of Australia?"
@@ -87,10 +92,7 @@ def test_fork_without_history_is_one_line(terminal, fake, home):
 def test_ctrl_c_while_editing_the_last_message_keeps_the_exchange(terminal, fake, home):
     term = terminal()
     term.say("what is the capital of Australia")
-    term.type("/edit-last\r")
-    term.wait_for("Ctrl-C keeps that as it was")
-    term.wait_until(lambda: _input_line(term) == "> what is the capital of Australia",
-                    "the message back in the prompt")  # fmt: skip
+    _edit_last(term, "what is the capital of Australia")
     term.type("\x03")  # Ctrl-C: leave the edit
     term.wait_for("(Ctrl-C again to quit)")
     rows = _database(home).execute("SELECT role, content FROM messages ORDER BY id").fetchall()

@@ -321,20 +321,21 @@ class Chat:
 
     def switch_to(self, conversation: Conversation) -> None:
         """Continue ``conversation`` from here on; the context count starts over with it."""
-        self.conversation = conversation
-        self.failed_input = None
-        self.budget = ContextBudget(window_override=self.budget.window_override)
+        self._go_on_in(conversation)
         self._tell(Switched(conversation))
 
     def fork(self, after: int | None = None) -> Conversation:
         """Go on in a copy of the conversation up to the end of exchange ``after`` (all: None),
         a branch; the original stays as it is."""
         source, copy = self.conversation, self.conversation.branch(after)
-        self.conversation = copy
-        self.failed_input = None
-        self.budget = ContextBudget(window_override=self.budget.window_override)
+        self._go_on_in(copy)
         self._tell(Forked(source, copy, after))
         return copy
+
+    def _go_on_in(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self.failed_input = None
+        self.budget = ContextBudget(window_override=self.budget.window_override)
 
 
 def _merged(items: Iterable[Any], accumulator: ReplyAccumulator) -> Generator[Event, None, None]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chatbot import debug
+from chatbot.engine.tools import parse_arguments
 from chatbot.inputs.mcp_servers import (
     ServerSpec,
     function_schema,
@@ -209,8 +210,6 @@ class McpHub:
 
     def run(self, name: str, arguments: str) -> str:
         """Call a tool with the model's arguments; what went wrong becomes the text sent back."""
-        from chatbot.engine.tools import parse_arguments
-
         found = self._owner.get(name)
         if found is None:
             return f"Error: there is no tool named {name}"

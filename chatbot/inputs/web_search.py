@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chatbot.engine.tools import parse_arguments
 from chatbot.errors import ApiError
 
 if TYPE_CHECKING:
@@ -65,8 +66,6 @@ class WebSearchFunction:
         return True  # --web-search asked for it, as for the built-in
 
     def run(self, name: str, arguments: str) -> str:
-        from chatbot.engine.tools import parse_arguments
-
         parsed = parse_arguments(arguments)
         if isinstance(parsed, str):
             return parsed
