@@ -32,6 +32,14 @@ def test_to_a_pipe_the_command_is_printed_alone_and_nothing_runs(run_cli, fake, 
     assert run_cli("history").text.rstrip().endswith("make a file")  # saved like a chat
 
 
+def test_a_shell_request_offers_no_tool_whatever_the_flags(run_cli, fake, home):
+    fake.graphs.add_graph("handbook")
+    fake.queue(command("ls"))
+    result = run_cli("--shell", "list", "--graph", "handbook", "--web-search")
+    assert result.code == 0, result.stderr
+    assert "tools" not in fake.chat_requests()[-1].body  # a command comes back, not a call
+
+
 @pytest.mark.parametrize(
     ("reply", "said"),
     [

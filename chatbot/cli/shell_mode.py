@@ -82,8 +82,10 @@ def shell_in_repl(
 
 
 def _no_tools(settings: Settings) -> Settings:
-    """A shell request is answered with one command, never with a function call."""
-    return dataclasses.replace(settings, functions=None, mcp_servers=(), mcp_on=())
+    """A shell request is answered with one command: no built-in tool, no function."""
+    return dataclasses.replace(
+        settings, tools=(), web_function=None, functions=None, mcp_servers=(), mcp_on=()
+    )
 
 
 def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env, theme: str) -> int:
@@ -92,7 +94,7 @@ def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env, theme: 
     chat.set_system(system_prompt(Path(shell).name, platform.system(), Path(env.cwd).name))
     ask, fixes = request, 0
     while True:
-        chat.set_params(response_format=RESPONSE_FORMAT, tools=())
+        chat.set_params(response_format=RESPONSE_FORMAT)
         command = command_of(_reply(chat, journal, ask))
         if not env.stdout_isatty:
             env.stdout.write(command + "\n")  # alone, for a script; nothing is run
