@@ -251,7 +251,7 @@ def test_a_server_that_crashes_mid_call_is_said_once_and_its_tools_leave(tmp_pat
         assert hub.state("faults") == FAILED
         assert hub.schemas() == []
         assert len(said) == 1 and said[0].startswith("MCP server faults failed: its process ended")
-        log = hub.log_of("faults")
+        log = tmp_path / "logs" / "faults.log"
         assert str(log) in said[0] and "fault server: crashing now" in log.read_text()
         assert oct(log.stat().st_mode & 0o777) == "0o600"
     finally:
@@ -266,7 +266,7 @@ def test_a_call_that_hangs_meets_its_deadline_and_the_server_is_stopped(tmp_path
         assert answer == "Error: hang did not answer within 1 s; its server was stopped"
         assert said == [
             "MCP server faults: hang did not answer within 1 s; the server is stopped and its"
-            f" tools are left out (its log: {hub.log_of('faults')})"
+            f" tools are left out (its log: {tmp_path / 'logs' / 'faults.log'})"
         ]
         assert hub.schemas() == [] and hub.state("faults") == FAILED
     finally:
@@ -288,7 +288,7 @@ def test_servers_that_cannot_start_are_one_line_each_and_the_others_go_on(tmp_pa
         assert any(line.startswith(missing) for line in said)
         dies = next(line for line in said if "dies" in line)
         assert dies.startswith("MCP server dies cannot start: its process ended")
-        assert "cannot start (asked to)" in hub.log_of("dies").read_text()
+        assert "cannot start (asked to)" in (tmp_path / "logs" / "dies.log").read_text()
         hub.turn_off("time")
         assert hub.schemas() == [] and hub.state("time") == "off"
     finally:

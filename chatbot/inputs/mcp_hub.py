@@ -27,6 +27,10 @@ from typing import Any, TextIO
 from chatbot import debug
 from chatbot.engine.tools import parse_arguments
 from chatbot.inputs.mcp_servers import (
+    FAILED,
+    OFF,
+    READY,
+    STARTING,
     ServerSpec,
     function_schema,
     offerable,
@@ -36,7 +40,6 @@ from chatbot.inputs.mcp_servers import (
 from chatbot.paths import private_file
 from chatbot.sanitize import one_line
 
-OFF, STARTING, READY, FAILED = "off", "starting", "ready", "failed"
 START_SECONDS = 30.0  # a server's start and its tool list, at most
 _STOP_SECONDS = 5.0  # what closing the run waits for the servers to end
 _TELL_AFTER = 0.5  # seconds of waiting for a server to start before saying so
@@ -102,11 +105,12 @@ class McpHub:
     def state(self, name: str) -> str:
         return self._servers[name].state
 
+    def is_on(self, name: str) -> bool:
+        """Turned on: starting, or ready with its tools."""
+        return self._servers[name].state in (STARTING, READY)
+
     def problem(self, name: str) -> str:
         return self._servers[name].problem
-
-    def log_of(self, name: str) -> Path:
-        return self._servers[name].log
 
     def tools_of(self, name: str) -> list[tuple[str, str]]:
         """(offered name, description) of each tool of a server that is ready."""
@@ -118,7 +122,7 @@ class McpHub:
 
     def turn_on(self, names: Iterable[str]) -> None:
         for name in names:
-            if self._servers[name].state in (STARTING, READY):
+            if self.is_on(name):
                 continue
             # A fresh record: a run of it still ending on the loop keeps its own
             old = self._servers[name]
@@ -130,7 +134,7 @@ class McpHub:
 
     def turn_off(self, name: str) -> None:
         server = self._servers[name]
-        if server.state in (STARTING, READY) and server.stop is not None and self._loop:
+        if self.is_on(name) and server.stop is not None and self._loop:
             self._loop.call_soon_threadsafe(server.stop.set)
         server.state, server.tools = OFF, {}
 

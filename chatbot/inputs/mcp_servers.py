@@ -15,6 +15,7 @@ from typing import Any
 from chatbot.errors import UsageError
 from chatbot.words import counted
 
+OFF, STARTING, READY, FAILED = "off", "starting", "ready", "failed"  # a server's states
 RESULT_CAP = 50_000  # characters of one tool result sent to the model; the rest is cut, and said
 TOOLS_CAP = 128  # tools offered from one server; more are left out, and said
 SCHEMA_CAP = 32_000  # characters of one tool's JSON schema; a larger tool is left out, and said

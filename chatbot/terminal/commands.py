@@ -20,6 +20,7 @@ from chatbot.engine.request import VISION_MODEL
 from chatbot.env import current
 from chatbot.errors import ApiError, UsageError, WriterChatError
 from chatbot.inputs.door import size_text
+from chatbot.inputs.mcp_servers import FAILED
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
 from chatbot.words import counted
@@ -217,7 +218,7 @@ def _mcp(session: Session, argument: str) -> Outcome:
     name = argument.strip()
     if name not in hub.names():
         raise UsageError(f"no MCP server '{name}' (known: {', '.join(hub.names())})")
-    if hub.state(name) in ("starting", "ready"):
+    if hub.is_on(name):
         hub.turn_off(name)
         return Outcome(f"MCP server {name}: off; its tools leave the next message")
     from chatbot.inputs.mcp_hub import MISSING_SDK, sdk_installed
@@ -231,7 +232,7 @@ def _mcp(session: Session, argument: str) -> Outcome:
 def _server_line(hub: McpHub, name: str) -> str:
     state = hub.state(name)
     line = f"{name:<16} {state:<9}"
-    if state == "failed":
+    if state == FAILED:
         return f"{line} {one_line(hub.problem(name), 100)}"
     tools = hub.tools_of(name)
     if tools:

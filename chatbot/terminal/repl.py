@@ -22,6 +22,7 @@ from chatbot.engine.conversation import with_images
 from chatbot.engine.costs import OverCost
 from chatbot.engine.prices import dollars
 from chatbot.errors import ApiError, AuthenticationError
+from chatbot.inputs.mcp_servers import STARTING
 from chatbot.paths import input_history_file
 from chatbot.terminal import clipboard, heap, signals
 from chatbot.terminal.commands import COMMANDS, Session
@@ -140,9 +141,9 @@ class Repl:
         if hub is None:
             return ""
         on = [
-            name + ("…" if hub.state(name) == "starting" else "")
+            name + ("…" if hub.state(name) == STARTING else "")
             for name in hub.names()
-            if hub.state(name) in ("starting", "ready")
+            if hub.is_on(name)
         ]
         return f" · mcp {sanitize.dropped(', '.join(on))[:40]}" if on else ""
 
