@@ -3,49 +3,38 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import TextIO
+
+from chatbot.redaction import Redactor
 
 LOGGER_NAME = "writer_chat"
 log = logging.getLogger(LOGGER_NAME)
 
-# A quote or comma ends the token, so a traced header dict stays readable around the mask.
-_BEARER = re.compile(r"""(Bearer\s+)[^\s'",;]+""", re.IGNORECASE)
-_KEY_ASSIGNMENT = re.compile(r"(\w*_KEY\s*=\s*)\S+")
-
-
-_secrets: list[str] = []
+REDACTOR = Redactor()  # the secrets of this run: every way out cuts them (chatbot.redaction)
 
 
 def remember_secret(secret: str) -> None:
     """Register a value that must never be shown (the API key)."""
-    if secret and secret not in _secrets:
-        _secrets.append(secret)
+    REDACTOR.add(secret)
 
 
 def redact_secrets(text: str) -> str:
     """Hide every secret we know of (and nothing else: the text may be the user's own), each
-    where it stands as a whole token: a short test key such as ``k`` or ``test`` must not turn
-    "unknown" into "un****nown" or "test-model" into "****-model"."""
-    for secret in _secrets:
-        if secret in text:
-            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "****", text)
-    return text
+    where it stands as a whole token, invisible characters slipped inside it included."""
+    return REDACTOR.text(text)
 
 
 def redact(text: str) -> str:
-    """Hide every secret we know of, and anything shaped like one."""
-    text = redact_secrets(text)
-    text = _BEARER.sub(r"\1****", text)
-    return _KEY_ASSIGNMENT.sub(r"\1****", text)
+    """Hide every secret we know of, and anything shaped like one (an error line)."""
+    return REDACTOR.trace(text, addresses=False)
 
 
-class _RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        return True
+class _RedactingFormatter(logging.Formatter):
+    """The whole line redacted, a traceback and a third-party record's arguments included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return REDACTOR.trace(super().format(record))
 
 
 _above_live: Callable[[str], None] | None = None
@@ -78,8 +67,7 @@ class _TraceHandler(logging.StreamHandler):  # type: ignore[type-arg]
 def enable(stream: TextIO, *, terminal: bool = False) -> None:
     """Trace to ``stream`` (stderr; ``terminal``: it is one, so a live area may sit on it)."""
     handler = _TraceHandler(stream, terminal)
-    handler.setFormatter(logging.Formatter("writer-chat debug: %(message)s"))
-    handler.addFilter(_RedactingFilter())
+    handler.setFormatter(_RedactingFormatter("writer-chat debug: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.DEBUG)
     log.propagate = False
@@ -88,7 +76,7 @@ def enable(stream: TextIO, *, terminal: bool = False) -> None:
 def disable() -> None:
     """Stop tracing and forget the secrets (the end of a run: a test runs many in one
     process)."""
-    _secrets.clear()
+    REDACTOR.clear()
     for handler in list(log.handlers):
         if isinstance(handler, _TraceHandler):
             log.removeHandler(handler)

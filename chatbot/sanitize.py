@@ -57,6 +57,12 @@ def dropped_to(text: str, placeholder: str) -> str:
     return _UNSAFE.sub(placeholder, text.replace("\n", placeholder))
 
 
+def inline(text: str) -> str:
+    """``text`` kept on one line, whatever it holds: a line break shown as ␤, a tab as a space,
+    every other control character as a placeholder (a config value, a file or server name)."""
+    return visible(text.replace("\r\n", "\n").replace("\n", "\u2424").replace("\t", " "))
+
+
 def one_line(text: str, limit: int = 300) -> str:
     """Squash server-provided text (error bodies) into one safe, bounded line."""
     flat = " ".join(dropped(text).split())

@@ -21,6 +21,36 @@ from tests.fake_server import TEST_KEY, FakeWriter
 from tests.terminal import Terminal
 
 WRITER_CHAT = str(Path(sys.executable).with_name("writer-chat"))
+XDG_VARIABLES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+                 "XDG_CONFIG_DIRS", "XDG_DATA_DIRS", "XDG_RUNTIME_DIR")  # fmt: skip
+
+
+def _isolated_folders(base: Path) -> dict[str, str]:
+    """HOME and every XDG folder under ``base``, so nothing of the user's is read or written."""
+    folders = {
+        "HOME": base,
+        "XDG_CONFIG_HOME": base / ".config",
+        "XDG_DATA_HOME": base / "data",
+        "XDG_CACHE_HOME": base / ".cache",
+        "XDG_STATE_HOME": base / ".local" / "state",
+        "XDG_CONFIG_DIRS": base / "etc-xdg",
+        "XDG_RUNTIME_DIR": base / "run",
+    }
+    return {name: str(path) for name, path in folders.items()}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """This test process (each worker too) and everything it starts get a HOME and XDG folders
+    of their own: a test that forgets its ``home`` fixture still touches nothing of the user's.
+    uv, which a packaging test runs, keeps the cache it was given."""
+    import tempfile
+
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    os.environ.setdefault("UV_CACHE_DIR", os.path.join(cache, "uv"))
+    base = Path(tempfile.mkdtemp(prefix="writer-chat-tests-"))
+    (base / "run").mkdir(mode=0o700)
+    os.environ.pop("XDG_DATA_DIRS", None)
+    os.environ.update(_isolated_folders(base))
 
 
 @pytest.fixture
@@ -69,13 +99,9 @@ def cli_env(home: Path, base_url: str | None, **extra: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("WRITER_", "NO_COLOR")) and k not in ("COLUMNS", "LINES")
+        if k not in XDG_VARIABLES
     }
-    env.update(
-        WRITER_API_KEY=TEST_KEY,
-        XDG_DATA_HOME=str(home / "data"),
-        HOME=str(home),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(_isolated_folders(home), WRITER_API_KEY=TEST_KEY, PYTHONUNBUFFERED="1")
     if base_url:
         env["WRITER_BASE_URL"] = base_url
     env.update(extra)

@@ -237,7 +237,7 @@ def test_while_the_history_is_locked_the_pieces_of_a_reply_never_wait_on_it(tmp_
 
 
 def test_what_a_lock_keeps_from_the_history_waits_in_a_spool_and_joins_it_later(tmp_path):
-    from chatbot.store.spool import replay_spools
+    from chatbot.store.replay import replay_spools
 
     path = tmp_path / "history.db"
     store = Store(path)

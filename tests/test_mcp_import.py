@@ -87,3 +87,19 @@ def test_a_bad_import_file_is_one_line(run_cli, home, content, said):
     (home / "work" / "bad.json").write_bytes(content)
     result = run_cli("mcp", "import", "bad.json")
     assert result.code == 2 and len(result.stderr.splitlines()) == 1 and said in result.stderr
+
+
+def test_hostile_names_and_commands_are_shown_made_safe_on_one_line(run_cli, home):
+    hostile = {"mcpServers": {
+        "\x1b]0;pwned\x07old": {"type": "sse", "url": "https://example.test/sse"},
+        "ok": {"command": "run\x1b[2J\nsecond line\x1b]52;c;ZXZpbA==\x07", "args": ["a\nb"]},
+    }}  # fmt: skip
+    (home / "work" / "hostile.json").write_text(json.dumps(hostile))
+    imported = run_cli("mcp", "import", "hostile.json", on_terminal=True)
+    assert imported.code == 0, imported.stderr
+    listed = run_cli("mcp", on_terminal=True)
+    for result in (imported, listed):
+        assert "\x1b" not in result.text + result.stderr and "\x07" not in result.stderr
+    assert "skipped ␛]0;pwned" in imported.stderr and len(imported.stderr.splitlines()) == 1
+    [line] = listed.text.splitlines()
+    assert line.startswith("ok ") and "run␛[2J␤second line␛]52;c;ZXZpbA==" in line

@@ -29,6 +29,7 @@ from chatbot.inputs.mcp_servers import (
     parse_servers,
     result_text,
 )
+from chatbot.redaction import Redactor
 
 TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
 FAULT_SERVER = str(Path(__file__).parent / "mcp" / "fault_server.py")
@@ -145,10 +146,11 @@ def test_a_long_result_is_cut_and_says_so():
 
 
 def test_the_key_is_cut_out_of_every_result_in_one_place(monkeypatch):
-    monkeypatch.setattr(debug, "_secrets", ["sk-secret-123"])
-    box = FunctionBox({"leak": lambda: "key: sk-secret-123."})
-    tools = ToolSet([box], clean=debug.redact_secrets)  # as the wiring builds it
+    monkeypatch.setattr(debug, "REDACTOR", Redactor(["sk-secret-123"]))
+    box = FunctionBox({"leak": lambda: "key: sk-secret-123.", "hid": lambda: "sk-se\u200bcret-123"})
+    tools = ToolSet([box], clean=debug.REDACTOR.text)  # as the wiring builds it
     assert tools.run("leak", "{}") == "key: ****."
+    assert tools.run("hid", "{}") == "****"  # a zero-width space inside hides nothing
     assert ToolSet([box]).run("leak", "{}") == "key: sk-secret-123."  # the check sees it
 
 
@@ -252,7 +254,11 @@ def test_a_server_that_crashes_mid_call_is_said_once_and_its_tools_leave(tmp_pat
         assert hub.schemas() == []
         assert len(said) == 1 and said[0].startswith("MCP server faults failed: its process ended")
         log = tmp_path / "logs" / "faults.log"
-        assert str(log) in said[0] and "fault server: crashing now" in log.read_text()
+        assert str(log) in said[0]
+        deadline = time.monotonic() + 10  # the log is copied from the server's pipe by a thread
+        while "fault server: crashing now" not in _text_of(log) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "fault server: crashing now" in _text_of(log)
         assert oct(log.stat().st_mode & 0o777) == "0o600"
     finally:
         hub.close()
@@ -427,3 +433,7 @@ def test_a_server_over_http_that_is_not_there_is_one_line_without_its_query(tmp_
         assert "sekrit" not in line
     finally:
         hub.close()
+
+
+def _text_of(path: Path) -> str:
+    return path.read_text() if path.exists() else ""

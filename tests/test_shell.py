@@ -160,3 +160,56 @@ def test_slash_shell_in_the_chat_and_the_chat_goes_on(terminal, fake, home):
     assert (home / "work" / "repl.txt").read_text() == "from-repl\n"
     term.say("and now a question")
     assert fake.chat_requests()[-1].messages == [{"role": "user", "content": "and now a question"}]
+
+
+def _history_bytes(home) -> bytes:
+    """Every byte of the history database and its journal files."""
+    folder = home / "data" / "writer-chat"
+    return b"".join(path.read_bytes() for path in folder.glob("history.db*"))
+
+
+def test_the_key_never_reaches_the_command_nor_the_fix_request(fake, home, run_cli, shell_terminal):
+    # the command prints the variable (which it does not get) and the key's own text (cut out)
+    fake.queue(command('echo "seen=[$WRITER_API_KEY]" >&2; echo test-key >&2; exit 3'),
+               command("true"))  # fmt: skip
+    term = shell_terminal("show the key")
+    term.type("e")
+    term.wait_for("exit status 3")
+    term.wait_for("for a fix? [y/N]")
+    term.type("y\r")
+    term.wait_for("[e]xecute")
+    term.type("a")
+    assert term.wait_exit() == 0
+    asked = fake.chat_requests()[-1].messages[-1]["content"]
+    assert "seen=[]" in asked and "****" in asked and "test-key" not in asked
+    assert b"test-key" not in term.raw
+    assert b"test-key" not in _history_bytes(home)
+    [saved] = json.loads(run_cli("history", "--json").text)
+    exported = run_cli("history", "show", saved["id"]).text
+    assert "test-key" not in exported and "seen=[]" in exported
+
+
+def test_describe_shows_the_reply_made_safe(fake, home, shell_terminal):
+    hostile = "Lists files.\x1b]52;c;ZXZpbA==\x07\x1b[2J\x1b]0;pwned\x07\x1b]8;;http://x\x07link"
+    fake.queue(command("ls"), Script(pieces=[hostile]))
+    term = shell_terminal("list")
+    term.type("d")
+    term.wait_for("Lists files.")
+    term.wait_for("link")
+    term.type("a")
+    assert term.wait_exit() == 0
+    for sequence in (b"\x1b]52", b"\x1b[2J", b"\x1b]0;", b"\x1b]8;"):
+        assert sequence not in term.raw
+    assert "Lists files.␛]52;c;ZXZpbA==" in term.text()  # shown, not obeyed
+
+
+def test_a_nul_byte_in_the_command_is_one_line_and_the_chat_goes_on(fake, home, shell_terminal):
+    fake.queue(command("echo a\u0000b"))
+    term = shell_terminal("nul")
+    term.type("e")
+    term.wait_for("a NUL character cannot be passed to a program")
+    term.wait_for("exit status 127")
+    term.wait_for("for a fix? [y/N]")
+    term.type("\r")
+    assert term.wait_exit() == 0
+    assert "Traceback" not in term.text() and "unexpected error" not in term.text()

@@ -43,11 +43,11 @@ def proxy_for(url: str, configured: str | None = None) -> tuple[str | None, str 
     """The proxy requests to ``url`` go through, its password hidden, and where it was set:
     ``configured`` (--proxy or the config file) first, else httpx's rules for the environment
     (HTTPS_PROXY or HTTP_PROXY by scheme, else ALL_PROXY; NO_PROXY exempts)."""
-    proxy, variable = _chosen(url, configured)
+    proxy, variable = chosen(url, configured)
     return (masked(proxy), variable) if proxy else (None, None)
 
 
-def _chosen(url: str, configured: str | None) -> tuple[str | None, str | None]:
+def chosen(url: str, configured: str | None) -> tuple[str | None, str | None]:
     """The proxy URL itself (password and all) and where it was set."""
     if configured:
         return configured, "--proxy or the config file"
@@ -94,7 +94,7 @@ def http_client(url: str, configured: str | None, **options: Any) -> httpx.Clien
     httpx's ImportError."""
     import httpx
 
-    proxy, where = _chosen(url, configured)
+    proxy, where = chosen(url, configured)
     if proxy is not None:
         checked(proxy, str(where))
     # trust_env off: the environment is the run's Env, read above, not the process's

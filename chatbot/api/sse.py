@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from httpx_sse import EventSource
 
-from chatbot import debug
 from chatbot.errors import ApiError, StreamError
 from chatbot.sanitize import one_line
+
+_trace = logging.getLogger(
+    "writer_chat"
+)  # the --debug trace (chatbot.debug), by name: one link less to import
 
 if TYPE_CHECKING:
     import httpx
@@ -75,11 +79,11 @@ def iter_chunks(
             " a stream of replies: is the base URL the Writer API? (see --base-url)"
         )
     done = finished = False
-    trace = debug.enabled()
+    trace = _trace.isEnabledFor(logging.DEBUG)
     watched = _Watched(response, patience)
     for event in EventSource(watched).iter_sse():  # type: ignore[arg-type]
         if trace:
-            debug.log.debug("<- event %r %s", event.event, one_line(event.data, 200))
+            _trace.debug("<- event %r %s", event.event, one_line(event.data, 200))
         if done:
             continue  # read to the end of the body so the connection can be reused
         if event.event == "error":

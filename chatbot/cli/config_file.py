@@ -111,7 +111,7 @@ def _over(base: Config, top: Config) -> Config:
 
 def load_config(path: Path) -> Config:
     """Read and check the config file; a missing file is an empty config."""
-    from chatbot.inputs.door import decode, parse_toml, read_file
+    from chatbot.capped import decode, parse_toml, read_file
 
     if not (path.exists() or path.is_symlink()):
         return Config()

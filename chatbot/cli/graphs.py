@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from chatbot import outlet
 from chatbot.cli.sub_app import out, sub_app
 from chatbot.env import current
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, UsageError
@@ -29,7 +30,7 @@ from chatbot.inputs.uploads import (
 from chatbot.inputs.uploads import (
     graph_name as _name,
 )
-from chatbot.sanitize import one_line
+from chatbot.sanitize import inline, one_line
 from chatbot.terminal.progress import StatusLine, UploadProgress, say
 from chatbot.words import counted
 
@@ -179,10 +180,8 @@ def graphs_rm(
             env = current()
             if not env.stdin_isatty or env.stdin is None:
                 raise UsageError("stdin is not a terminal to ask on: add --yes to delete")
-            env.stdout.write(
-                f"delete the graph {_name(graph)} ({str(graph['id'])[:8]}, {total} files)? [y/N] "
-            )
-            env.stdout.flush()
+            question = f"delete the graph {_name(graph)} ({str(graph['id'])[:8]}, {total} files)?"
+            outlet.write(env.stdout, f"{inline(question)} [y/N] ", terminal=env.stdout_isatty)
             answer = env.stdin.readline()
             if answer.strip().lower() not in ("y", "yes"):
                 out("not deleted")

@@ -49,18 +49,27 @@ def run(args: list[str], env: Env) -> int:
             env.stdout.write(saved.read())
         env.stdout.flush()
         return 0
-    with using(env):
-        if not args or args[0] not in OFFLINE_SUBCOMMANDS:
-            from chatbot.api import tls
+    try:
+        with using(env):
+            return _run_parsed(args, env)
+    finally:
+        launched = sys.modules.get("chatbot.processes")
+        if launched is not None:  # whatever it started and is still running ends with it
+            launched.end_all()
 
-            tls.prepare()  # the CA certificates load on another core while the rest imports
-        from chatbot.cli.modes import run_guarded, start
 
-        if _plain_prompt(args, env):
-            return run_guarded(env, lambda: start({"prompt": tuple(args)} if args else {}, env))
-        from chatbot.cli.parser import parse_and_run
+def _run_parsed(args: list[str], env: Env) -> int:
+    if not args or args[0] not in OFFLINE_SUBCOMMANDS:
+        from chatbot.api import tls
 
-        return run_guarded(env, lambda: parse_and_run(args, lambda given: start(given, env)))
+        tls.prepare()  # the CA certificates load on another core while the rest imports
+    from chatbot.cli.modes import run_guarded, start
+
+    if _plain_prompt(args, env):
+        return run_guarded(env, lambda: start({"prompt": tuple(args)} if args else {}, env))
+    from chatbot.cli.parser import parse_and_run
+
+    return run_guarded(env, lambda: parse_and_run(args, lambda given: start(given, env)))
 
 
 def main() -> None:

@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
+from chatbot import outlet
 from chatbot.cli.sub_app import out, sub_app
 from chatbot.env import current
 from chatbot.errors import UsageError
+from chatbot.sanitize import inline
 from chatbot.words import counted
 
 mcp_app = sub_app(
@@ -33,7 +35,7 @@ def mcp_main(ctx: typer.Context) -> None:
     for spec in servers.values():
         state = "enabled" if spec.enabled else "off"
         allow = f"  (run without asking: {', '.join(sorted(spec.allow))})" if spec.allow else ""
-        out(f"{spec.name:<16} {state:<8} {spec.where()}{allow}")
+        out(inline(f"{spec.name:<16} {state:<8} {spec.where()}{allow}"))
 
 
 @mcp_app.command("import")
@@ -44,8 +46,8 @@ def mcp_import(
     ] = False,
 ) -> None:
     """Add the servers of a desktop client's JSON config (mcpServers) to the config file."""
+    from chatbot.capped import decode, parse_toml, read_file
     from chatbot.cli.config_file import config_path, load_config
-    from chatbot.inputs.door import decode, parse_toml, read_file
     from chatbot.inputs.mcp_servers import desktop_tables, parse_servers, toml_tables
     from chatbot.paths import write_private
 
@@ -63,7 +65,7 @@ def mcp_import(
         skipped.append(f"{name}: in {target} already")
         del tables[name]
     for line in skipped:
-        env.stderr.write(f"writer-chat: skipped {line}\n")
+        outlet.warn(env.stderr, f"skipped {line}", terminal=env.stderr_isatty)
     if not tables:
         raise UsageError(f"nothing to import from {source}")
     added = toml_tables(tables)
@@ -76,7 +78,7 @@ def mcp_import(
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_private(target, after)
     target.chmod(0o600)  # the servers' env may hold tokens: the file is the user's alone now
-    names = ", ".join(tables)
+    names = inline(", ".join(tables))
     out(
         f"added {counted(len(tables), 'MCP server')} to {target}: {names}"
         " (off until --mcp NAME or enabled = true; allow lists no tool yet)"

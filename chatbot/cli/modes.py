@@ -14,9 +14,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from chatbot import debug, sanitize
+from chatbot import debug, outlet, sanitize
 from chatbot.cli.options import check_given, value
-from chatbot.cli.program import PROG
 from chatbot.cli.wiring import (
     LazyClient,
     build_chat,
@@ -109,7 +108,7 @@ def _shell(
 ) -> None:
     from chatbot.cli.shell_mode import shell_in_repl  # loads with the first /shell
 
-    shell_in_repl(settings, transport, store, request, env, warn)
+    shell_in_repl(settings, transport, store, request, env, warn, build_chat)
 
 
 def run(settings: Settings, message: str | None, env: Env) -> int:
@@ -133,7 +132,12 @@ def run(settings: Settings, message: str | None, env: Env) -> int:
             if settings.shell and message is not None:
                 from chatbot.cli.shell_mode import run_shell
 
-                return run_shell(settings, store, message, env, lambda t: _warn(env, t))
+                client = new_client(settings)
+                try:
+                    warn = lambda t: _warn(env, t)  # noqa: E731
+                    return run_shell(settings, client, store, message, env, warn, build_chat)
+                finally:
+                    client.close()
             if message is None:
                 return _run_repl(settings, store, env)
             return _run_one_shot(settings, store, message, env)
@@ -273,20 +277,18 @@ def _print_code(env: Env, text: str, which: int, raw: bool) -> int:
         count = f"{len(blocks)} code block{'s' if len(blocks) != 1 else ''}"
         said = f"has {count}, not {which}" if blocks else "has no code block"
         _warn(env, f"nothing printed: the reply {said}; here it is, on stderr")
-        env.stderr.write(sanitize.dropped(text).rstrip("\n") + "\n")
+        outlet.write(env.stderr, sanitize.dropped(text).rstrip("\n") + "\n", terminal=False)
         return EXIT_FAILURE
     chosen = blocks if which == 0 else [blocks[which - 1]]
     code = "\n".join(chosen)
-    env.stdout.write(code if raw else sanitize.dropped(code))
-    env.stdout.flush()
+    outlet.write(env.stdout, code if raw else sanitize.dropped(code), terminal=False)
     return EXIT_OK
 
 
 def _print_json(env: Env, document: Any) -> None:
     indent = 2 if env.stdout_isatty else None
     text = json.dumps(document, indent=indent, ensure_ascii=False)
-    env.stdout.write(sanitize.json_escaped(text) + "\n")
-    env.stdout.flush()
+    outlet.write(env.stdout, sanitize.json_escaped(text) + "\n", terminal=env.stdout_isatty)
 
 
 def _print_checked_json(env: Env, reply: Reply, schema: dict[str, Any]) -> None:
@@ -302,8 +304,7 @@ def _print_checked_json(env: Env, reply: Reply, schema: dict[str, Any]) -> None:
 
 
 def _warn(env: Env, message: str) -> None:
-    env.stderr.write(f"{PROG}: {message}\n")
-    env.stderr.flush()
+    outlet.warn(env.stderr, message, terminal=env.stderr_isatty)
 
 
 def _silence_stdout(env: Env) -> None:
@@ -342,6 +343,6 @@ def _run(env: Env, action: Callable[[], int]) -> int:
         return error.exit_code
     except Exception as error:
         if debug.enabled():
-            env.stderr.write(debug.redacted_traceback())
+            outlet.write(env.stderr, debug.redacted_traceback(), terminal=env.stderr_isatty)
         _warn(env, f"unexpected error: {type(error).__name__}: {debug.redact(str(error))}")
         return EXIT_FAILURE

@@ -84,14 +84,22 @@ def dotenv_warning(directory: Path) -> str | None:
     return None
 
 
+DOTENV_LIMIT = 1024 * 1024  # bytes of a .env file: a few lines of settings
+
+
 def read_dotenv(directory: Path) -> dict[str, str]:
     """The ``.env`` of the working directory only: never a parent's, never site-packages'."""
     path = directory / ".env"
-    if not path.is_file():
+    if not path.exists():
         return {}
+    import io
+
     from dotenv import dotenv_values  # imported here: most runs have no .env
 
-    return {key: value for key, value in dotenv_values(path).items() if value}
+    from chatbot.capped import decode, read_file
+
+    text = decode(read_file(path, cap=DOTENV_LIMIT), "utf-8", str(path))
+    return {key: value for key, value in dotenv_values(stream=io.StringIO(text)).items() if value}
 
 
 class Connection(NamedTuple):

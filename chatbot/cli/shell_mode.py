@@ -11,8 +11,9 @@ import dataclasses
 import platform
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from chatbot import outlet, sanitize
 from chatbot.engine.chat import Chat, deliver
 from chatbot.engine.request import STRUCTURED_MODELS
 from chatbot.engine.shell import (
@@ -44,20 +45,25 @@ def _structured_output(settings: Settings, asked_by: str) -> None:
         raise UsageError(f"{asked_by} needs {needed} (structured output)")
 
 
+BuildChat = Callable[..., tuple[Chat, "Journal", Any]]  # chatbot.cli.wiring.build_chat
+
+
 def run_shell(
-    settings: Settings, store: Store | None, request: str, env: Env, warn: Callable[[str], None]
+    settings: Settings,
+    client: object,
+    store: Store | None,
+    request: str,
+    env: Env,
+    warn: Callable[[str], None],
+    build_chat: BuildChat,
 ) -> int:
     """One shell request, from the command line."""
-    from chatbot.cli.wiring import build_chat, new_client
-
     _structured_output(settings, "--shell")
-    client = new_client(settings)
     chat, journal, _ = build_chat(_no_tools(settings), client, store, lambda *_: False, warn)
     try:
         return shell_exchange(chat, journal, request, env, settings.code_theme)
     finally:
         journal.close()
-        client.close()
 
 
 def shell_in_repl(
@@ -67,11 +73,10 @@ def shell_in_repl(
     request: str,
     env: Env,
     warn: Callable[[str], None],
+    build_chat: BuildChat,
 ) -> None:
     """/shell REQUEST: the same exchange, saved as a conversation of its own (the chat's own
     conversation goes on unchanged)."""
-    from chatbot.cli.wiring import build_chat
-
     _structured_output(settings, "/shell")
     fresh = dataclasses.replace(settings, continue_latest=False, conversation_id=None)
     chat, journal, _ = build_chat(_no_tools(fresh), transport, store, lambda *_: False, warn)
@@ -97,8 +102,7 @@ def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env, theme: 
         chat.set_params(response_format=RESPONSE_FORMAT)
         command = command_of(_reply(chat, journal, ask))
         if not env.stdout_isatty:
-            env.stdout.write(command + "\n")  # alone, for a script; nothing is run
-            env.stdout.flush()
+            outlet.write(env.stdout, command + "\n", terminal=False)  # alone, for a script
             return EXIT_OK
         following = _choose(chat, journal, command, env, theme, fixes < FIX_ROUNDS)
         if following is None:
@@ -136,7 +140,7 @@ def _choose(
         elif key == "d":
             chat.set_params(response_format=None)
             described = _reply(chat, journal, describe_request(command))
-            console.print(described.strip(), style="dim", markup=False)
+            console.print(sanitize.visible(described.strip()), style="dim", markup=False)
         elif key == "r":
             change = screen.ask_line("what to change: ").strip()
             if change:

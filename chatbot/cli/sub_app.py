@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from chatbot import outlet, processes
 from chatbot.cli.helpstyle import markup_mode
 from chatbot.env import current
-from chatbot.errors import ReaderGone
+from chatbot.errors import ReaderGone, UsageError
 
 
 def sub_app(help_text: str) -> typer.Typer:
@@ -21,13 +22,13 @@ def sub_app(help_text: str) -> typer.Typer:
 
 
 def out(text: str, end: str = "\n") -> None:
-    """Write to stdout; a reader that went away (| head) ends the command quietly.
+    """Write to stdout (through the outlet: the key cut out, controls made visible on a
+    terminal); a reader that went away (| head) ends the command quietly.
 
     The parser turns a BrokenPipeError into exit 1, so it is raised as ReaderGone instead."""
-    stdout = current().stdout
+    env = current()
     try:
-        stdout.write(text + end)
-        stdout.flush()
+        outlet.write(env.stdout, text + end, terminal=env.stdout_isatty)
     except BrokenPipeError:
         raise ReaderGone from None
 
@@ -39,13 +40,19 @@ def page(text: str) -> None:
     if not env.stdout_isatty or text.count("\n") + 2 < env.terminal_lines():
         out(text)
         return
+    import contextlib
     import shlex
     import subprocess
 
     pager = shlex.split(env.get("PAGER") or "less -FRX")
     try:
-        subprocess.run(
-            pager, input=text + "\n", text=True, check=False, env=dict(env.environ), cwd=env.cwd
-        )
-    except OSError:  # no such pager
+        shown = processes.start(
+            pager, environ=env.environ, cwd=env.cwd, what="the pager", foreground=True,
+            stdin=subprocess.PIPE, text=True,
+        )  # fmt: skip
+    except (OSError, UsageError):  # no such pager
         out(text)
+        return
+    with contextlib.suppress(BrokenPipeError):  # quit before the end
+        shown.communicate(text + "\n")
+    shown.wait()

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from chatbot import outlet
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS
 from chatbot.cli.sub_app import out as _out
 from chatbot.cli.sub_app import page as _page
 from chatbot.cli.sub_app import sub_app as _sub_app
 from chatbot.env import current
+from chatbot.sanitize import inline
 
 if TYPE_CHECKING:
     from chatbot.store.database import Store
@@ -34,8 +36,10 @@ def _prices() -> dict[str, tuple[float, float]]:
 def _store() -> Store:
     from chatbot.store.database import open_store
 
-    stderr = current().stderr
-    return open_store(on_upgrade=lambda line: stderr.write(f"writer-chat: {line}\n"))
+    env = current()
+    return open_store(
+        on_upgrade=lambda line: outlet.warn(env.stderr, line, terminal=env.stderr_isatty)
+    )
 
 
 @history_app.callback()
@@ -173,8 +177,8 @@ def history_rm(
     env = current()
     if not yes and env.stdin_isatty and env.stdin is not None:
         title = store.info(full).title
-        env.stdout.write(f"delete {full[:8]} “{title}” from the history? [y/N] ")
-        env.stdout.flush()
+        question = f"delete {full[:8]} “{inline(title)}” from the history? [y/N] "
+        outlet.write(env.stdout, question, terminal=env.stdout_isatty)
         if env.stdin.readline().strip().lower() not in ("y", "yes"):
             _out("not deleted")
             raise typer.Exit(1)

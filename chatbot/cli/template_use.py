@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from chatbot import outlet
 from chatbot.env import Env
 from chatbot.errors import EXIT_OK, UsageError
 from chatbot.inputs.templates import (
@@ -18,6 +19,7 @@ from chatbot.inputs.templates import (
     template_path,
     to_toml,
 )
+from chatbot.sanitize import inline
 
 
 def with_template(given: Mapping[str, Any], env: Env) -> tuple[dict[str, Any], TextIO | None]:
@@ -74,7 +76,8 @@ def save_from_flags(given: Mapping[str, Any], env: Env) -> int:
         fields["prompt"] = " ".join(given["prompt"])
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_private(path, to_toml(fields))
-    env.stdout.write(f"saved the template {given['save_template']} in {path}\n")
-    env.stdout.write(f"use it with: writer-chat -t {given['save_template']}\n")
+    name = inline(str(given["save_template"]))
+    said = f"saved the template {name} in {inline(str(path))}\nuse it with: writer-chat -t {name}\n"
+    outlet.write(env.stdout, said, terminal=env.stdout_isatty)
     env.stdout.flush()
     return EXIT_OK

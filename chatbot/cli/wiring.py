@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chatbot.debug import REDACTOR
 from chatbot.engine.chat import Chat
 from chatbot.engine.context import ContextBudget
 from chatbot.engine.conversation import Conversation
@@ -128,7 +129,7 @@ CHAT_LOCK_WAIT_MS = 50  # long enough for another writer's commit, short enough 
 
 def _replay_spooled(store: Store, warn: Callable[[str], None]) -> None:
     """Messages an earlier run could not save (the history was locked) join it now."""
-    from chatbot.store.spool import replay_spools
+    from chatbot.store.replay import replay_spools
 
     try:
         written = replay_spools(store, store.path.parent)
@@ -177,6 +178,7 @@ def tool_set(
         boxes.append(WebSearchFunction(api, list(include), list(exclude)))
     hub = None
     if settings.mcp_servers:
+        from chatbot.api.mcp_http import mcp_client
         from chatbot.inputs.mcp_hub import MISSING_SDK, McpHub, sdk_installed
 
         if settings.mcp_on and not sdk_installed():
@@ -189,11 +191,10 @@ def tool_set(
             log_dir=data_dir() / "mcp-logs",
             on_problem=on_problem,
             on_wait=on_wait,
+            http_client=lambda url, headers: mcp_client(url, settings.proxy, headers),
         )
         boxes.append(hub)
-    from chatbot.debug import redact_secrets
-
-    return (ToolSet(boxes, clean=redact_secrets) if boxes else None), hub
+    return (ToolSet(boxes, clean=REDACTOR.text) if boxes else None), hub
 
 
 def consent_for(tools: ToolSet | None, ask: Ask, everything: bool) -> Callable[[ToolCall], bool]:
@@ -240,6 +241,7 @@ def build_chat(
         watchers=[journal],
         max_cost=settings.max_cost,
         confirm_cost=settings.confirm_cost,
+        redactor=REDACTOR,
     )
     if continuing and settings.system is not None and "system" in settings.flagged:
         chat.set_system(settings.system)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Generator, Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chatbot.engine import conversation as conv
 from chatbot.engine.context import ContextBudget
@@ -50,6 +50,9 @@ from chatbot.engine.request import ChatParams, build_chat_body
 from chatbot.engine.transport import Transport
 from chatbot.errors import ApiError, StreamError
 from chatbot.words import counted
+
+if TYPE_CHECKING:
+    from chatbot.redaction import Redactor
 
 DECLINED = "Not run: the user did not allow this call."
 STOPPED = "Not finished: the user stopped this call (Ctrl-C)."
@@ -94,8 +97,10 @@ class Chat:
         max_cost: float | None = None,
         confirm_cost: float | None = None,
         ask_cost: Callable[[Estimate], bool] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.transport = transport
+        self.redactor = redactor  # the key, cut out of what is sent and what comes back
         self.watchers = list(watchers)  # told each change made between exchanges
         self.spend = spend or Spend()  # tokens and dollars of the session and its last reply
         self.conversation = conversation or Conversation()
@@ -116,6 +121,8 @@ class Chat:
     def send(self, text: str, parts: list[dict[str, Any]] | None = None) -> Exchange:
         """Send ``text`` and answer the model's function calls until it replies."""
         self._spent = 0.0
+        if self.redactor is not None:  # the key pasted into a message does not leave either
+            text = self.redactor.text(text)
         reply, status, error = yield from self._request(text, parts)
         rounds = 0
         while error is None and status == conv.COMPLETE and self.functions and reply.calls():
@@ -173,7 +180,9 @@ class Chat:
         new = None if text is None else {"role": "user", "content": parts or text}
         self._check_cost(new, params.tools)
         user = None if text is None else self.conversation.add_user(text, parts)
-        accumulator = ReplyAccumulator(Citations() if cites_inline(params.tools) else None)
+        accumulator = ReplyAccumulator(
+            Citations() if cites_inline(params.tools) else None, self.redactor
+        )
         reply = accumulator.reply
         status, error = conv.FAILED, None
         messages: list[dict[str, Any]] = []

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chatbot.engine.graphs import Citations
+    from chatbot.redaction import Redactor, StreamCut
 
 
 @dataclass
@@ -103,16 +104,35 @@ class ReplyAccumulator:
     Chunks are untrusted JSON: a field of an unexpected type is ignored, never a crash.
     """
 
-    def __init__(self, citations: Citations | None = None) -> None:
+    def __init__(
+        self, citations: Citations | None = None, redactor: Redactor | None = None
+    ) -> None:
         self.reply = Reply(citations=citations)
+        self._redactor = redactor  # the key is cut out of what the server sends, as it comes
+        self._cuts: dict[str, StreamCut] = (
+            {"content": redactor.stream(), "refusal": redactor.stream()} if redactor else {}
+        )
 
     def flush(self) -> list[Delta]:
-        """What was held back at the end of the stream (the start of a possible citation)."""
+        """What was held back at the end of the stream (the start of a possible citation or
+        of a secret); the tool calls' arguments with any secret cut out."""
+        out = []
         held = self.reply.citations.flush() if self.reply.citations else ""
-        if not held:
-            return []
-        self.reply.content_pieces.append(held)
-        return [Delta("content", held)]
+        for kind, pieces in (
+            ("content", self.reply.content_pieces),
+            ("refusal", self.reply.refusal_pieces),
+        ):
+            cut = self._cuts.get(kind)
+            text = (cut.feed(held) + cut.flush()) if cut else held
+            held = ""
+            if text:
+                pieces.append(text)
+                out.append(Delta(kind, text))
+        if self._redactor is not None:
+            for call in self.reply.tool_calls.values():
+                call.arguments = self._redactor.text(call.arguments)
+                call.name = self._redactor.text(call.name)
+        return out
 
     def feed(self, chunk: dict[str, Any]) -> list[Delta]:
         reply = self.reply
@@ -139,6 +159,8 @@ class ReplyAccumulator:
             text = _str(delta.get(kind))
             if text and kind == "content" and self.reply.citations is not None:
                 text = self.reply.citations.feed(text)
+            if text and kind in self._cuts:
+                text = self._cuts[kind].feed(text)
             if text:
                 pieces.append(text)
                 out.append(Delta(kind, text))

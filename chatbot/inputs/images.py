@@ -20,7 +20,7 @@ def image_part(source: str, asked_by: str = "--image") -> dict[str, Any]:
     kind, _ = mimetypes.guess_type(path.name)
     if kind is None or not kind.startswith("image/"):
         raise UsageError(f"{asked_by} {source}: not an image file (png, jpeg, gif, webp)")
-    from chatbot.inputs.door import read_file
+    from chatbot.capped import read_file
 
     data = read_file(path, cap=MAX_IMAGE_BYTES, what=f"{asked_by} {source}")
     encoded = base64.b64encode(data).decode()

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from chatbot import debug
+from chatbot import debug, processes
 from chatbot.engine.tools import parse_arguments
+from chatbot.inputs.mcp_log import ServerLog, tail
 from chatbot.inputs.mcp_servers import (
     FAILED,
     OFF,
@@ -37,7 +38,6 @@ from chatbot.inputs.mcp_servers import (
     offered_name,
     result_text,
 )
-from chatbot.paths import private_file
 from chatbot.sanitize import one_line
 
 START_SECONDS = 30.0  # a server's start and its tool list, at most
@@ -84,8 +84,11 @@ class McpHub:
         log_dir: Path,
         on_problem: Callable[[str], None],
         on_wait: Callable[[str], None] | None = None,
+        http_client: Callable[[str, dict[str, str]], Any] | None = None,
     ) -> None:
         self.timeout = timeout  # a call's deadline, unless its server sets its own
+        # builds the HTTP client of a url server (chatbot.api.mcp_http: proxy, trust, caps)
+        self.http_client = http_client
         self.on_problem = on_problem
         self.on_wait = on_wait  # told when a message waits for a server to start
         self._servers = {
@@ -256,13 +259,17 @@ class McpHub:
         try:
             from mcp import ClientSession
 
-            self._log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            private_file(server.log)  # the server's stderr may hold anything
-            with server.log.open("a", encoding="utf-8", errors="replace") as log:
+            log = None if spec.url else ServerLog(server.log, debug.REDACTOR)
+            before = processes.children()
+            errlog = log.writer if log else None
+            try:
                 async with (
-                    _transport(spec, log) as (read, write),
+                    _transport(spec, errlog, self.http_client) as (read, write),
                     ClientSession(read, write, message_handler=self._watcher(server)) as session,
                 ):
+                    if log is not None:  # its process and its group exist now
+                        log.started()
+                        processes.adopt_new(before)
                     async with asyncio.timeout(START_SECONDS):
                         await session.initialize()
                         tools = await _all_tools(session)
@@ -279,6 +286,10 @@ class McpHub:
                     server.session, server.state = session, READY
                     server.ready.set()
                     await server.stop.wait()
+            finally:
+                if log is not None:
+                    log.close()
+                    await asyncio.to_thread(log.wait, 1.0)  # its last words, in the file
         except asyncio.CancelledError:
             raise
         except BaseException as problem:  # an ExceptionGroup from the SDK's task groups too
@@ -336,7 +347,7 @@ class McpHub:
         server.ready.set()
         self._note(f"{why} (its log: {server.log})" if not server.spec.url else why)
         if debug.enabled():
-            debug.log.debug("mcp %s stderr, last lines:\n%s", server.spec.name, _tail(server.log))
+            debug.log.debug("mcp %s stderr, last lines:\n%s", server.spec.name, tail(server.log))
 
     def _note(self, line: str) -> None:
         with self._lock:
@@ -372,23 +383,29 @@ def _result_of(future: concurrent.futures.Future[Any], seconds: float) -> Any:
                 raise
 
 
-def _transport(spec: ServerSpec, log: TextIO) -> contextlib.AbstractAsyncContextManager[Any]:
+def _transport(
+    spec: ServerSpec,
+    log: TextIO | None,
+    http_client: Callable[[str, dict[str, str]], Any] | None,
+) -> contextlib.AbstractAsyncContextManager[Any]:
     """The SDK's streams to the server: its process over stdio (stderr to ``log``), or its
     streamable-HTTP endpoint (the SDK's client, with the config's headers)."""
     if spec.url:
-        import httpx2  # the SDK's HTTP client
         from mcp.client.streamable_http import streamable_http_client
 
-        # the SDK's own advice: 30 s to connect and write, a response stream may stay open
-        timeout = httpx2.Timeout(30.0, read=300.0)
-        client = httpx2.AsyncClient(headers=spec.headers or None, timeout=timeout)
+        if http_client is None:  # the SDK's own client, as it comes (tests of the hub alone)
+            import httpx2
+
+            client = httpx2.AsyncClient(headers=dict(spec.headers) or None)
+        else:
+            client = http_client(spec.url, dict(spec.headers))
         return _closing_client(client, streamable_http_client(spec.url, http_client=client))
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
     parameters = StdioServerParameters(
         command=spec.command, args=list(spec.args), env=dict(spec.env) or None
     )
-    return stdio_client(parameters, errlog=log)
+    return stdio_client(parameters, errlog=log)  # type: ignore[arg-type]  # None only for url
 
 
 @contextlib.asynccontextmanager
@@ -464,10 +481,3 @@ def _short(problem: BaseException, spec: ServerSpec | None = None) -> str:
     if "Connection closed" in text:
         text = "the connection was lost" if spec and spec.url else "its process ended"
     return one_line(debug.redact_secrets(text), 120)
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"

@@ -16,7 +16,7 @@ def load_schema(value: str) -> dict[str, Any]:
     """A schema given inline (``{...}``) or as a file path."""
     text = value
     if not value.lstrip().startswith("{"):
-        from chatbot.inputs.door import read_text
+        from chatbot.capped import read_text
 
         text = read_text(current().path(value), cap=SCHEMA_LIMIT, what=f"the schema {value}")
     try:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatbot.capped import parse_toml, read_text
 from chatbot.engine.params import PARAM, PARAMS, OutOfLimits, check_param
 from chatbot.env import current
 from chatbot.errors import UsageError
-from chatbot.inputs.door import parse_toml, read_text
 from chatbot.sanitize import one_line
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

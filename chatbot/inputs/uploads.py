@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chatbot import sanitize
+from chatbot.capped import Refused, open_file
 from chatbot.env import current
 from chatbot.errors import EXIT_FAILURE, ApiError, ApiStatusError
-from chatbot.inputs.door import Refused, open_file
 from chatbot.sanitize import one_line
 from chatbot.words import counted
 

@@ -12,24 +12,29 @@ import shutil
 import subprocess
 import sys
 
+from chatbot import processes
 from chatbot.env import current
 
 TIMEOUT = 5
 
 
 def _run(command: list[str], text: str) -> bool:
+    env = current()
     try:
-        done = subprocess.run(
-            command,
-            input=text.encode(),
-            capture_output=True,
-            timeout=TIMEOUT,
-            check=False,
-            env=dict(current().environ),
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        tool = processes.start(
+            command, environ=env.environ, cwd=env.cwd, what=command[0],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    except OSError:
         return False
-    return done.returncode == 0
+    try:
+        tool.communicate(text.encode(), timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        processes.end(tool)
+        return False
+    # xclip stays in the background to serve the selection: its group is left to it
+    processes.forget(tool)
+    return tool.returncode == 0
 
 
 def _tmux_plain(text: str) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chatbot.capped import size_text
 from chatbot.engine.attachments import Attachment
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.export import FORMATS, render
@@ -19,7 +20,6 @@ from chatbot.engine.params import PARAM, OutOfLimits, check_param, checked
 from chatbot.engine.request import VISION_MODEL
 from chatbot.env import current
 from chatbot.errors import ApiError, UsageError, WriterChatError
-from chatbot.inputs.door import size_text
 from chatbot.inputs.mcp_servers import FAILED
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chatbot import outlet
 from chatbot.engine.costs import Estimate
 from chatbot.engine.reply import ToolCall
 from chatbot.env import Env
@@ -60,13 +61,14 @@ def asker_on_stdin(env: Env) -> Callable[[ToolCall, str], bool]:
         if not env.stdin_isatty or env.stdin is None:
             allow = " or list it in its server's allow" if origin.startswith("MCP") else ""
             where = f" ({one_line(origin, 60)})" if origin else ""
-            env.stderr.write(
-                f"writer-chat: not running {one_line(call.name, 80)}{where}: no terminal to ask"
-                f" on (use --yes to allow{allow})\n"
+            outlet.warn(
+                env.stderr,
+                f"not running {one_line(call.name, 80)}{where}: no terminal to ask"
+                f" on (use --yes to allow{allow})",
+                terminal=env.stderr_isatty,
             )
             return False
-        env.stderr.write(question(call, origin))
-        env.stderr.flush()
+        outlet.write(env.stderr, question(call, origin), terminal=env.stderr_isatty)
         return _yes(env.stdin.readline())
 
     return ask

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import tempfile
 from pathlib import Path
 
+from chatbot import processes
 from chatbot.env import current
 from chatbot.errors import UsageError
 
@@ -20,12 +20,19 @@ def editor_command() -> list[str]:
 def edit_file(path: Path) -> None:
     """Open the editor on a file where it is (a template, kept after)."""
     command = editor_command()
+    env = current()
     try:
-        subprocess.run([*command, str(path)], check=True, env=dict(current().environ))
+        editor = processes.start(
+            [*command, str(path)], environ=env.environ, cwd=env.cwd, what="the editor",
+            foreground=True,
+        )  # fmt: skip
     except FileNotFoundError:
         raise UsageError(f"editor not found: {command[0]} (set VISUAL or EDITOR)") from None
-    except subprocess.CalledProcessError as problem:
-        raise UsageError(f"the editor exited with status {problem.returncode}") from None
+    except OSError as problem:
+        raise UsageError(f"cannot run the editor: {problem.strerror or problem}") from None
+    status = editor.wait()
+    if status != 0:
+        raise UsageError(f"the editor exited with status {status}")
 
 
 def edit_text(initial: str = "") -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from chatbot import outlet
+from chatbot.capped import size_text
 from chatbot.env import current
-from chatbot.inputs.door import size_text
-from chatbot.sanitize import one_line
+from chatbot.sanitize import inline, one_line
 
 
 class Candidate(Protocol):
@@ -20,9 +21,8 @@ class Candidate(Protocol):
 
 def say(text: str) -> None:
     """One line on stderr, as every `graphs` message is written."""
-    stderr = current().stderr
-    stderr.write(f"writer-chat: {text}\n")
-    stderr.flush()
+    env = current()
+    outlet.warn(env.stderr, text, terminal=env.stderr_isatty)
 
 
 class UploadProgress:
@@ -82,7 +82,8 @@ class UploadProgress:
 
     def say(self, text: str) -> None:
         if self._progress is not None:
-            self._progress.console.print(f"writer-chat: {text}", markup=False, highlight=False)
+            line = f"writer-chat: {inline(text)}"
+            self._progress.console.print(line, markup=False, highlight=False)
         else:
             say(text)
 
@@ -100,7 +101,7 @@ class StatusLine:
 
     def show(self, text: str) -> None:
         if self._tty:
-            self._stderr.write("\r\x1b[2K" + text)
+            self._stderr.write("\r\x1b[2K" + inline(text))
             self._stderr.flush()
         elif not self._last:
             say(text.split(" (")[0])

@@ -7,6 +7,7 @@ are asked about a second time. That is a guard against a slip, not a sandbox.
 
 from __future__ import annotations
 
+import codecs
 import subprocess
 import threading
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.text import Text
 
-from chatbot import sanitize
+from chatbot import debug, processes, sanitize
+from chatbot.errors import UsageError
 
 if TYPE_CHECKING:
     from chatbot.env import Env
@@ -69,29 +71,42 @@ def confirm(prompt: str) -> bool:
 
 def run(command: str, shell: str, env: Env, say: Callable[[str], None]) -> tuple[int, str]:
     """Run ``command`` with ``shell -c`` in the foreground: the terminal is its stdin and
-    stdout (interactive commands work); its error output is shown as it comes and its tail
-    kept. Returns the exit status (negative: a signal) and that tail."""
+    stdout (interactive commands work), the API key is not in its environment; its error
+    output is shown as it comes and its tail kept, the key cut out of both. Returns the exit
+    status (negative: a signal) and that tail."""
     try:
-        process = subprocess.Popen(
+        process = processes.start(
             [shell, "-c", command],
-            stderr=subprocess.PIPE,
-            env=dict(env.environ),
+            environ=env.environ,
             cwd=env.cwd,
+            what="the command",
+            foreground=True,
+            stderr=subprocess.PIPE,
         )
+    except UsageError as refused:
+        say(str(refused))
+        return 127, ""
     except OSError as problem:
         say(f"cannot run {shell}: {problem.strerror or problem}")
         return 127, ""
     tail: list[str] = []
+    cut = debug.REDACTOR.stream()
 
     def copy_errors() -> None:
         assert process.stderr is not None
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
         for raw in iter(lambda: process.stderr.read1(4096), b""):  # type: ignore[union-attr]
-            text = raw.decode("utf-8", "replace")
-            env.stderr.write(text)
-            env.stderr.flush()
-            tail.append(text)
-            while sum(map(len, tail)) > ERROR_TAIL and len(tail) > 1:
-                tail.pop(0)
+            show(cut.feed(decoder.decode(raw)))
+        show(cut.feed(decoder.decode(b"", final=True)) + cut.flush())
+
+    def show(text: str) -> None:
+        if not text:
+            return
+        env.stderr.write(text)
+        env.stderr.flush()
+        tail.append(text)
+        while sum(map(len, tail)) > ERROR_TAIL and len(tail) > 1:
+            tail.pop(0)
 
     copier = threading.Thread(target=copy_errors, daemon=True)
     copier.start()

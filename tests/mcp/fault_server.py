@@ -17,6 +17,23 @@ if "--never-start" in sys.argv:  # writes its pid to the file named next, then n
         pid_file.write(str(os.getpid()))
     time.sleep(3600)
 
+if "--stubborn" in sys.argv:  # ignores SIGTERM, forks a child that does too, stays at exit
+    import atexit
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    child = os.fork()
+    if child == 0:
+        os.close(0)  # not the protocol's: only the server speaks on it
+        os.close(1)
+        while True:
+            time.sleep(3600)
+    with open(sys.argv[sys.argv.index("--stubborn") + 1], "w") as pid_file:
+        pid_file.write(f"{os.getpid()} {child}")
+    atexit.register(time.sleep, 3600)  # when its stdin closes, it does not end either
+if "--key-on-stdout" in sys.argv:  # the key (in LEAK) on the protocol's stream, not JSON-RPC
+    os.write(1, f"starting with {os.environ.get('LEAK', '')}\n".encode())
+
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.utilities.types import Image
