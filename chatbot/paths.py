@@ -17,7 +17,8 @@ def data_dir() -> Path:
 
 def private_file(path: Path) -> Path:
     """Create ``path`` as 0600 if missing, before any library opens it with looser defaults."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    # without blocking: a FIFO put in its place raises (ENXIO) instead of waiting for a reader
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK, 0o600)
     os.close(fd)
     return path
 

@@ -4,6 +4,7 @@ it reads back (a spool, a server's log or answer) is capped."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -239,3 +240,39 @@ def test_a_fifo_a_device_link_and_a_bad_file_in_the_spool_folder_stop_nothing(ru
     run_cli("third")  # replayed once: never twice
     found = [c for c in json.loads(run_cli("history", "--json").text) if "spooled" in str(c)]
     assert len(found) == 1
+
+
+def _env(tmp_path: Path, **environ: str):
+    from chatbot.env import Env
+
+    base = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "PATH": "/bin:/usr/bin"}
+    return Env(None, io.StringIO(), io.StringIO(), {**base, **environ}, str(tmp_path))
+
+
+def test_an_editor_that_leaves_a_device_in_place_of_the_text_is_refused(tmp_path):
+    from chatbot.capped import Refused
+    from chatbot.env import using
+    from chatbot.terminal.editor import edit_text
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nrm -f "$1"\nln -s /dev/zero "$1"\n')
+    editor.chmod(0o755)
+    with using(_env(tmp_path, EDITOR=str(editor))), pytest.raises(Refused, match="not a regular"):
+        edit_text("draft")
+
+
+def test_a_fifo_as_the_input_history_costs_the_history_not_the_start(tmp_path):
+    from rich.console import Console
+
+    from chatbot.env import using
+    from chatbot.terminal.repl import _input_history
+
+    folder = tmp_path / "data" / "writer-chat"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "input_history")
+    out = io.StringIO()
+    said = Console(file=out, width=200)
+    with using(_env(tmp_path)):
+        history = _input_history(said)
+    assert list(history.load_history_strings()) == []
+    assert "kept for this session only" in out.getvalue()

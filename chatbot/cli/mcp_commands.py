@@ -47,7 +47,7 @@ def mcp_import(
 ) -> None:
     """Add the servers of a desktop client's JSON config (mcpServers) to the config file."""
     from chatbot.capped import decode, parse_toml, read_file
-    from chatbot.cli.config_file import config_path, load_config
+    from chatbot.cli.config_file import CONFIG_LIMIT, config_path, load_config
     from chatbot.inputs.mcp_servers import desktop_tables, parse_servers, toml_tables
     from chatbot.paths import write_private
 
@@ -72,7 +72,9 @@ def mcp_import(
     if dry_run:
         out(added.rstrip())
         return
-    before = target.read_text(encoding="utf-8") if target.exists() else ""
+    before = ""
+    if target.exists():  # read back as the config is read: capped, a regular file, UTF-8
+        before = decode(read_file(target, cap=CONFIG_LIMIT), "UTF-8", str(target))
     after = f"{before.rstrip()}\n\n{added}" if before.strip() else added
     parse_servers(parse_toml(target, after).get("mcp_servers", {}), str(target))  # still reads
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -375,15 +375,17 @@ def templates_list(ctx: typer.Context) -> None:
 @templates_app.command("show")
 def templates_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Print a template's file."""
-    from chatbot.inputs.templates import load_template
+    from chatbot.capped import read_text
+    from chatbot.inputs.templates import TEMPLATE_LIMIT, load_template
 
-    _out(load_template(name).path.read_text(encoding="utf-8"), end="")
+    _out(read_text(load_template(name).path, cap=TEMPLATE_LIMIT), end="")
 
 
 @templates_app.command("edit", short_help="Edit a template in $VISUAL or $EDITOR.")
 def templates_edit(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Open a template in $VISUAL or $EDITOR (a new one starts from an example)."""
-    from chatbot.inputs.templates import SKELETON, load_template, template_path
+    from chatbot.capped import read_text
+    from chatbot.inputs.templates import SKELETON, TEMPLATE_LIMIT, load_template, template_path
     from chatbot.paths import write_private
     from chatbot.terminal.editor import edit_file
 
@@ -397,7 +399,7 @@ def templates_edit(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None
         write_private(draft, example)
         try:
             edit_file(draft)
-            text = draft.read_text(encoding="utf-8")
+            text = read_text(draft, cap=TEMPLATE_LIMIT)
             if text == example or not text.strip():
                 _out(f"nothing saved: the editor left the example as it was ({name} not made)")
                 return

@@ -8,8 +8,11 @@ import tempfile
 from pathlib import Path
 
 from chatbot import processes
+from chatbot.capped import read_text
 from chatbot.env import current
 from chatbot.errors import UsageError
+
+EDITED_LIMIT = 16 * 1024 * 1024  # bytes of text read back from the editor's file
 
 
 def editor_command() -> list[str]:
@@ -43,6 +46,6 @@ def edit_text(initial: str = "") -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(initial)
         edit_file(path)
-        return path.read_text(encoding="utf-8")
+        return read_text(path, cap=EDITED_LIMIT, what="the edited text")
     finally:
         path.unlink(missing_ok=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from prompt_toolkit import PromptSession
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from chatbot import __version__, sanitize
+from chatbot.capped import Refused, is_regular_file, open_file
 from chatbot.engine.attachments import message_with, summary
 from chatbot.engine.chat import deliver
 from chatbot.engine.context import CONTEXT_WINDOWS
@@ -45,12 +47,38 @@ def _key_bindings() -> KeyBindings:
     return bindings
 
 
+HISTORY_LIMIT = 4 * 1024 * 1024  # bytes of the input history file read at the start
+
+
 class _SavedInputs(FileHistory):
     """Up-arrow history in a file; a write that fails (disk full) is told once, never fatal."""
 
     def __init__(self, path: str, tell: Callable[[str], None]) -> None:
         super().__init__(path)
         self._tell: Callable[[str], None] | None = tell
+
+    def load_history_strings(self) -> Iterable[str]:
+        """The saved inputs, newest first, from the file's last ``HISTORY_LIMIT`` bytes only
+        (a regular file only: a FIFO put there would hang every start). The format is
+        prompt_toolkit's: each input's lines start with "+", a comment line between inputs."""
+        try:
+            file, size = open_file(Path(self.filename), "the input history")
+        except Refused:
+            return []
+        with file:
+            file.seek(max(0, size - HISTORY_LIMIT))
+            data = file.read(HISTORY_LIMIT)
+        inputs: list[str] = []
+        lines: list[str] = []
+        for line in data.decode("utf-8", "replace").splitlines(keepends=True):
+            if line.startswith("+"):
+                lines.append(line[1:])
+            elif lines:
+                inputs.append("".join(lines)[:-1])
+                lines = []
+        if lines:
+            inputs.append("".join(lines)[:-1])
+        return list(reversed(inputs))
 
     def append_string(self, string: str) -> None:
         """``exit`` and ``quit`` are not kept: Up after a restart brings back a message."""
@@ -71,7 +99,10 @@ def _input_history(err_console: Console) -> History:
         err_console.print(Text(text, style="yellow"))
 
     try:
-        return _SavedInputs(str(input_history_file()), tell)
+        path = input_history_file()
+        if not is_regular_file(path):
+            raise OSError(0, f"{path} is not a regular file")
+        return _SavedInputs(str(path), tell)
     except OSError as problem:  # a read-only or missing data directory: this session only
         tell(f"input history kept for this session only: {problem.strerror or problem}")
         return InMemoryHistory()
