@@ -74,7 +74,7 @@ def consume(pieces: list[bytes]) -> None:
         pass
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.binary(max_size=400), st.lists(st.integers(1, 40), max_size=20))
 def test_random_bytes_in_random_splits(data, cuts):
     pieces, position = [], 0
@@ -85,13 +85,13 @@ def test_random_bytes_in_random_splits(data, cuts):
     consume(pieces)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.lists(SSE_PIECES, max_size=30))
 def test_sse_shaped_garbage(pieces):
     consume(pieces)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(st.lists(CHUNKISH, max_size=8))
 def test_accumulator_takes_any_json_chunk(chunks):
     accumulator = ReplyAccumulator()
@@ -102,7 +102,7 @@ def test_accumulator_takes_any_json_chunk(chunks):
     assert isinstance(reply.content, str) and isinstance(reply.refusal, str)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(JSON)
 def test_any_json_value_as_event_data(value):
     consume([b"data: " + json.dumps(value).encode() + b"\n\n"])
