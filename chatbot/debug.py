@@ -48,7 +48,7 @@ def print_above_live(sink: Callable[[str], None] | None) -> None:
     _above_live = sink
 
 
-class _TraceHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _TraceHandler(logging.StreamHandler[TextIO]):
     def __init__(self, stream: TextIO, terminal: bool) -> None:
         super().__init__(stream)
         self.terminal = terminal

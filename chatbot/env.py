@@ -176,4 +176,4 @@ class using:
         global _current
         _current = self._saved
         if self._streams is not None:
-            sys.stdin, sys.stdout, sys.stderr = self._streams  # type: ignore[assignment]
+            sys.stdin, sys.stdout, sys.stderr = self._streams

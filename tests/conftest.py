@@ -16,15 +16,15 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-# Hypothesis: a quick run before every commit; HYPOTHESIS_PROFILE=thorough for a long search.
-settings.register_profile("suite", max_examples=60, deadline=None)
-settings.register_profile("thorough", max_examples=2000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
-
 from chatbot.cli import main
 from chatbot.env import Env
 from tests.fake_server import TEST_KEY, FakeWriter
 from tests.terminal import Terminal
+
+# Hypothesis: a quick run before every commit; HYPOTHESIS_PROFILE=thorough for a long search.
+settings.register_profile("suite", max_examples=60, deadline=None)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 WRITER_CHAT = str(Path(sys.executable).with_name("writer-chat"))
 XDG_VARIABLES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",

@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, NoReturn
 
 import httpx
@@ -126,7 +126,7 @@ class WriterClient:
             (str(m.get("id", "")), str(m.get("name", ""))) for m in models if isinstance(m, dict)
         ]
 
-    def stream(self, body: dict[str, Any]) -> Iterator[dict[str, Any] | Notice]:
+    def stream(self, body: dict[str, Any]) -> Generator[dict[str, Any] | Notice, None, None]:
         """Send a streamed chat request; yield a Notice before each retry, then chunk dicts.
 
         Failures before the reply starts are retried (see chatbot.api.retry). Closing the
@@ -201,15 +201,15 @@ class WriterClient:
                 text = _read_capped(response)
             except httpx.HTTPError as error:
                 raise self._translate(error, opening=True) from None
-            error = status_error(response, body.get("model", ""), text, self.proxy)
+            refusal = status_error(response, body.get("model", ""), text, self.proxy)
             if is_retryable_status(response.status_code, response.headers):
                 reason = (
                     "rate limited"
                     if response.status_code == 429
                     else (f"server answered HTTP {response.status_code}")
                 )
-                raise RetryableError(error, reason, retry_after(response.headers))
-            raise error
+                raise RetryableError(refusal, reason, retry_after(response.headers))
+            raise refusal
 
     def _chunks(self, response: httpx.Response) -> Iterator[dict[str, Any]]:
         try:

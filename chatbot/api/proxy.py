@@ -61,7 +61,9 @@ def chosen(url: str, configured: str | None) -> tuple[str | None, str | None]:
     if no_proxy:
         import urllib.request  # for proxy_bypass_environment; only when NO_PROXY is set
 
-        if urllib.request.proxy_bypass_environment(parts.hostname or "", {"no": no_proxy}):
+        # undocumented (typeshed leaves it out), but it is the rule httpx and requests follow
+        bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+        if bypass(parts.hostname or "", {"no": no_proxy}):
             return None, None
     for name in (f"{parts.scheme.upper()}_PROXY", "ALL_PROXY"):
         if value := variable(name):

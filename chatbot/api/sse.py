@@ -81,6 +81,7 @@ def iter_chunks(
     done = finished = False
     trace = _trace.isEnabledFor(logging.DEBUG)
     watched = _Watched(response, patience)
+    # httpx-sse reads only iter_lines() of the response: _Watched gives it that, with a deadline
     for event in EventSource(watched).iter_sse():  # type: ignore[arg-type]
         if trace:
             _trace.debug("<- event %r %s", event.event, one_line(event.data, 200))

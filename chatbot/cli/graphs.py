@@ -62,7 +62,9 @@ def _find(api: KnowledgeGraphs, ref: str) -> dict[str, Any]:
 
 
 def _counts(graph: dict[str, Any]) -> dict[str, int]:
-    status = graph.get("file_status") if isinstance(graph.get("file_status"), dict) else {}
+    status = graph.get("file_status")
+    if not isinstance(status, dict):
+        status = {}
     return {key: int(status.get(key) or 0) for key in ("completed", "in_progress", "failed")}
 
 

@@ -71,6 +71,7 @@ def _parameter(option: Option) -> inspect.Parameter:
     """One option as the keyword parameter typer reads (its default: "not given")."""
     kind: Any = option.kind
     if option.many:
+        # a type made at run time from the option table: typer reads it, mypy cannot
         kind = list[option.kind] | None  # type: ignore[name-defined]
     elif option.kind is not bool:
         kind = option.kind | None
@@ -134,6 +135,7 @@ def build_app(start: Callable[[dict[str, Any]], int]) -> typer.Typer:
         return start(given_only(parsed))
 
     parameters = _signature()
+    # typer builds the command from this signature; functions have no such attribute to mypy
     chat.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     chat.__annotations__ = {p.name: p.annotation for p in parameters}
     app.command(help=SUMMARY, epilog=EPILOG)(chat)

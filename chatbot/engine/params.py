@@ -9,6 +9,7 @@ of ChatParams and, where it needs a shape, a line of the body builder.
 from __future__ import annotations
 
 import math
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ def checked(value: Any, kind: type, low: float | None = None, high: float | None
         value = float(value)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise OutOfLimits(f"must be {'an' if kind is int else 'a'} {kind.__name__}")
+    value = typing.cast(Any, value)  # of ``kind`` now: a number, a string or a flag
     if kind is float and not math.isfinite(value):
         raise OutOfLimits(f"must be a finite number, not {value}")
     if (low is not None and value < low) or (high is not None and value > high):

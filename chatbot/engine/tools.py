@@ -102,7 +102,7 @@ class FunctionBox:
             raise UsageError(
                 f"{path} failed to load: {type(problem).__name__}: {problem}"
             ) from None
-        functions = {
+        functions: dict[str, Callable[..., Any]] = {
             name: value
             for name, value in vars(module).items()
             if inspect.isfunction(value)
@@ -215,7 +215,7 @@ class ToolSet:
         return self.clean(box.run(name, arguments))
 
     def take_web_data(self) -> dict[str, Any] | None:
-        sources = []
+        sources: list[Any] = []
         for box in self.boxes:
             found = box.take_web_data()
             sources += (found or {}).get("sources") or []

@@ -5,7 +5,7 @@ chatbot.api.client.WriterClient is the real one (httpx, retries, SSE); tests scr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ Chunk = dict[str, Any]
 
 
 class Transport(Protocol):
-    def stream(self, body: dict[str, Any]) -> Iterator[Chunk | Notice]:
+    def stream(self, body: dict[str, Any]) -> Generator[Chunk | Notice, None, None]:
         """Send ``body`` to ``POST /v1/chat``; yield a Notice before each retry, then the
         reply's chunks. Raises chatbot.errors.ApiError on failure. Closing the iterator
         (or a KeyboardInterrupt inside it) closes the request at once."""

@@ -262,10 +262,12 @@ class McpHub:
             log = None if spec.url else ServerLog(server.log, debug.REDACTOR)
             before = processes.children()
             errlog = log.writer if log else None
+            # the SDK types its handler by a union of its message classes; ours takes any
+            watcher: Any = self._watcher(server)
             try:
                 async with (
                     _transport(spec, errlog, self.http_client) as (read, write),
-                    ClientSession(read, write, message_handler=self._watcher(server)) as session,
+                    ClientSession(read, write, message_handler=watcher) as session,
                 ):
                     if log is not None:  # its process and its group exist now
                         log.started()
@@ -405,7 +407,8 @@ def _transport(
     parameters = StdioServerParameters(
         command=spec.command, args=list(spec.args), env=dict(spec.env) or None
     )
-    return stdio_client(parameters, errlog=log)  # type: ignore[arg-type]  # None only for url
+    assert log is not None  # a stdio server always has its log
+    return stdio_client(parameters, errlog=log)
 
 
 @contextlib.asynccontextmanager

@@ -124,7 +124,7 @@ def _reading(method: _Read) -> _Read:
                 " is: move it aside to start a new history"
             ) from None
 
-    return read  # type: ignore[return-value]
+    return read  # type: ignore[return-value]  # the same signature as ``method``, wrapped
 
 
 class NewerSchema(Exception):
@@ -379,7 +379,7 @@ class Store:
         self, limit: int | None, *, model: str | None = None, since: float | None = None
     ) -> list[ConversationInfo]:
         """``history``: the newest ``limit`` conversations (None: all), filtered."""
-        where, args = ["1"], []
+        where, args = ["1"], list[object]()
         if model is not None:
             where.append("c.model = ?")
             args.append(model)

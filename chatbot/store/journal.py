@@ -125,11 +125,9 @@ class Journal:
                 self.store.set_system(event.conversation.stored_id, event.system)
         elif isinstance(event, Switched):
             self._conversation = event.conversation
-        elif isinstance(event, Annotated) and event.message.stored_id is not None:
+        elif isinstance(event, Annotated) and (row := event.message.stored_id) is not None:
             message = event.message
-            self.store.update_message(
-                message.stored_id, message.content, message.status, extra=message.extra()
-            )
+            self.store.update_message(row, message.content, message.status, extra=message.extra())
         elif isinstance(event, Forked):
             self._conversation = event.copy
             self._fork(event.source, event.copy, event.at)

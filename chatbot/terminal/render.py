@@ -432,6 +432,7 @@ class MarkdownRenderer:
         suspend = getattr(signal, "SIGTSTP", None)
         if suspend is not None and self._saved_suspend is not None:
             with contextlib.suppress(ValueError, OSError):
+                # the saved handler is what signal.getsignal gave: a valid one to set again
                 signal.signal(suspend, self._saved_suspend)  # type: ignore[arg-type]
             self._saved_suspend = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -62,7 +63,7 @@ class _SavedInputs(FileHistory):
         (a regular file only: a FIFO put there would hang every start). The format is
         prompt_toolkit's: each input's lines start with "+", a comment line between inputs."""
         try:
-            file, size = open_file(Path(self.filename), "the input history")
+            file, size = open_file(Path(os.fsdecode(self.filename)), "the input history")
         except Refused:
             return []
         with file:
@@ -241,9 +242,9 @@ class Repl:
                 if replacing:  # the edited message goes out: the exchange it edits goes
                     self.session.chat.undo()
                 self._turn(line[1:] if text.startswith("//") else line)
-            ended = signals.exit_code()
-            if ended is not None:  # SIGTERM or SIGHUP during the reply: it is saved, now leave
-                return ended
+            code = signals.exit_code()
+            if code is not None:  # SIGTERM or SIGHUP during the reply: it is saved, now leave
+                return code
 
     def _second_ctrl_c(self) -> bool:
         now = time.monotonic()

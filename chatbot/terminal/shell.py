@@ -8,6 +8,7 @@ are asked about a second time. That is a guard against a slip, not a sandbox.
 from __future__ import annotations
 
 import codecs
+import os
 import subprocess
 import threading
 from collections.abc import Callable
@@ -37,18 +38,18 @@ def show_command(console: Console, command: str, theme: str) -> None:
 def choose(prompt: str = CHOICES) -> str:
     """One key: e, d, r, c or a (Enter, Ctrl-C or Ctrl-D: a)."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
     bindings = KeyBindings()
     for key in KEYS:
 
         @bindings.add(key)
-        def _chosen(event: object, key: str = key) -> None:
-            event.app.exit(result=key)  # type: ignore[attr-defined]
+        def _chosen(event: KeyPressEvent, key: str = key) -> None:
+            event.app.exit(result=key)
 
     @bindings.add("enter")
-    def _enter(event: object) -> None:
-        event.app.exit(result="a")  # type: ignore[attr-defined]
+    def _enter(event: KeyPressEvent) -> None:
+        event.app.exit(result="a")
 
     try:
         return PromptSession[str](key_bindings=bindings).prompt(f"{prompt} ") or "a"
@@ -95,7 +96,8 @@ def run(command: str, shell: str, env: Env, say: Callable[[str], None]) -> tuple
     def copy_errors() -> None:
         assert process.stderr is not None
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        for raw in iter(lambda: process.stderr.read1(4096), b""):  # type: ignore[union-attr]
+        pipe = process.stderr.fileno()
+        for raw in iter(lambda: os.read(pipe, 4096), b""):
             show(cut.feed(decoder.decode(raw)))
         show(cut.feed(decoder.decode(b"", final=True)) + cut.flush())
 
