@@ -20,6 +20,7 @@ from chatbot.api.client import WriterClient
 from chatbot.api.retry import RetryPolicy
 from chatbot.engine.chat import Chat, deliver
 from chatbot.engine.request import ChatParams
+from chatbot.env import Env
 from chatbot.terminal.render import MarkdownRenderer
 from chatbot.terminal.view import ExchangeView
 
@@ -34,11 +35,15 @@ TURNS = 200
 
 def main() -> None:
     with FakeWriter() as fake:
-        client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=2))
+        client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=2), environ={})
         chat = Chat(client, ChatParams("palmyra-x5"))
         console = Console(file=io.StringIO(), force_terminal=True, width=100, height=30)
+        env = Env(None, io.StringIO(), io.StringIO(), {}, ".")
         view = ExchangeView(
-            lambda: MarkdownRenderer(console, "monokai"), lambda text: None, lambda lines: None
+            lambda: MarkdownRenderer(console, "monokai"),
+            lambda text: None,
+            lambda lines: None,
+            env,
         )
 
         def turn(number: int) -> None:

@@ -1,14 +1,12 @@
 """The process as writer-chat sees it: its standard streams, whether each is a terminal, its
 environment, its working directory and the folders it keeps files in.
 
-Built once, in the console script (``Env.of_process()``), and handed down; nothing else in the
-package reads ``sys.stdin``/``sys.stdout``/``sys.stderr``, ``os.environ`` or ``isatty()``
-(tests/test_layout.py keeps it so). A test builds an Env of its own (streams in memory, an
-environment of its choosing) and runs the whole command line in-process, as httpie's
-``MockEnvironment`` does.
-
-Leaves that sit far below the command line (the clipboard, the editor, a pager) ask for the Env
-in force with ``current()``: the console script sets it for the run, and every thread sees it.
+Built once, in the console script (``Env.of_process()``), and handed down as an argument to
+every module that touches the outside (typer's commands get it as ``ctx.obj``); there is no
+global to fetch it from. Nothing else in the package reads ``sys.stdin``/``sys.stdout``/
+``sys.stderr``, ``os.environ`` or ``isatty()`` (tests/test_env_rule.py keeps it so). A test
+builds an Env of its own (streams in memory, an environment of its choosing) and runs the whole
+command line in-process, as httpie's ``MockEnvironment`` does.
 """
 
 from __future__ import annotations
@@ -142,29 +140,16 @@ class Env:
         return Path(base) / APP_NAME
 
 
-_current: Env | None = None
-
-
-def current() -> Env:
-    """The Env of this run (the process's as it is now, when no run set one)."""
-    return _current if _current is not None else Env.of_process()
-
-
 class using:
-    """Make ``env`` the one ``current()`` answers with, for the length of a run.
-
-    An Env that is not the process's also stands in for ``sys.std*`` meanwhile, so what the
-    libraries print on their own (click's and typer's help, a usage line) lands in it too.
-    """
+    """For the length of a run, an Env that is not the process's stands in for ``sys.std*``,
+    so what the libraries print on their own (click's and typer's help, a usage line) lands in
+    it too. (The Env itself is handed down, never fetched from here.)"""
 
     def __init__(self, env: Env) -> None:
         self._env = env
-        self._saved: Env | None = None
         self._streams: tuple[object, object, object] | None = None
 
     def __enter__(self) -> Env:
-        global _current
-        self._saved, _current = _current, self._env
         if not self._env.is_process:
             self._streams = (sys.stdin, sys.stdout, sys.stderr)
             sys.stdout, sys.stderr = self._env.stdout, self._env.stderr
@@ -173,7 +158,5 @@ class using:
         return self._env
 
     def __exit__(self, *exc: object) -> None:
-        global _current
-        _current = self._saved
         if self._streams is not None:
             sys.stdin, sys.stdout, sys.stderr = self._streams

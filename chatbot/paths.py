@@ -5,14 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from chatbot.env import APP_NAME, current
+from chatbot.env import APP_NAME, Env
 
-__all__ = ["APP_NAME", "data_dir", "input_history_file", "private_file", "write_private"]
-
-
-def data_dir() -> Path:
-    """The user data directory (``XDG_DATA_HOME`` moves it), created private."""
-    return current().data_dir()
+__all__ = ["APP_NAME", "input_history_file", "private_file", "write_private"]
 
 
 def private_file(path: Path) -> Path:
@@ -31,5 +26,5 @@ def write_private(path: Path, text: str) -> None:
         file.write(text)
 
 
-def input_history_file() -> Path:
-    return private_file(data_dir() / "input_history")
+def input_history_file(env: Env) -> Path:
+    return private_file(env.data_dir() / "input_history")

@@ -51,7 +51,7 @@ def start(
     argv: Sequence[str] | str,
     *,
     environ: Mapping[str, str],
-    cwd: str,
+    cwd: str | None,
     what: str,
     foreground: bool = False,
     **popen: Any,

@@ -23,6 +23,7 @@ from chatbot.api.client import WriterClient  # noqa: E402
 from chatbot.api.retry import RetryPolicy  # noqa: E402
 from chatbot.engine.chat import Chat, deliver  # noqa: E402
 from chatbot.engine.request import ChatParams  # noqa: E402
+from chatbot.env import Env  # noqa: E402
 from chatbot.terminal.render import MarkdownRenderer  # noqa: E402
 from chatbot.terminal.view import ExchangeView  # noqa: E402
 from tests.fake_server import TEST_KEY, FakeWriter, Script  # noqa: E402
@@ -66,9 +67,15 @@ def render_svg() -> str:
     pieces = [REPLY[i : i + 5] for i in range(0, len(REPLY), 5)]
     with FakeWriter() as fake:
         fake.queue(Script(pieces=pieces))
-        client = WriterClient(TEST_KEY, fake.url, timeout=10, retry=RetryPolicy(retries=0))
+        client = WriterClient(
+            TEST_KEY, fake.url, timeout=10, retry=RetryPolicy(retries=0), environ={}
+        )
+        quiet = Env(None, io.StringIO(), io.StringIO(), {}, str(ROOT))  # no terminal to mute
         view = ExchangeView(
-            lambda: MarkdownRenderer(console, "monokai"), lambda text: None, lambda lines: None
+            lambda: MarkdownRenderer(console, "monokai"),
+            lambda text: None,
+            lambda lines: None,
+            quiet,
         )
         try:
             deliver(Chat(client, ChatParams("palmyra-x5")).send(QUESTION), [view])

@@ -100,6 +100,12 @@ def home(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def memory_env(environ: dict[str, str] | None = None, cwd: str | Path = ".") -> Env:
+    """An Env of memory streams (not terminals) and the given environment, for a module tested
+    on its own: what it writes is in ``env.stdout.getvalue()``."""
+    return Env(None, io.StringIO(), io.StringIO(), environ or {}, str(cwd))
+
+
 def cli_env(home: Path, base_url: str | None, **extra: str) -> dict[str, str]:
     env = {
         k: v

@@ -8,6 +8,7 @@ from chatbot.engine.chat import Chat
 from chatbot.engine.request import ChatParams
 from chatbot.store.journal import Journal
 from chatbot.terminal.commands import COMMANDS, Session
+from tests.conftest import memory_env
 from tests.test_engine import ScriptedTransport
 
 
@@ -68,7 +69,7 @@ def test_a_key_no_api_key_can_be(run_cli, fake, home, key):
 
 
 def test_slash_temperature_nan_is_refused():
-    session = Session(Chat(ScriptedTransport(), ChatParams("m")), Journal(None))
+    session = Session(Chat(ScriptedTransport(), ChatParams("m")), Journal(None), env=memory_env())
     outcome = COMMANDS.run("/temperature nan", session)
     assert outcome.error and "finite" in outcome.message
     assert session.chat.params.temperature is None

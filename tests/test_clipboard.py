@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from chatbot.env import Env
 from chatbot.terminal import clipboard
+from tests.conftest import memory_env
 
 TEXT = "line one  \n\tindented — ünïcode\nlast line, no newline"
 
@@ -18,10 +20,11 @@ TEXT = "line one  \n\tindented — ünïcode\nlast line, no newline"
 def desktop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Linux outside tmux with no display yet; tools put in the returned folder come first."""
     monkeypatch.setattr(clipboard.sys, "platform", "linux")
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
-    for variable in ("TMUX", "WAYLAND_DISPLAY", "DISPLAY"):
-        monkeypatch.delenv(variable, raising=False)
     return tmp_path
+
+
+def _env(folder: Path, **environ: str) -> Env:
+    return memory_env({"PATH": f"{folder}:/usr/bin:/bin", **environ}, folder)
 
 
 def _tool(folder: Path, name: str, status: int) -> Path:
@@ -37,23 +40,22 @@ def _tool(folder: Path, name: str, status: int) -> Path:
     ("tool", "display"), [("wl-copy", "WAYLAND_DISPLAY"), ("xclip", "DISPLAY")]
 )
 def test_the_desktop_s_tool_gets_the_exact_text_and_is_named(
-    tool: str, display: str, desktop: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    tool: str, display: str, desktop: Path
 ) -> None:
     got = _tool(desktop, tool, 0)
-    monkeypatch.setenv(display, ":0")
-    assert clipboard.copy(TEXT) == f"the terminal (OSC 52), {tool}"
+    env = _env(desktop, **{display: ":0"})
+    assert clipboard.copy(TEXT, env) == f"the terminal (OSC 52), {tool}"
     assert got.read_bytes() == TEXT.encode()
-    assert capsys.readouterr().out == f"\x1b]52;c;{base64.b64encode(TEXT.encode()).decode()}\x07"
+    osc52 = f"\x1b]52;c;{base64.b64encode(TEXT.encode()).decode()}\x07"
+    assert env.stdout.getvalue() == osc52  # type: ignore[attr-defined]
 
 
-def test_a_tool_that_fails_or_no_desktop_is_not_claimed(
-    desktop: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_tool_that_fails_or_no_desktop_is_not_claimed(desktop: Path) -> None:
     got = _tool(desktop, "wl-copy", 1)
-    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
-    assert clipboard.copy(TEXT) == "the terminal (OSC 52)"  # it ran and failed
+    on_wayland = _env(desktop, WAYLAND_DISPLAY="wayland-0")
+    assert clipboard.copy(TEXT, on_wayland) == "the terminal (OSC 52)"  # it ran and failed
     assert got.exists()
     got.unlink()
-    monkeypatch.delenv("WAYLAND_DISPLAY")  # over ssh: no desktop here, the terminal's only
-    assert clipboard.copy(TEXT) == "the terminal (OSC 52)"
+    over_ssh = _env(desktop)  # no desktop here, the terminal's only
+    assert clipboard.copy(TEXT, over_ssh) == "the terminal (OSC 52)"
     assert not got.exists()

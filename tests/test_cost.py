@@ -115,7 +115,7 @@ def test_the_estimate_is_close_to_what_the_server_counts(fake):
     from chatbot.engine.request import ChatParams
     from tests.fake_server import TEST_KEY
 
-    client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=0))
+    client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=0), environ={})
     chat = Chat(client, ChatParams("palmyra-x5"))
     folder = "\n".join(f"# file {n}\n" + "def f(x):\n    return x * 2\n" * 40 for n in range(30))
     try:  # a folder's worth of text, then a conversation growing turn by turn
@@ -141,7 +141,7 @@ def test_the_estimate_counts_the_tools_offered(fake):
         return term
 
     lookup.__doc__ = "Look a term up in the glossary. " * 400  # a 13 KB description
-    client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=0))
+    client = WriterClient(TEST_KEY, fake.url, 10, retry=RetryPolicy(retries=0), environ={})
     chat = Chat(
         client, ChatParams("palmyra-x5"), functions=ToolSet([FunctionBox({"lookup": lookup})])
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from tests.conftest import memory_env
 from tests.fake_server import Script
 
 
@@ -197,8 +198,9 @@ def test_slash_title_names_the_saved_conversation(tmp_path):
     store = Store(tmp_path / "h.db")
     journal = Journal(store)
     session = Session(
-        Chat(ScriptedTransport(), ChatParams("m"), watchers=[journal]), journal, store
-    )
+        Chat(ScriptedTransport(), ChatParams("m"), watchers=[journal]), journal, store,
+        env=memory_env(),
+    )  # fmt: skip
     assert COMMANDS.run("/title Early", session).error  # nothing saved yet
     deliver(session.chat.send("hello"), [journal])
     assert COMMANDS.run("/title Trip plans", session).message == "title: Trip plans"

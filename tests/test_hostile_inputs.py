@@ -13,6 +13,7 @@ import pytest
 
 from chatbot.api.web import fetch_text
 from chatbot.errors import UsageError
+from tests.conftest import memory_env
 from tests.fake_server import Script
 
 HUGE_NUMBER = "9" * 5000  # Python refuses to read an int of more than 4,300 digits
@@ -78,14 +79,16 @@ def page_server() -> Iterator[Callable[[bytes, str, float], str]]:
 @pytest.mark.parametrize("charset", ["rot13", "base64", "no-such-codec"])
 def test_a_page_whose_charset_is_no_text_encoding_is_read_as_utf8(page_server, charset):
     url = page_server("Grüße".encode(), f"text/plain; charset={charset}")
-    text, kind, size = fetch_text(url, proxy=None, timeout=5, limit=1024)
+    text, kind, size = fetch_text(url, proxy=None, environ={}, timeout=5, limit=1024)
     assert (text, kind, size) == ("Grüße", "text/plain", len("Grüße".encode()))
 
 
 def test_a_page_that_trickles_stops_at_its_deadline(page_server):
     url = page_server(b"x" * 100, "text/plain", pause=0.05)  # 5 s for the whole page
     with pytest.raises(UsageError, match=r"the page took over 0\.5 s; not attached"):
-        fetch_text(url, proxy=None, timeout=5, limit=1024, seconds=0.5)  # it would arrive whole
+        fetch_text(
+            url, proxy=None, environ={}, timeout=5, limit=1024, seconds=0.5
+        )  # it would arrive whole
 
 
 def test_function_arguments_with_a_huge_number_are_an_error_sent_back(tmp_path):
@@ -151,7 +154,7 @@ def test_a_malformed_proxy_for_a_web_page_is_one_line_in_the_repl_too(fake, home
     from chatbot.inputs.attach import Attacher
 
     with pytest.raises(UsageError, match="is not a proxy URL") as refused:
-        Attacher("bob:HUNTER2@127.0.0.1:9", 5)("file", "http://127.0.0.1:1/page")
+        Attacher("bob:HUNTER2@127.0.0.1:9", 5, memory_env())("file", "http://127.0.0.1:1/page")
     assert "HUNTER2" not in str(refused.value) and "bob:****@" in str(refused.value)
 
 
@@ -193,7 +196,7 @@ def test_the_key_in_a_file_or_a_commands_output_is_cut_out_and_said(tmp_path):
     try:
         (tmp_path / "notes.txt").write_text("token wr-secret-key-123456 here\n")
         [file] = read_path(tmp_path / "notes.txt")
-        ran = run_command("echo the key is wr-secret-key-123456")
+        ran = run_command("echo the key is wr-secret-key-123456", memory_env(cwd=tmp_path))
     finally:
         debug.disable()
     for attachment in (file, ran):
@@ -297,4 +300,4 @@ def test_an_image_error_in_the_chat_names_slash_image(tmp_path):
 
     (tmp_path / "notes.txt").write_text("not an image")
     with pytest.raises(UsageError, match=r"^/image .*notes.txt: not an image file"):
-        Attacher(None, 5)("image", str(tmp_path / "notes.txt"))
+        Attacher(None, 5, memory_env())("image", str(tmp_path / "notes.txt"))

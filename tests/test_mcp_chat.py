@@ -18,7 +18,7 @@ from chatbot.inputs.mcp_hub import McpHub
 from chatbot.inputs.mcp_servers import ServerSpec
 from chatbot.store.journal import Journal
 from chatbot.terminal.commands import COMMANDS, Session
-from tests.conftest import WRITER_CHAT, cli_env
+from tests.conftest import WRITER_CHAT, cli_env, memory_env
 from tests.fake_server import TEST_KEY, Script
 from tests.terminal import Terminal
 from tests.test_engine import ScriptedTransport
@@ -199,7 +199,7 @@ def test_the_sdk_loads_only_when_a_server_is_on(fake, home):
 
 def _session(**extra) -> Session:
     params = ChatParams("palmyra-x5", tools=(web_search_tool([], []),))
-    return Session(Chat(ScriptedTransport(), params), Journal(None), **extra)
+    return Session(Chat(ScriptedTransport(), params), Journal(None), env=memory_env(), **extra)
 
 
 def test_slash_mcp_without_servers_and_with_one_off(tmp_path):

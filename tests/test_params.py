@@ -14,6 +14,7 @@ from chatbot.engine.params import PARAMS, OutOfLimits, check_param, checked
 from chatbot.engine.request import ChatParams
 from chatbot.store.journal import Journal
 from chatbot.terminal.commands import COMMANDS, Session
+from tests.conftest import memory_env
 from tests.test_engine import ScriptedTransport
 
 BAD = [("temperature", 5.0), ("temperature", -0.5), ("max_tokens", -3), ("top_p", 1.5)]
@@ -70,7 +71,9 @@ SLASH = {"temperature": "/temperature", "max_tokens": "/max-tokens"}
 @pytest.mark.parametrize(("name", "value"), [(n, v) for n, v in BAD if n in SLASH])
 def test_a_slash_command_refuses_what_the_flag_refuses(name, value):
     command = SLASH[name]
-    session = Session(Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None))
+    session = Session(
+        Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None), env=memory_env()
+    )
     outcome = COMMANDS.run(f"{command} {value:g}", session)
     assert outcome.error and "must be" in outcome.message
     assert getattr(session.chat.params, name) is None

@@ -19,7 +19,7 @@ LOCAL_CAPTURE = Path(__file__).with_name("captures") / "tool-calls-2024-11.sse"
 
 
 def stream_reply(fake, messages=None):
-    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2))
+    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2), environ={})
     body = build_chat_body(ChatParams("palmyra-x5"), messages or [{"role": "user", "content": "x"}])
     accumulator = ReplyAccumulator()
     deltas: list[Delta] = []
@@ -94,7 +94,7 @@ def test_refusal_deltas_are_kept_apart_from_content():
 
 
 def test_a_server_ignoring_stream_true_still_works(fake):
-    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2))
+    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2), environ={})
     body = build_chat_body(ChatParams("palmyra-x5"), [{"role": "user", "content": "plain"}])
     body["stream"] = False  # the fake then answers with one JSON completion
     accumulator = ReplyAccumulator()
@@ -113,7 +113,7 @@ def test_malformed_event_raises_stream_error(fake):
 
 
 def test_one_connection_serves_several_turns(fake):
-    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2))
+    client = WriterClient(TEST_KEY, fake.url, timeout=5, retry=RetryPolicy(retries=2), environ={})
     body = build_chat_body(ChatParams("palmyra-x5"), [{"role": "user", "content": "x"}])
     for _ in range(3):
         with contextlib.closing(client.stream(body)) as chunks:

@@ -25,10 +25,10 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs o
 
 
 CONTEXTS = """
-import json, ssl, httpx
+import json, os, ssl, httpx
 from chatbot.api import tls
-tls.prepare()  # on its thread, as the console script does
-contexts = [tls.verify(), httpx.create_ssl_context(), ssl.create_default_context()]
+tls.prepare(os.environ)  # on its thread, as the console script does
+contexts = [tls.verify(os.environ), httpx.create_ssl_context(), ssl.create_default_context()]
 print(json.dumps([[c.cert_store_stats(), c.verify_mode, c.check_hostname] for c in contexts]))
 """
 
@@ -164,13 +164,11 @@ def test_a_ca_in_the_system_certificates_is_trusted_without_ssl_cert_file(
 def test_on_macos_and_windows_the_context_is_truststores(monkeypatch: pytest.MonkeyPatch) -> None:
     # The branch this machine does not take, run with the platform faked: the OS verifies.
     truststore = pytest.importorskip("truststore")
-    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
-        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setattr(sys, "platform", "darwin")
-    build = tls._Build()
+    build = tls._Build({})  # the run's environment names no certificates
     build.run()
     assert build.source == "the system's trust store"
     assert isinstance(build.outcome, truststore.SSLContext)
     assert (build.outcome.verify_mode, build.outcome.check_hostname) == (ssl.CERT_REQUIRED, True)
-    monkeypatch.setenv("SSL_CERT_FILE", "/nowhere.pem")  # still wins
-    assert tls._Build().source == "SSL_CERT_FILE (/nowhere.pem)"
+    named = {"SSL_CERT_FILE": "/nowhere.pem"}  # still wins
+    assert tls._Build(named).source == "SSL_CERT_FILE (/nowhere.pem)"

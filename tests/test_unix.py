@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from chatbot import __version__
-from tests.conftest import WRITER_CHAT, cli_env
+from tests.conftest import WRITER_CHAT, cli_env, memory_env
 from tests.fake_server import TEST_KEY, Script
 from tests.terminal import Terminal
 
@@ -91,7 +91,7 @@ def _client(url: str) -> Any:
     from chatbot.api.client import WriterClient
     from chatbot.api.retry import RetryPolicy
 
-    return WriterClient(TEST_KEY, url, 10, retry=RetryPolicy(retries=0))
+    return WriterClient(TEST_KEY, url, 10, retry=RetryPolicy(retries=0), environ={})
 
 
 def _chat(client: Any, text: str) -> list[Any]:
@@ -272,10 +272,14 @@ def test_slash_model_refuses_a_model_the_api_does_not_offer():
     from chatbot.terminal.commands import COMMANDS, Session
     from tests.test_engine import ScriptedTransport
 
-    session = Session(Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None))
+    session = Session(
+        Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None), env=memory_env()
+    )
     assert not COMMANDS.run("/model anything", session).error  # no list to be had: accepted
     asked: list[bool] = []
-    session = Session(Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None))
+    session = Session(
+        Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None), env=memory_env()
+    )
     session.list_models = lambda: asked.append(True) or [("palmyra-x5", ""), ("palmyra-x4", "")]
     outcome = COMMANDS.run("/model palmyra-x9", session)
     assert outcome.error and "unknown model palmyra-x9: did you mean palmyra-x5?" in outcome.message

@@ -251,20 +251,18 @@ def _env(tmp_path: Path, **environ: str):
 
 def test_an_editor_that_leaves_a_device_in_place_of_the_text_is_refused(tmp_path):
     from chatbot.capped import Refused
-    from chatbot.env import using
     from chatbot.terminal.editor import edit_text
 
     editor = tmp_path / "editor.sh"
     editor.write_text('#!/bin/sh\nrm -f "$1"\nln -s /dev/zero "$1"\n')
     editor.chmod(0o755)
-    with using(_env(tmp_path, EDITOR=str(editor))), pytest.raises(Refused, match="not a regular"):
-        edit_text("draft")
+    with pytest.raises(Refused, match="not a regular"):
+        edit_text("draft", _env(tmp_path, EDITOR=str(editor)))
 
 
 def test_a_fifo_as_the_input_history_costs_the_history_not_the_start(tmp_path):
     from rich.console import Console
 
-    from chatbot.env import using
     from chatbot.terminal.repl import _input_history
 
     folder = tmp_path / "data" / "writer-chat"
@@ -272,7 +270,6 @@ def test_a_fifo_as_the_input_history_costs_the_history_not_the_start(tmp_path):
     os.mkfifo(folder / "input_history")
     out = io.StringIO()
     said = Console(file=out, width=200)
-    with using(_env(tmp_path)):
-        history = _input_history(said)
+    history = _input_history(_env(tmp_path), said)
     assert list(history.load_history_strings()) == []
     assert "kept for this session only" in out.getvalue()

@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any, NoReturn
 
 import httpx
@@ -45,9 +45,11 @@ class WriterClient:
         timeout: float,
         *,
         retry: RetryPolicy,
+        environ: Mapping[str, str],
         proxy: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.environ = environ  # the run's: its proxy variables and certificates
         self.timeout = timeout
         self.retry = retry
         self.proxy = proxy  # None: the environment's proxy settings, by httpx's rules
@@ -56,6 +58,7 @@ class WriterClient:
         self._http = http_client(
             self.base_url,
             proxy,
+            environ,
             base_url=self.base_url,
             headers={
                 "Authorization": f"Bearer {api_key}",
@@ -67,7 +70,7 @@ class WriterClient:
             # idle one after 5 s by default: a new TLS handshake before the next first token).
             limits=httpx.Limits(keepalive_expiry=None),
             follow_redirects=False,
-            verify=tls.verify(),  # raises UsageError when the certificates cannot load
+            verify=tls.verify(environ),  # raises UsageError when the certificates cannot load
             event_hooks={"request": [_trace_request], "response": [_trace_response]},
         )
 
@@ -102,7 +105,7 @@ class WriterClient:
             except httpx.HTTPError as error:
                 raise self._translate(error, opening=True) from None
         if response.status_code >= 300:
-            raise status_error(response, "", _read_capped(response), self.proxy)
+            raise status_error(response, "", _read_capped(response), self.proxy, self.environ)
         try:
             return response.json()
         except (ValueError, RecursionError):
@@ -117,7 +120,7 @@ class WriterClient:
         except httpx.HTTPError as error:
             raise self._translate(error, opening=True) from None
         if response.status_code >= 400:
-            raise status_error(response, "", _read_capped(response), self.proxy)
+            raise status_error(response, "", _read_capped(response), self.proxy, self.environ)
         try:
             models = response.json().get("models") or []
         except (ValueError, AttributeError, RecursionError):
@@ -201,7 +204,7 @@ class WriterClient:
                 text = _read_capped(response)
             except httpx.HTTPError as error:
                 raise self._translate(error, opening=True) from None
-            refusal = status_error(response, body.get("model", ""), text, self.proxy)
+            refusal = status_error(response, body.get("model", ""), text, self.proxy, self.environ)
             if is_retryable_status(response.status_code, response.headers):
                 reason = (
                     "rate limited"
@@ -243,9 +246,9 @@ class WriterClient:
             )
         reason = one_line(str(error)) or type(error).__name__
         if isinstance(error, httpx.ProxyError) and wants_password(reason):
-            return ApiConnectionError(asks_for_password(self.base_url, self.proxy))
+            return ApiConnectionError(asks_for_password(self.base_url, self.proxy, self.environ))
         if opening:
-            proxy, variable = proxy_for(self.base_url, self.proxy)
+            proxy, variable = proxy_for(self.base_url, self.proxy, self.environ)
             if proxy is not None:  # the proxy is what could not be reached
                 return ApiConnectionError(
                     f"cannot connect to the proxy {proxy} ({variable}) on the way to"
@@ -329,7 +332,11 @@ def _read_capped(response: httpx.Response) -> str:
 
 
 def status_error(
-    response: httpx.Response, model: str, text: str, proxy: str | None = None
+    response: httpx.Response,
+    model: str,
+    text: str,
+    proxy: str | None,
+    environ: Mapping[str, str],
 ) -> ApiStatusError:
     """Map an HTTP error response to the exception, and one line, the user should see
     (``proxy``: the one set by --proxy or the config file, if any)."""
@@ -341,7 +348,9 @@ def status_error(
     description = description or one_line(text, 200) or response.reason_phrase
     if status == 407:
         return ApiStatusError(
-            asks_for_password(str(response.request.url), proxy), status, description
+            asks_for_password(str(response.request.url), proxy, environ),
+            status,
+            description,
         )
     if status in (401, 403):
         return AuthenticationError(

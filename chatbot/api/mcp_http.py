@@ -19,14 +19,16 @@ ANSWER_LIMIT = 16 * 1024 * 1024  # bytes of one JSON answer
 EVENT_LIMIT = 4 * 1024 * 1024  # bytes of one event of a response stream
 
 
-def mcp_client(url: str, configured_proxy: str | None, headers: Mapping[str, str]) -> Any:
+def mcp_client(
+    url: str, configured_proxy: str | None, headers: Mapping[str, str], environ: Mapping[str, str]
+) -> Any:
     """An ``httpx2.AsyncClient`` for the MCP endpoint at ``url``."""
     import httpx2
 
-    proxy, where = chosen(url, configured_proxy)
+    proxy, where = chosen(url, configured_proxy, environ)
     if proxy is not None:
         checked(proxy, str(where))
-    inner = httpx2.AsyncHTTPTransport(verify=tls.verify(), proxy=proxy, trust_env=False)
+    inner = httpx2.AsyncHTTPTransport(verify=tls.verify(environ), proxy=proxy, trust_env=False)
     # the SDK's own advice: 30 s to connect and write; a response stream may stay open
     return httpx2.AsyncClient(
         headers=dict(headers) or None,

@@ -4,10 +4,10 @@ httpx's rules, given to httpx, and said for a person when it fails."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from chatbot.env import current
 from chatbot.errors import UsageError
 
 if TYPE_CHECKING:
@@ -39,19 +39,22 @@ def checked(proxy: str, where: str) -> str:
     return proxy
 
 
-def proxy_for(url: str, configured: str | None = None) -> tuple[str | None, str | None]:
+def proxy_for(
+    url: str, configured: str | None, environ: Mapping[str, str]
+) -> tuple[str | None, str | None]:
     """The proxy requests to ``url`` go through, its password hidden, and where it was set:
     ``configured`` (--proxy or the config file) first, else httpx's rules for the environment
     (HTTPS_PROXY or HTTP_PROXY by scheme, else ALL_PROXY; NO_PROXY exempts)."""
-    proxy, variable = chosen(url, configured)
+    proxy, variable = chosen(url, configured, environ)
     return (masked(proxy), variable) if proxy else (None, None)
 
 
-def chosen(url: str, configured: str | None) -> tuple[str | None, str | None]:
+def chosen(
+    url: str, configured: str | None, environ: Mapping[str, str]
+) -> tuple[str | None, str | None]:
     """The proxy URL itself (password and all) and where it was set."""
     if configured:
         return configured, "--proxy or the config file"
-    environ = current().environ
 
     def variable(name: str) -> str:
         return environ.get(name) or environ.get(name.lower()) or ""
@@ -78,10 +81,10 @@ def wants_password(refusal: str) -> bool:
     return refusal.startswith("407") or "NO ACCEPTABLE METHODS" in refusal
 
 
-def asks_for_password(url: str, configured: str | None) -> str:
+def asks_for_password(url: str, configured: str | None, environ: Mapping[str, str]) -> str:
     """What to say when the proxy on the way to ``url`` wants a user name and password (an
     HTTP proxy's 407, or a SOCKS proxy that accepts no request without them)."""
-    proxy, variable = proxy_for(url, configured)
+    proxy, variable = proxy_for(url, configured, environ)
     scheme = urlsplit(proxy or "").scheme or "http"
     how = "HTTP 407" if scheme in ("http", "https") else "SOCKS"
     return (
@@ -90,13 +93,15 @@ def asks_for_password(url: str, configured: str | None) -> str:
     )
 
 
-def http_client(url: str, configured: str | None, **options: Any) -> httpx.Client:
+def http_client(
+    url: str, configured: str | None, environ: Mapping[str, str], **options: Any
+) -> httpx.Client:
     """An ``httpx.Client`` for requests to ``url`` through ``configured`` (or the environment's
     proxy). A SOCKS proxy without the optional extra is one line saying how to add it, not
     httpx's ImportError."""
     import httpx
 
-    proxy, where = chosen(url, configured)
+    proxy, where = chosen(url, configured, environ)
     if proxy is not None:
         checked(proxy, str(where))
     # trust_env off: the environment is the run's Env, read above, not the process's
@@ -105,7 +110,7 @@ def http_client(url: str, configured: str | None, **options: Any) -> httpx.Clien
     except ImportError as missing:
         if "socksio" not in str(missing):
             raise
-        proxy, variable = proxy_for(url, configured)
+        proxy, variable = proxy_for(url, configured, environ)
         raise UsageError(
             f"the proxy {proxy} ({variable}) is a SOCKS proxy, which needs writer-chat's optional"
             " [socks] extra: uv tool install 'writer-chat[socks]' (from a clone: '.[socks]')"

@@ -22,6 +22,7 @@ import re
 import ssl
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from chatbot.errors import UsageError
@@ -31,9 +32,9 @@ class _Build:
     """One context being built: where its certificates come from, and, once ``done``, the
     context or the error that stopped it."""
 
-    def __init__(self) -> None:
-        self.named = _named_certificates()
-        self.source, self._locations = _locations()
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.named = _named_certificates(environ)
+        self.source, self._locations = _locations(environ)
         self.done = threading.Event()
         self.outcome: ssl.SSLContext | Exception | None = None
 
@@ -64,19 +65,16 @@ DISTRIBUTION_BUNDLES = (
 _HASHED_NAME = re.compile(r"^[0-9a-fA-F]{8}\.[0-9]$")
 
 
-def _named_certificates() -> tuple[str, str]:
+def _named_certificates(environ: Mapping[str, str]) -> tuple[str, str]:
     """SSL_CERT_FILE and SSL_CERT_DIR in the run's environment: all of the source that can
     change from one run to the next in one process."""
-    from chatbot.env import current
-
-    env = current()
-    return env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR")
+    return environ.get("SSL_CERT_FILE") or "", environ.get("SSL_CERT_DIR") or ""
 
 
-def _locations() -> tuple[str, dict[str, Any]]:
+def _locations(environ: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
     """Where the certificates come from, said for a person, and as create_default_context's
     arguments (or the truststore module)."""
-    cert_file, cert_dir = _named_certificates()
+    cert_file, cert_dir = _named_certificates(environ)
     if cert_file:
         return f"SSL_CERT_FILE ({cert_file})", {"cafile": cert_file}
     if cert_dir:
@@ -115,18 +113,19 @@ def _holds_certificates(directory: str) -> bool:
         return False
 
 
-def source() -> str:
+def source(environ: Mapping[str, str]) -> str:
     """Where the CA certificates come from, said for a person (config show)."""
-    return _locations()[0]
+    return _locations(environ)[0]
 
 
-def prepare(*, background: bool = True) -> None:
-    """Start building the context (once per process, again only when the run's environment
-    names other certificates), on a thread unless told otherwise."""
+def prepare(environ: Mapping[str, str], *, background: bool = True) -> None:
+    """Start building the context for the run's environment (once per process, again only
+    when it names other certificates), on a thread unless told otherwise."""
     global _build
-    if _build is not None and (not _build.done.is_set() or _build.named == _named_certificates()):
+    named = _named_certificates(environ)
+    if _build is not None and (not _build.done.is_set() or _build.named == named):
         return
-    _build = _Build()
+    _build = _Build(environ)
     if background:
         try:
             threading.Thread(target=_build.run, name="writer-chat-tls", daemon=True).start()
@@ -136,9 +135,9 @@ def prepare(*, background: bool = True) -> None:
     _build.run()
 
 
-def verify() -> ssl.SSLContext:
+def verify(environ: Mapping[str, str]) -> ssl.SSLContext:
     """The context to give httpx as ``verify``, waiting for it if it is still being built."""
-    prepare(background=False)
+    prepare(environ, background=False)
     assert _build is not None
     _build.done.wait()
     if isinstance(_build.outcome, ssl.SSLContext):

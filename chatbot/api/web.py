@@ -5,6 +5,7 @@ second never ends it), decoded with its charset when that is a text encoding."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import httpx
 
@@ -18,7 +19,13 @@ PAGE_SECONDS = 30.0  # the whole page, from the request to its last byte
 
 
 def fetch_text(
-    url: str, *, proxy: str | None, timeout: float, limit: int, seconds: float = PAGE_SECONDS
+    url: str,
+    *,
+    proxy: str | None,
+    environ: Mapping[str, str],
+    timeout: float,
+    limit: int,
+    seconds: float = PAGE_SECONDS,
 ) -> tuple[str, str, int]:
     """The page's text (its first ``limit`` bytes, decoded), its content type and how many bytes
     were read; anything but text, an HTTP error, a failed connection or a page that takes more
@@ -29,9 +36,10 @@ def fetch_text(
             http_client(
                 url,
                 proxy,
+                environ,
                 timeout=timeout,
                 follow_redirects=True,
-                verify=tls.verify(),
+                verify=tls.verify(environ),
                 headers={"User-Agent": "writer-chat"},
             ) as client,
             client.stream("GET", url) as response,

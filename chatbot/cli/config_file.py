@@ -10,7 +10,7 @@ from typing import Any
 
 from chatbot.cli.options import CONFIG_OPTIONS
 from chatbot.engine.params import OutOfLimits, checked
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.errors import UsageError
 from chatbot.inputs.mcp_servers import ServerSpec, parse_servers
 
@@ -77,21 +77,21 @@ class Config:
         return f"config file ({self.sources.get(name, self.path)})"
 
 
-def config_path() -> Path:
+def config_path(env: Env) -> Path:
     """The user's own config file (``writer-chat config init`` writes it)."""
-    return current().config_dir() / "config.toml"
+    return env.config_dir() / "config.toml"
 
 
-def system_config_paths() -> list[Path]:
+def system_config_paths(env: Env) -> list[Path]:
     """System-wide config files an administrator sets (``$XDG_CONFIG_DIRS``, else /etc/xdg),
     least important first: each is read before the user's, which beats them all."""
-    return [folder / "config.toml" for folder in reversed(current().system_config_dirs())]
+    return [folder / "config.toml" for folder in reversed(env.system_config_dirs())]
 
 
-def load_configs() -> Config:
+def load_configs(env: Env) -> Config:
     """Every config file there is, system-wide ones first, then the user's."""
     layered = Config()
-    for path in [*system_config_paths(), config_path()]:
+    for path in [*system_config_paths(env), config_path(env)]:
         if path.exists() or path.is_symlink():  # a folder, a FIFO, a broken link: said, not skipped
             layered = _over(layered, load_config(path))
     return layered

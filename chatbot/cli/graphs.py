@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from chatbot import outlet
-from chatbot.cli.sub_app import out, sub_app
-from chatbot.env import current
+from chatbot.cli.sub_app import env_of, out, sub_app
+from chatbot.env import Env
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, UsageError
 from chatbot.inputs.uploads import (
     Batch,
@@ -44,13 +44,13 @@ graphs_app = sub_app(
 
 
 @contextmanager
-def _api() -> Iterator[KnowledgeGraphs]:
+def _api(env: Env) -> Iterator[KnowledgeGraphs]:
     from chatbot.api.graphs import KnowledgeGraphs
     from chatbot.cli.settings import resolve_from_sources
     from chatbot.cli.wiring import new_client
 
-    settings, _ = resolve_from_sources({})
-    client: WriterClient = new_client(settings)
+    settings, _ = resolve_from_sources({}, env)
+    client: WriterClient = new_client(settings, env)
     try:
         yield KnowledgeGraphs(client)
     finally:
@@ -77,9 +77,10 @@ def graphs_main(
     as_json: Annotated[bool, typer.Option("--json", help="The API's list as JSON.")] = False,
 ) -> None:
     """List the Knowledge Graphs: name, id, files (completed/in progress/failed), type."""
+    env = env_of(ctx)
     if ctx.invoked_subcommand is not None:
         return
-    with _api() as api:
+    with _api(env) as api:
         graphs = api.graphs()
     if as_json:
         import json
@@ -87,31 +88,33 @@ def graphs_main(
         from chatbot.sanitize import json_escaped
 
         text = json.dumps(graphs, indent=2, ensure_ascii=False)
-        out(json_escaped(text) if current().stdout_isatty else text)
+        out(env, json_escaped(text) if env.stdout_isatty else text)
         return
     if not graphs:
-        out("no Knowledge Graphs yet: writer-chat graphs create NAME")
+        out(env, "no Knowledge Graphs yet: writer-chat graphs create NAME")
         return
     width = min(40, max(len(_name(g)) for g in graphs))
-    out(f"{'name':<{width}}  {'id':<8}  {'files':>17}  {'type':<9}  created")
+    out(env, f"{'name':<{width}}  {'id':<8}  {'files':>17}  {'type':<9}  created")
     for graph in graphs:
         c = _counts(graph)
         files = f"{c['completed']}/{c['in_progress']}/{c['failed']}"
         created = one_line(str(graph.get("created_at") or "")[:10], 20)  # the date
         kind = one_line(str(graph.get("type") or ""), 9)
         out(
+            env,
             f"{_name(graph)[:width]:<{width}}  {str(graph.get('id'))[:8]:<8}  {files:>17}"
-            f"  {kind:<9}  {created}"
+            f"  {kind:<9}  {created}",
         )
-    out("(files: completed/in progress/failed)")
+    out(env, "(files: completed/in progress/failed)")
 
 
 @graphs_app.command("show")
-def graphs_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+def graphs_show(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """A graph's files and the state of each."""
+    env = env_of(ctx)
     from chatbot.cli.sub_app import page
 
-    with _api() as api:
+    with _api(env) as api:
         graph = _find(api, name)
         files = api.files(graph["id"])
     c = _counts(graph)
@@ -127,7 +130,7 @@ def graphs_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
         lines.append(
             f"  {status:<11}  {str(file.get('id'))[:8]}  {one_line(str(file.get('name')), 100)}"
         )
-    page("\n".join(lines))
+    page(env, "\n".join(lines))
 
 
 # changing graphs
@@ -135,15 +138,17 @@ def graphs_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
 
 @graphs_app.command("create")
 def graphs_create(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME")],
     description: Annotated[
         str | None, typer.Option("--description", "-d", help="What the graph holds.")
     ] = None,
 ) -> None:
     """Create an empty Knowledge Graph."""
+    env = env_of(ctx)
     if not name.strip() or not name.isprintable():
         raise UsageError("a graph needs a name of printable characters")
-    with _api() as api:
+    with _api(env) as api:
         same = [g for g in api.graphs() if g.get("name") == name]
         if same:
             known = str(same[0].get("id"))[:8]
@@ -151,60 +156,66 @@ def graphs_create(
                 f"a graph named '{one_line(name, 40)}' exists already ({known}): pick another name"
             )
         graph = api.create(name, description)
-    out(f"created {_name(graph)} ({graph.get('id')})")
-    out(f"add files with: writer-chat graphs add {shlex.quote(name)} PATH...")
+    out(env, f"created {_name(graph)} ({graph.get('id')})")
+    out(env, f"add files with: writer-chat graphs add {shlex.quote(name)} PATH...")
 
 
 @graphs_app.command("rename")
 def graphs_rename(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME")],
     new_name: Annotated[str, typer.Argument(metavar="NEW_NAME")],
 ) -> None:
     """Give a graph a new name."""
+    env = env_of(ctx)
     if not new_name.strip() or not new_name.isprintable():
         raise UsageError("a graph needs a name of printable characters")
-    with _api() as api:
+    with _api(env) as api:
         graph = _find(api, name)
         api.update(graph["id"], name=new_name)
-    out(f"renamed {_name(graph)} ({str(graph['id'])[:8]}) to {one_line(new_name, 60)}")
+    out(env, f"renamed {_name(graph)} ({str(graph['id'])[:8]}) to {one_line(new_name, 60)}")
 
 
 @graphs_app.command("rm")
 def graphs_rm(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
 ) -> None:
     """Delete a graph (its files stay in your Writer account)."""
-    with _api() as api:
+    env = env_of(ctx)
+    with _api(env) as api:
         graph = _find(api, name)
         total = sum(_counts(graph).values())
         if not yes:
-            env = current()
+            env = env
             if not env.stdin_isatty or env.stdin is None:
                 raise UsageError("stdin is not a terminal to ask on: add --yes to delete")
             question = f"delete the graph {_name(graph)} ({str(graph['id'])[:8]}, {total} files)?"
             outlet.write(env.stdout, f"{inline(question)} [y/N] ", terminal=env.stdout_isatty)
             answer = env.stdin.readline()
             if answer.strip().lower() not in ("y", "yes"):
-                out("not deleted")
+                out(env, "not deleted")
                 raise typer.Exit(EXIT_FAILURE)
         api.delete(graph["id"])
-    out(f"deleted the graph {_name(graph)} ({str(graph['id'])[:8]})")
+    out(env, f"deleted the graph {_name(graph)} ({str(graph['id'])[:8]})")
 
 
 @graphs_app.command("remove")
 def graphs_remove(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME")],
     files: Annotated[list[str], typer.Argument(metavar="FILE...", help="A file's name or id.")],
 ) -> None:
     """Take files out of a graph (by name, id or id prefix)."""
-    with _api() as api:
+    env = env_of(ctx)
+    with _api(env) as api:
         graph = _find(api, name)
         present = api.files(graph["id"])
         chosen = [_file_named(present, ref) for ref in files]
         for file in chosen:
             api.detach(graph["id"], file["id"])
-            out(f"removed {one_line(str(file.get('name')), 80)} from {_name(graph)}")
+            out(env, f"removed {one_line(str(file.get('name')), 80)} from {_name(graph)}")
 
 
 def _file_named(files: list[dict[str, Any]], ref: str) -> dict[str, Any]:
@@ -223,25 +234,27 @@ def _file_named(files: list[dict[str, Any]], ref: str) -> dict[str, Any]:
 
 @graphs_app.command("retry")
 def graphs_retry(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME")],
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Return at once; processing goes on.")
     ] = False,
 ) -> None:
     """Process a graph's failed files again."""
-    with _api() as api:
+    env = env_of(ctx)
+    with _api(env) as api:
         graph = _find(api, name)
         failed = api.files(graph["id"], status="failed")
         if not failed:
-            out(f"{_name(graph)} has no failed files")
+            out(env, f"{_name(graph)} has no failed files")
             return
         api.retry([f["id"] for f in failed])
-        out(f"processing {counted(len(failed), 'file')} of {_name(graph)} again")
+        out(env, f"processing {counted(len(failed), 'file')} of {_name(graph)} again")
         if not no_wait:
             batch = Batch(graph=graph, uploaded=failed)
-            with StatusLine() as line:
+            with StatusLine(env) as line:
                 wait(api, batch, line)
-            raise typer.Exit(_summary(batch, done="processed again"))
+            raise typer.Exit(_summary(env, batch, done="processed again"))
 
 
 # adding files
@@ -249,6 +262,7 @@ def graphs_retry(
 
 @graphs_app.command("add", short_help="Upload files and folders, and wait for processing.")
 def graphs_add(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME")],
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files and folders.")],
     no_wait: Annotated[
@@ -259,10 +273,11 @@ def graphs_add(
     ] = False,
 ) -> None:
     """Upload files and folders into a graph, then wait until each is processed."""
-    with _api() as api:
+    env = env_of(ctx)
+    with _api(env) as api:
         graph = _find(api, name)
         batch = Batch(graph=graph)
-        collect(paths, batch)
+        collect(paths, batch, env)
         present: dict[str, list[dict[str, Any]]] = {}
         for file in api.files(graph["id"]) if batch.candidates else []:
             present.setdefault(str(file.get("name")), []).append(file)
@@ -270,30 +285,32 @@ def graphs_add(
             batch.already = [c.path.name for c in batch.candidates if c.path.name in present]
             batch.candidates = [c for c in batch.candidates if c.path.name not in present]
         for problem in batch.problems:
-            say(f"skipped {problem}")
+            say(env, f"skipped {problem}")
         total = sum(c.size for c in batch.candidates)
         try:
-            with UploadProgress(len(batch.candidates), total) as progress:
-                upload_all(api, batch, progress, say)
+            with UploadProgress(env, len(batch.candidates), total) as progress:
+                upload_all(api, batch, progress, lambda text: say(env, text))
         except KeyboardInterrupt:
-            say(interrupted(batch))
+            say(env, interrupted(batch))
             raise typer.Exit(EXIT_INTERRUPTED) from None
         if force:
-            _replace(api, graph, batch, present)
+            _replace(env, api, graph, batch, present)
         if batch.uploaded and not no_wait:
             try:
-                with StatusLine() as line:
+                with StatusLine(env) as line:
                     wait(api, batch, line)
             except KeyboardInterrupt:
                 say(
+                    env,
                     f"stopped waiting: {len(batch.uploaded)} files are in {_name(graph)} and go on"
-                    f" being processed; see: writer-chat graphs show {shlex.quote(graph['name'])}"
+                    f" being processed; see: writer-chat graphs show {shlex.quote(graph['name'])}",
                 )
                 raise typer.Exit(EXIT_INTERRUPTED) from None
-        raise typer.Exit(_summary(batch, waited=not no_wait))
+        raise typer.Exit(_summary(env, batch, waited=not no_wait))
 
 
 def _replace(
+    env: Env,
     api: KnowledgeGraphs,
     graph: dict[str, Any],
     batch: Batch,
@@ -309,10 +326,10 @@ def _replace(
                 api.detach(graph["id"], str(old["id"]))
                 replaced += 1
     if replaced:
-        say(f"replaced {counted(replaced, 'file')} of the same name in {_name(graph)}")
+        say(env, f"replaced {counted(replaced, 'file')} of the same name in {_name(graph)}")
 
 
-def _summary(batch: Batch, waited: bool = True, done: str = "added") -> int:
+def _summary(env: Env, batch: Batch, waited: bool = True, done: str = "added") -> int:
     line, code = summary(batch, waited, done)
-    out(line)
+    out(env, line)
     return code

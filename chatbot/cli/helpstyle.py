@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chatbot.env import current
+from chatbot.env import Env
 
 PANEL_WIDTH = 82  # the panels' layout needs this many columns to keep every option name whole
 
 
-def markup_mode() -> Literal["rich"] | None:
-    return "rich" if current().terminal_columns() >= PANEL_WIDTH else None
+def markup_mode(env: Env) -> Literal["rich"] | None:
+    return "rich" if env.terminal_columns() >= PANEL_WIDTH else None

@@ -31,7 +31,7 @@ def render_help() -> str:
     typer.rich_utils.MAX_WIDTH = columns
     try:
         with using(env):
-            parse_and_run(["--help"], lambda given: start(given, env))
+            parse_and_run(["--help"], env, lambda given: start(given, env))
     finally:
         typer.rich_utils.MAX_WIDTH = saved
     return out.getvalue()

@@ -62,14 +62,14 @@ def _run_parsed(args: list[str], env: Env) -> int:
     if not args or args[0] not in OFFLINE_SUBCOMMANDS:
         from chatbot.api import tls
 
-        tls.prepare()  # the CA certificates load on another core while the rest imports
+        tls.prepare(env.environ)  # the CA certificates load on another core meanwhile
     from chatbot.cli.modes import run_guarded, start
 
     if _plain_prompt(args, env):
         return run_guarded(env, lambda: start({"prompt": tuple(args)} if args else {}, env))
     from chatbot.cli.parser import parse_and_run
 
-    return run_guarded(env, lambda: parse_and_run(args, lambda given: start(given, env)))
+    return run_guarded(env, lambda: parse_and_run(args, env, lambda given: start(given, env)))
 
 
 def main() -> None:

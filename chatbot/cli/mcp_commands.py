@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 from chatbot import outlet
-from chatbot.cli.sub_app import out, sub_app
-from chatbot.env import current
+from chatbot.cli.sub_app import env_of, out, sub_app
 from chatbot.errors import UsageError
 from chatbot.sanitize import inline
 from chatbot.words import counted
@@ -25,33 +24,36 @@ IMPORT_LIMIT = 1024 * 1024  # a JSON config larger than this is refused
 @mcp_app.callback()
 def mcp_main(ctx: typer.Context) -> None:
     """List the config file's MCP servers (turn one on with --mcp NAME, or /mcp NAME)."""
+    env = env_of(ctx)
     if ctx.invoked_subcommand is not None:
         return
     from chatbot.cli.config_file import load_configs
 
-    servers = load_configs().mcp_servers
+    servers = load_configs(env).mcp_servers
     if not servers:
-        out("no MCP servers in the config file (writer-chat mcp import FILE, or the README)")
+        out(env, "no MCP servers in the config file (writer-chat mcp import FILE, or the README)")
     for spec in servers.values():
         state = "enabled" if spec.enabled else "off"
         allow = f"  (run without asking: {', '.join(sorted(spec.allow))})" if spec.allow else ""
-        out(inline(f"{spec.name:<16} {state:<8} {spec.where()}{allow}"))
+        out(env, inline(f"{spec.name:<16} {state:<8} {spec.where()}{allow}"))
 
 
 @mcp_app.command("import")
 def mcp_import(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A JSON file with mcpServers.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the tables; change nothing.")
     ] = False,
 ) -> None:
     """Add the servers of a desktop client's JSON config (mcpServers) to the config file."""
+    env = env_of(ctx)
     from chatbot.capped import decode, parse_toml, read_file
     from chatbot.cli.config_file import CONFIG_LIMIT, config_path, load_config
     from chatbot.inputs.mcp_servers import desktop_tables, parse_servers, toml_tables
     from chatbot.paths import write_private
 
-    env = current()
+    env = env
     source = env.path(file)
     text = decode(read_file(source, cap=IMPORT_LIMIT), "UTF-8", str(source))
     try:
@@ -59,7 +61,7 @@ def mcp_import(
     except (ValueError, RecursionError) as problem:
         raise UsageError(f"{source} is not JSON: {str(problem).splitlines()[0]}") from None
     tables, skipped = desktop_tables(data, str(source))
-    target = config_path()
+    target = config_path(env)
     present = load_config(target).mcp_servers
     for name in [name for name in tables if name in present]:
         skipped.append(f"{name}: in {target} already")
@@ -70,7 +72,7 @@ def mcp_import(
         raise UsageError(f"nothing to import from {source}")
     added = toml_tables(tables)
     if dry_run:
-        out(added.rstrip())
+        out(env, added.rstrip())
         return
     before = ""
     if target.exists():  # read back as the config is read: capped, a regular file, UTF-8
@@ -82,6 +84,7 @@ def mcp_import(
     target.chmod(0o600)  # the servers' env may hold tokens: the file is the user's alone now
     names = inline(", ".join(tables))
     out(
+        env,
         f"added {counted(len(tables), 'MCP server')} to {target}: {names}"
-        " (off until --mcp NAME or enabled = true; allow lists no tool yet)"
+        " (off until --mcp NAME or enabled = true; allow lists no tool yet)",
     )

@@ -77,7 +77,7 @@ def start(given: Mapping[str, Any], env: Env) -> int:
 
         from chatbot.api.graphs import with_graph_ids
 
-        tools = with_graph_ids(settings.tools, lambda: new_client(settings))
+        tools = with_graph_ids(settings.tools, lambda: new_client(settings, env))
         settings = dataclasses.replace(settings, tools=tools)
     message = one_shot_message(
         " ".join(given.get("prompt", ())),
@@ -92,10 +92,10 @@ def start(given: Mapping[str, Any], env: Env) -> int:
     return run(settings, message, env)
 
 
-def _attach(settings: Settings, kind: str, argument: str) -> list[Any]:
+def _attach(settings: Settings, env: Env, kind: str, argument: str) -> list[Any]:
     from chatbot.inputs.attach import Attacher  # loads with the first /file, /image or /run
 
-    return Attacher(settings.proxy, settings.timeout)(kind, argument)
+    return Attacher(settings.proxy, settings.timeout, env)(kind, argument)
 
 
 def _shell(
@@ -127,12 +127,12 @@ def run(settings: Settings, message: str | None, env: Env) -> int:
     from chatbot.terminal import signals
 
     with signals.installed():
-        store = open_history(settings, lambda line: _warn(env, line))
+        store = open_history(settings, env, lambda line: _warn(env, line))
         try:
             if settings.shell and message is not None:
                 from chatbot.cli.shell_mode import run_shell
 
-                client = new_client(settings)
+                client = new_client(settings, env)
                 try:
                     warn = lambda t: _warn(env, t)  # noqa: E731
                     return run_shell(settings, client, store, message, env, warn, build_chat)
@@ -176,7 +176,14 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     journal = hub = None
     try:
         chat, journal, hub = build_chat(
-            settings, warmup, store, repl_asker(), problem, api=warmup.client, on_wait=problem
+            settings,
+            warmup,
+            store,
+            repl_asker(),
+            problem,
+            api=warmup.client,
+            on_wait=problem,
+            env=env,
         )
         chat.ask_cost = ask_cost_in_repl
         session = Session(
@@ -186,11 +193,12 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
             roles=dict(settings.roles),
             list_models=lambda: warmup.client().list_models(),
             find_graph=find_graph,
-            use_template=template_in_chat,
-            attach=lambda kind, argument: _attach(settings, kind, argument),
+            use_template=lambda argument: template_in_chat(argument, env),
+            attach=lambda kind, argument: _attach(settings, env, kind, argument),
             shell=lambda request: _shell(settings, warmup, store, request, env, problem),
             graph_query=graph_query(settings),
             mcp=hub,
+            env=env,
         )
         if store is not None and chat.conversation.stored_id is not None:  # -c or --cid
             from chatbot.terminal.commands import describe_continued
@@ -236,11 +244,11 @@ def _run_one_shot(settings: Settings, store: Store | None, message: str, env: En
         if not whole_json:
             print_sources(lines, env.stdout, terminal=env.stdout_isatty)
 
-    view = ExchangeView(renderer_factory(settings, env, console), say, sources)
-    client = new_client(settings)
+    view = ExchangeView(renderer_factory(settings, env, console), say, sources, env)
+    client = new_client(settings, env)
     on_wait = say if env.stderr_isatty else None  # a script's stderr gets only problems
     chat, journal, hub = build_chat(
-        settings, client, store, asker_on_stdin(env), say, on_wait=on_wait
+        settings, client, store, asker_on_stdin(env), say, on_wait=on_wait, env=env
     )
     try:
         finished = deliver(

@@ -16,6 +16,7 @@ from chatbot import __version__
 from chatbot.cli.helpstyle import markup_mode
 from chatbot.cli.options import OPTIONS, Option, given_only
 from chatbot.cli.program import PROG, SUBCOMMANDS
+from chatbot.env import Env
 from chatbot.errors import CommandLineError
 
 SUMMARY = (
@@ -59,11 +60,11 @@ Exit codes: 0 success, 1 API or network failure, 2 usage or config error,
 """
 
 
-def _show_version(value: bool) -> None:
+def _show_version(ctx: typer.Context, value: bool) -> None:
     if value:
-        from chatbot.env import current
+        from chatbot.cli.sub_app import env_of
 
-        current().stdout.write(f"{PROG} {__version__}\n")
+        env_of(ctx).stdout.write(f"{PROG} {__version__}\n")
         raise typer.Exit()
 
 
@@ -126,7 +127,6 @@ def build_app(start: Callable[[dict[str, Any]], int]) -> typer.Typer:
     app = typer.Typer(
         add_completion=True,
         pretty_exceptions_enable=False,
-        rich_markup_mode=markup_mode(),
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 
@@ -177,8 +177,9 @@ def short_extract(args: list[str]) -> list[str]:
     return result
 
 
-def parse_and_run(args: list[str], start: Callable[[dict[str, Any]], int]) -> int:
-    """Parse ``args`` (a subcommand, or the chat's options) and run what they say."""
+def parse_and_run(args: list[str], env: Env, start: Callable[[dict[str, Any]], int]) -> int:
+    """Parse ``args`` (a subcommand, or the chat's options) and run what they say; every
+    command gets ``env`` as typer's ``ctx.obj``."""
     command: typer.Typer
     args = short_extract(args) if "-x" in args else args
     name, rest = PROG, args
@@ -188,7 +189,9 @@ def parse_and_run(args: list[str], start: Callable[[dict[str, Any]], int]) -> in
     else:
         command = build_app(start)
     try:
-        result = command(args=rest, prog_name=name, standalone_mode=False)
+        # one look for the run's terminal (chatbot.cli.helpstyle), set on the app it runs
+        command.rich_markup_mode = markup_mode(env)
+        result = command(args=rest, prog_name=name, standalone_mode=False, obj=env)
     except typer.Abort:
         raise KeyboardInterrupt from None
     except typer.Exit as done:

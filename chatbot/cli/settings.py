@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from chatbot.cli.config_file import Config
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS, value
-from chatbot.env import KEY_VARIABLE, Env, current
+from chatbot.env import KEY_VARIABLE, Env
 from chatbot.errors import UsageError
 from chatbot.inputs.mcp_servers import ServerSpec
 
@@ -118,6 +118,7 @@ def resolve_connection(
     configured: tuple[str | None, str] = (None, "config file"),
     key_command: tuple[str | None, str] = (None, "config file"),
     keychain: Callable[[], tuple[str, str] | None] | None = None,
+    cwd: str | None = None,
 ) -> Connection:
     """The key and base URL, and where each came from: flags beat the environment, which
     beats ``.env``. The key: the environment, ``.env``, the keychain, then api_key_command;
@@ -133,7 +134,7 @@ def resolve_connection(
         api_key, key_source = kept[0], f"system keychain ({kept[1]})"
     if not api_key and key_command[0]:  # run only when no key was found earlier
         api_key, key_source = (
-            _key_from_command(key_command[0]),
+            _key_from_command(key_command[0], environ, cwd),
             f"api_key_command, {key_command[1]}",
         )
     if not api_key:
@@ -189,9 +190,10 @@ KEY_COMMAND_TIMEOUT = 10.0
 KEY_COMMAND_LIMIT = 64 * 1024  # what a key command may print: keys are under 200 bytes
 
 
-def _key_from_command(command: str) -> str:
+def _key_from_command(command: str, environ: Mapping[str, str], cwd: str | None) -> str:
     """The API key a command prints (``pass show writer``, ``op read …``): run without a
-    shell, with a timeout; its own error output is shown when it fails."""
+    shell, with a timeout, in ``cwd`` (None: this process's own); its own error output is
+    shown when it fails."""
     import shlex
 
     from chatbot.inputs.door import run_command, size_text
@@ -201,11 +203,10 @@ def _key_from_command(command: str) -> str:
         argv = shlex.split(command)
     except ValueError as problem:
         raise UsageError(f"api_key_command cannot be read as a command: {problem}") from None
-    env = current()
     ran = run_command(
         argv,
-        environ=env.environ,
-        cwd=env.cwd,
+        environ=environ,
+        cwd=cwd,
         cap=KEY_COMMAND_LIMIT,
         seconds=KEY_COMMAND_TIMEOUT,
         what=f"api_key_command ({one_line(command, 80)})",
@@ -235,6 +236,7 @@ def resolve_settings(
     environ: Mapping[str, str],
     dotenv: Mapping[str, str],
     config: Config,
+    env: Env | None = None,
 ) -> tuple[Settings, dict[str, str]]:
     """Every setting from the first source that has it: flag, environment, ``.env``, config
     file, default. Returns the settings and, for ``config show``, where each came from."""
@@ -266,6 +268,7 @@ def resolve_settings(
         configured=(config.values.get("base_url"), config.source("base_url")),
         key_command=(config.values.get("api_key_command"), config.source("api_key_command")),
         keychain=_keychain,
+        cwd=env.cwd if env is not None else None,
     )
     sources["api_key"], sources["base_url"] = connection.key_source, connection.url_source
     raw = value(given, "raw")
@@ -296,7 +299,7 @@ def resolve_settings(
             if source == "flag" or source.startswith("role '")
         ),
         **values,
-        **_tools_and_output(given, values),
+        **_tools_and_output(given, values, env),
     )
     return settings, sources
 
@@ -349,7 +352,11 @@ QUERY_CONFIG = (
 )
 
 
-def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+def _tools_and_output(
+    given: Mapping[str, Any], values: Mapping[str, Any], env: Env | None
+) -> dict[str, Any]:
+    """The tools, the output checks and the images the flags ask for; a file they name is
+    the Env's (resolving settings without one, as tests of the sources do, names none)."""
     """The tool and output flags, checked together before anything is sent."""
     model = values["model"]
     query_config = {
@@ -385,7 +392,8 @@ def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> di
 
         if model not in STRUCTURED_MODELS:
             raise UsageError(f"--json-schema needs {' or '.join(STRUCTURED_MODELS)}")
-        schema = load_schema(given["json_schema"])
+        assert env is not None, "a schema file is read in a run's Env"
+        schema = load_schema(given["json_schema"], env)
     image_parts: tuple[dict[str, Any], ...] = ()
     if given.get("images"):
         from chatbot.engine.request import VISION_MODEL
@@ -393,7 +401,8 @@ def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> di
 
         if model != VISION_MODEL:
             raise UsageError(f"--image needs {VISION_MODEL}, not {model}")
-        image_parts = tuple(image_part(source) for source in given["images"])
+        assert env is not None, "an image is read in a run's Env"
+        image_parts = tuple(image_part(source, env) for source in given["images"])
     return {
         "tools": tuple(tools),
         "web_function": web_function,
@@ -402,14 +411,12 @@ def _tools_and_output(given: Mapping[str, Any], values: Mapping[str, Any]) -> di
     }
 
 
-def resolve_from_sources(
-    given: Mapping[str, Any], env: Env | None = None
-) -> tuple[Settings, dict[str, str]]:
+def resolve_from_sources(given: Mapping[str, Any], env: Env) -> tuple[Settings, dict[str, str]]:
     """Settings from flags, the environment, the working directory's .env and the config."""
     from chatbot.cli.config_file import load_configs
 
-    env = env or current()
-    return resolve_settings(given, env.environ, read_dotenv(Path(env.cwd)), load_configs())
+    dotenv = read_dotenv(Path(env.cwd))
+    return resolve_settings(given, env.environ, dotenv, load_configs(env), env)
 
 
 def check_base_url(url: str, allow_insecure_http: bool = False) -> str:

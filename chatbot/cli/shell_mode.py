@@ -59,7 +59,9 @@ def run_shell(
 ) -> int:
     """One shell request, from the command line."""
     _structured_output(settings, "--shell")
-    chat, journal, _ = build_chat(_no_tools(settings), client, store, lambda *_: False, warn)
+    chat, journal, _ = build_chat(
+        _no_tools(settings), client, store, lambda *_: False, warn, env=env
+    )
     try:
         return shell_exchange(chat, journal, request, env, settings.code_theme)
     finally:
@@ -79,7 +81,9 @@ def shell_in_repl(
     conversation goes on unchanged)."""
     _structured_output(settings, "/shell")
     fresh = dataclasses.replace(settings, continue_latest=False, conversation_id=None)
-    chat, journal, _ = build_chat(_no_tools(fresh), transport, store, lambda *_: False, warn)
+    chat, journal, _ = build_chat(
+        _no_tools(fresh), transport, store, lambda *_: False, warn, env=env
+    )
     try:
         shell_exchange(chat, journal, request, env, settings.code_theme)
     finally:
@@ -136,7 +140,7 @@ def _choose(
             console.print("not run", style="dim")
             return None
         if key == "c":
-            console.print(f"copied to {clipboard.copy(command)}", style="dim")
+            console.print(f"copied to {clipboard.copy(command, env)}", style="dim")
         elif key == "d":
             chat.set_params(response_format=None)
             described = _reply(chat, journal, describe_request(command))

@@ -9,13 +9,14 @@ import typer
 
 from chatbot import outlet
 from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS
+from chatbot.cli.sub_app import env_of
 from chatbot.cli.sub_app import out as _out
 from chatbot.cli.sub_app import page as _page
 from chatbot.cli.sub_app import sub_app as _sub_app
-from chatbot.env import current
 from chatbot.sanitize import inline
 
 if TYPE_CHECKING:
+    from chatbot.env import Env
     from chatbot.store.database import Store
 
 
@@ -26,19 +27,19 @@ templates_app = _sub_app("Prompt templates: list, show, edit (creates one), rm."
 key_app = _sub_app("The API key in the system keychain: set, show where the key comes from, rm.")
 
 
-def _prices() -> dict[str, tuple[float, float]]:
+def _prices(env: Env) -> dict[str, tuple[float, float]]:
     from chatbot.cli.config_file import load_configs
     from chatbot.cli.settings import prices
 
-    return prices(load_configs())
+    return prices(load_configs(env))
 
 
-def _store() -> Store:
+def _store(env: Env) -> Store:
     from chatbot.store.database import open_store
 
-    env = current()
     return open_store(
-        on_upgrade=lambda line: outlet.warn(env.stderr, line, terminal=env.stderr_isatty)
+        env.data_dir,
+        on_upgrade=lambda line: outlet.warn(env.stderr, line, terminal=env.stderr_isatty),
     )
 
 
@@ -60,91 +61,102 @@ def history_list(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list, for scripts.")] = False,
 ) -> None:
     """List saved conversations, newest first (through a pager on a terminal)."""
+    env = env_of(ctx)
     if ctx.invoked_subcommand is None:
         from chatbot.store.history import costs, listing, since_timestamp
 
-        store = _store()
+        store = _store(env)
         found = store.listing(None if every else limit, model=model, since=since_timestamp(since))
         if as_json:
-            _print_json([dataclasses.asdict(info) for info in found])
+            _print_json(env, [dataclasses.asdict(info) for info in found])
             return
         if not cost:
             lines = listing(found)
         else:
             from chatbot.engine.prices import dollars
 
-            totals = costs(store, [c.id for c in found], _prices())
+            totals = costs(store, [c.id for c in found], _prices(env))
             lines = listing(found, {cid: dollars(t[2]) for cid, t in totals.items()})
             amounts = [t[2] for t in totals.values()]
             whole = None if None in amounts else sum(a for a in amounts if a is not None)
             if lines:
                 lines.append(f"total of these {len(found)}: {dollars(whole)}")
-        _page("\n".join(lines) if lines else "no saved conversations yet")
+        _page(env, "\n".join(lines) if lines else "no saved conversations yet")
 
 
 @history_app.command("show", short_help="Print a conversation as Markdown, with its cost.")
-def history_show(conversation_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def history_show(
+    ctx: typer.Context, conversation_id: Annotated[str, typer.Argument(metavar="ID")]
+) -> None:
     """Print a conversation as Markdown, with its tokens and cost at the end."""
+    env = env_of(ctx)
     from chatbot.store.history import branches_said, cost_line, costs, show
 
-    store = _store()
+    store = _store(env)
     text = show(store, conversation_id, "md")
     full = store.resolve(conversation_id)
-    text = text.rstrip("\n") + f"\n\n*{cost_line(costs(store, [full], _prices()).get(full))}*\n"
+    text = text.rstrip("\n") + f"\n\n*{cost_line(costs(store, [full], _prices(env)).get(full))}*\n"
     for line in branches_said(store, store.info(full)):
         text += f"\n*{line}*\n"
-    if current().stdout_isatty:
+    if env.stdout_isatty:
         from chatbot.terminal.render import print_markdown
         from chatbot.terminal.screen import terminal_console
 
-        print_markdown(terminal_console(current()), text, BY_NAME["code_theme"].default)
+        print_markdown(terminal_console(env), text, BY_NAME["code_theme"].default)
     else:
         from chatbot.sanitize import dropped
 
-        _out(dropped(text), end="")
+        _out(env, dropped(text), end="")
 
 
 @history_app.command("export", short_help="Write a conversation as Markdown or JSON.")
 def history_export(
+    ctx: typer.Context,
     conversation_id: Annotated[str, typer.Argument(metavar="ID")],
     fmt: Annotated[str, typer.Option("--format", metavar="md|json", help="Output format.")] = "md",
 ) -> None:
     """Write a conversation to stdout as Markdown or JSON: exactly as saved to a file or a pipe,
     with every control character made visible (Markdown) or escaped (JSON) on a terminal."""
+    env = env_of(ctx)
     from chatbot.store.history import show
 
-    text = show(_store(), conversation_id, fmt)
-    if current().stdout_isatty:
+    text = show(_store(env), conversation_id, fmt)
+    if env.stdout_isatty:
         from chatbot.sanitize import json_escaped, visible
 
         text = json_escaped(text) if fmt == "json" else visible(text)
-    _out(text, end="")
+    _out(env, text, end="")
 
 
 @history_app.command("search")
-def history_search(text: Annotated[list[str], typer.Argument(metavar="TEXT...")]) -> None:
+def history_search(
+    ctx: typer.Context, text: Annotated[list[str], typer.Argument(metavar="TEXT...")]
+) -> None:
     """Find conversations whose prompts or replies contain TEXT."""
+    env = env_of(ctx)
     from chatbot.sanitize import one_line
     from chatbot.store.history import listing
 
-    found = _store().search(" ".join(text))
+    found = _store(env).search(" ".join(text))
     for info, snippet in found:
-        _out(listing([info])[0])
-        _out(f"          {one_line(snippet, 100)}")
+        _out(env, listing([info])[0])
+        _out(env, f"          {one_line(snippet, 100)}")
     if not found:
-        _out("no matches")
+        _out(env, "no matches")
 
 
 @history_app.command("rename")
 def history_rename(
+    ctx: typer.Context,
     conversation_id: Annotated[str, typer.Argument(metavar="ID")],
     title: Annotated[list[str], typer.Argument(metavar="TITLE...")],
 ) -> None:
     """Give a saved conversation a title of your own."""
-    store = _store()
+    env = env_of(ctx)
+    store = _store(env)
     full = store.resolve(conversation_id)
     store.rename(full, _checked_title(" ".join(title)))
-    _out(f"renamed {full[:8]}")
+    _out(env, f"renamed {full[:8]}")
 
 
 def _checked_title(text: str) -> str:
@@ -157,64 +169,70 @@ def _checked_title(text: str) -> str:
     return title
 
 
-def _print_json(document: object) -> None:
+def _print_json(env: Env, document: object) -> None:
     import json
 
     from chatbot.sanitize import json_escaped
 
     text = json.dumps(document, indent=2, ensure_ascii=False)
-    _out(json_escaped(text) if current().stdout_isatty else text)
+    _out(env, json_escaped(text) if env.stdout_isatty else text)
 
 
 @history_app.command("rm")
 def history_rm(
+    ctx: typer.Context,
     conversation_id: Annotated[str, typer.Argument(metavar="ID")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
 ) -> None:
     """Delete a saved conversation (asks first on a terminal)."""
-    store = _store()
+    env = env_of(ctx)
+    store = _store(env)
     full = store.resolve(conversation_id)
-    env = current()
+    env = env
     if not yes and env.stdin_isatty and env.stdin is not None:
         title = store.info(full).title
         question = f"delete {full[:8]} “{inline(title)}” from the history? [y/N] "
         outlet.write(env.stdout, question, terminal=env.stdout_isatty)
         if env.stdin.readline().strip().lower() not in ("y", "yes"):
-            _out("not deleted")
+            _out(env, "not deleted")
             raise typer.Exit(1)
     store.delete_conversation(full)
-    _out(f"removed {full[:8]}")
+    _out(env, f"removed {full[:8]}")
 
 
 @config_app.callback()
 def config_main(ctx: typer.Context) -> None:
     """Show where the config file is."""
+    env = env_of(ctx)
     if ctx.invoked_subcommand is None:
         from chatbot.cli.config_file import config_path
 
-        path = config_path()
+        path = config_path(env)
         state = "exists" if path.exists() else "not created yet: writer-chat config init"
-        _out(f"{path} ({state})")
+        _out(env, f"{path} ({state})")
 
 
 @config_app.command("init")
 def config_init(
+    ctx: typer.Context,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Create the config file, every setting explained and commented out."""
+    env = env_of(ctx)
     from chatbot.cli.config_file import config_path, write_template
 
-    path = config_path()
+    path = config_path(env)
     write_template(path, force=force)
-    _out(f"wrote {path}")
+    _out(env, f"wrote {path}")
 
 
 @config_app.command("show")
-def config_show() -> None:
+def config_show(ctx: typer.Context) -> None:
     """Every setting as it would be used now, and where it came from."""
+    env = env_of(ctx)
     from chatbot.cli.settings import masked_key, resolve_from_sources
 
-    settings, sources = resolve_from_sources({})
+    settings, sources = resolve_from_sources({}, env)
     shown = {
         "api_key": masked_key(settings.api_key),
         "base_url": settings.base_url,
@@ -231,7 +249,7 @@ def config_show() -> None:
         (name, "(not set)" if value is None else str(value), sources[name])
         for name, value in shown.items()
     ]
-    proxy, where = proxy_for(settings.base_url, settings.proxy)
+    proxy, where = proxy_for(settings.base_url, settings.proxy, env.environ)
     source = f"environment ({where})" if proxy else "default"
     rows.append(
         (
@@ -240,47 +258,51 @@ def config_show() -> None:
             sources["proxy"] if settings.proxy else source,
         )
     )
-    rows.append(("certificates", tls.source(), ""))  # the value says where they come from
+    rows.append(
+        ("certificates", tls.source(env.environ), "")
+    )  # the value says where they come from
     width = max(len(name) for name, _, _ in rows)
     values = min(40, max(len(text) for _, text, _ in rows))
     for name, text, where_from in rows:
-        _out(f"{name:<{width}}  {text:<{values}}  {where_from}")
+        _out(env, f"{name:<{width}}  {text:<{values}}  {where_from}")
 
 
 @models_app.callback()
 def models_list(ctx: typer.Context) -> None:
     """List the models the API offers (GET /v1/models)."""
+    env = env_of(ctx)
     from chatbot.cli.settings import resolve_from_sources
     from chatbot.cli.wiring import new_client
     from chatbot.sanitize import one_line
 
-    settings, _ = resolve_from_sources({})
-    client = new_client(settings)
+    settings, _ = resolve_from_sources({}, env)
+    client = new_client(settings, env)
     try:
         models = client.list_models()
     finally:
         client.close()
     width = max((len(model_id) for model_id, _ in models), default=2)
-    _out(f"{'id':<{width}}  name")
+    _out(env, f"{'id':<{width}}  name")
     for model_id, name in models:
-        _out(f"{one_line(model_id, 60):<{width}}  {one_line(name, 60)}")
+        _out(env, f"{one_line(model_id, 60):<{width}}  {one_line(name, 60)}")
 
 
 @key_app.callback()
 def key_main(ctx: typer.Context) -> None:
     """Show where the API key in use comes from (as key show)."""
     if ctx.invoked_subcommand is None:
-        key_show()
+        key_show(ctx)
 
 
 @key_app.command("set", short_help="Keep the API key in the system keychain.")
-def key_set() -> None:
+def key_set(ctx: typer.Context) -> None:
     """Keep the API key in the system keychain: typed without echo, or piped on stdin."""
+    env = env_of(ctx)
     from chatbot.cli.settings import KEY_VARIABLE, masked_key, plausible_key
     from chatbot.errors import UsageError
     from chatbot.inputs.keychain import PLACE, store_key
 
-    env = current()
+    env = env
     if env.stdin_isatty:
         import getpass
 
@@ -295,14 +317,17 @@ def key_set() -> None:
             " again from Writer's console"
         )
     backend = store_key(key)
-    _out(f"kept the API key {masked_key(key)} in {PLACE} ({backend})")
+    _out(env, f"kept the API key {masked_key(key)} in {PLACE} ({backend})")
     if env.get(KEY_VARIABLE).strip():
-        _out(f"note: {KEY_VARIABLE} is set in the environment, and is used before the keychain")
+        _out(
+            env, f"note: {KEY_VARIABLE} is set in the environment, and is used before the keychain"
+        )
 
 
 @key_app.command("show", short_help="Where the key in use comes from, masked.")
-def key_show() -> None:
+def key_show(ctx: typer.Context) -> None:
     """Where the API key in use comes from, masked; and the other places that hold one."""
+    env = env_of(ctx)
     from pathlib import Path
 
     from chatbot.cli.config_file import load_configs
@@ -310,9 +335,9 @@ def key_show() -> None:
     from chatbot.errors import UsageError
     from chatbot.inputs.keychain import PLACE, describe, read_key
 
-    config = load_configs()
+    config = load_configs(env)
     places: list[tuple[str, str]] = []  # in the order they are looked in: the first is used
-    env = current()
+    env = env
     if key := env.get(KEY_VARIABLE).strip():
         places.append((f"{KEY_VARIABLE} in the environment", masked_key(key)))
     if key := read_dotenv(Path(env.cwd)).get(KEY_VARIABLE, "").strip():
@@ -337,86 +362,95 @@ def key_show() -> None:
             " keep one with: writer-chat key set"
         )
     (place, shown), *others = places
-    _out(f"in use: {shown}  from {place}")
+    _out(env, f"in use: {shown}  from {place}")
     for place, shown in others:
-        _out(f"also:   {shown}  in {place} (not used)")
+        _out(env, f"also:   {shown}  in {place} (not used)")
 
 
 @key_app.command("rm")
-def key_rm() -> None:
+def key_rm(ctx: typer.Context) -> None:
     """Remove the API key from the system keychain."""
+    env = env_of(ctx)
     from chatbot.errors import UsageError
     from chatbot.inputs.keychain import PLACE, delete_key
 
     backend = delete_key()
     if backend is None:
         raise UsageError(f"there is no API key in {PLACE} to remove")
-    _out(f"removed the API key from {PLACE} ({backend})")
+    _out(env, f"removed the API key from {PLACE} ({backend})")
 
 
 @templates_app.callback()
 def templates_list(ctx: typer.Context) -> None:
     """List the templates: name and what each is for."""
+    env = env_of(ctx)
     if ctx.invoked_subcommand is not None:
         return
     from chatbot.inputs.templates import all_templates, templates_dir
     from chatbot.sanitize import one_line
 
-    found = all_templates()
+    found = all_templates(env)
     if not found:
-        _out(f"no templates yet in {templates_dir()}: writer-chat templates edit NAME")
+        _out(env, f"no templates yet in {templates_dir(env)}: writer-chat templates edit NAME")
         return
     width = max(len(t.name) for t in found)
     for template in found:
         about = template.description or (template.prompt or template.system or "").strip()
-        _out(f"{template.name:<{width}}  {one_line(about, 70)}")
+        _out(env, f"{template.name:<{width}}  {one_line(about, 70)}")
 
 
 @templates_app.command("show")
-def templates_show(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+def templates_show(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]
+) -> None:
     """Print a template's file."""
+    env = env_of(ctx)
     from chatbot.capped import read_text
     from chatbot.inputs.templates import TEMPLATE_LIMIT, load_template
 
-    _out(read_text(load_template(name).path, cap=TEMPLATE_LIMIT), end="")
+    _out(env, read_text(load_template(name, env).path, cap=TEMPLATE_LIMIT), end="")
 
 
 @templates_app.command("edit", short_help="Edit a template in $VISUAL or $EDITOR.")
-def templates_edit(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+def templates_edit(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]
+) -> None:
     """Open a template in $VISUAL or $EDITOR (a new one starts from an example)."""
+    env = env_of(ctx)
     from chatbot.capped import read_text
     from chatbot.inputs.templates import SKELETON, TEMPLATE_LIMIT, load_template, template_path
     from chatbot.paths import write_private
     from chatbot.terminal.editor import edit_file
 
-    path = template_path(name)
+    path = template_path(name, env)
     if path.exists():
-        edit_file(path)
+        edit_file(path, env)
     else:  # a new one is written only if the editor saved something of the user's
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         draft = path.with_name(f".{path.name}.draft")
         example = SKELETON.format(name=name)
         write_private(draft, example)
         try:
-            edit_file(draft)
+            edit_file(draft, env)
             text = read_text(draft, cap=TEMPLATE_LIMIT)
             if text == example or not text.strip():
-                _out(f"nothing saved: the editor left the example as it was ({name} not made)")
+                _out(env, f"nothing saved: the editor left the example as it was ({name} not made)")
                 return
             draft.replace(path)
         finally:
             draft.unlink(missing_ok=True)
-    load_template(name)  # a mistake is said now, not at the next use
-    _out(f"{path} saved; use it with: writer-chat -t {name}")
+    load_template(name, env)  # a mistake is said now, not at the next use
+    _out(env, f"{path} saved; use it with: writer-chat -t {name}")
 
 
 @templates_app.command("rm")
-def templates_rm(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+def templates_rm(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Remove a template."""
+    env = env_of(ctx)
     from chatbot.inputs.templates import load_template
 
-    load_template(name).path.unlink()
-    _out(f"removed the template {name}")
+    load_template(name, env).path.unlink()
+    _out(env, f"removed the template {name}")
 
 
 APPS = {

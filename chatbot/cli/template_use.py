@@ -28,7 +28,7 @@ def with_template(given: Mapping[str, Any], env: Env) -> tuple[dict[str, Any], T
     from chatbot.cli.options import value
     from chatbot.inputs.prompt import read_limited
 
-    template = load_template(given["template"])
+    template = load_template(given["template"], env)
     stdin_text, stdin = None, None if env.stdin_isatty else env.stdin
     if template.prompt is not None and "input" in placeholders(template.prompt):
         if stdin is None:
@@ -49,11 +49,11 @@ def with_template(given: Mapping[str, Any], env: Env) -> tuple[dict[str, Any], T
     return options, stdin
 
 
-def template_in_chat(argument: str) -> tuple[dict[str, Any], str | None]:
+def template_in_chat(argument: str, env: Env) -> tuple[dict[str, Any], str | None]:
     """/template NAME [name=value ...]: what it changes in the chat, and its prompt to edit
     (placeholders without a value are left in it, {input} among them)."""
     name, *pairs = argument.split()
-    template = load_template(name)
+    template = load_template(name, env)
     values = {**template.params, **parse_params(pairs)}
     changes = {k: v for k, v in template.request.items() if k not in ("graph", "json_schema")}
     if template.system is not None:
@@ -67,7 +67,7 @@ def save_from_flags(given: Mapping[str, Any], env: Env) -> int:
     from chatbot.paths import write_private
 
     name = given["save_template"]
-    path = template_path(name)
+    path = template_path(name, env)
     if path.exists() and not given.get("force"):
         raise UsageError(f"the template {name} exists already ({path}): --save {name} --force"
                          " replaces it")  # fmt: skip

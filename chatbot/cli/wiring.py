@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from chatbot.terminal.plain import Renderer
 
 
-def new_client(settings: Settings) -> WriterClient:
+def new_client(settings: Settings, env: Env) -> WriterClient:
     from chatbot.api.client import WriterClient
     from chatbot.api.retry import RetryPolicy
 
@@ -41,6 +41,7 @@ def new_client(settings: Settings) -> WriterClient:
         settings.base_url,
         settings.timeout,
         retry=RetryPolicy(retries=settings.retries),
+        environ=env.environ,
         proxy=settings.proxy,
     )
 
@@ -59,7 +60,7 @@ class LazyClient(threading.Thread):
 
     def run(self) -> None:
         try:
-            self._client = new_client(self._settings)
+            self._client = new_client(self._settings, self._env)
         except Exception:
             self._client = None
         finally:
@@ -73,7 +74,7 @@ class LazyClient(threading.Thread):
         """The client, waiting for it if the user was quicker than the import."""
         self._client_tried.wait()
         if self._client is None:
-            self._client = new_client(self._settings)
+            self._client = new_client(self._settings, self._env)
         return self._client
 
     def stream(self, body: dict[str, Any]) -> Any:
@@ -103,7 +104,7 @@ def chat_params(settings: Settings) -> ChatParams:
     )
 
 
-def open_history(settings: Settings, warn: Callable[[str], None]) -> Store | None:
+def open_history(settings: Settings, env: Env, warn: Callable[[str], None]) -> Store | None:
     """The history store, or None: --no-save, or a database that cannot be used (``warn`` says
     why, once, and the chat goes on without it)."""
     if not settings.save:
@@ -113,7 +114,7 @@ def open_history(settings: Settings, warn: Callable[[str], None]) -> Store | Non
     from chatbot.store.database import HistoryUnavailable, open_store
 
     try:
-        store = open_store(on_upgrade=warn)
+        store = open_store(env.data_dir, on_upgrade=warn)
     except HistoryUnavailable as problem:
         if settings.continue_latest or settings.conversation_id:
             raise  # nothing to continue from
@@ -160,6 +161,7 @@ Ask = Callable[["ToolCall", str], bool]  # consent to one call, told where the t
 
 def tool_set(
     settings: Settings,
+    env: Env,
     on_problem: Callable[[str], None],
     api: Callable[[], WriterClient],
     on_wait: Callable[[str], None] | None = None,
@@ -183,15 +185,13 @@ def tool_set(
 
         if settings.mcp_on and not sdk_installed():
             raise UsageError(MISSING_SDK)
-        from chatbot.paths import data_dir
-
         hub = McpHub(
             {spec.name: spec for spec in settings.mcp_servers},
             timeout=settings.timeout,
-            log_dir=data_dir() / "mcp-logs",
+            log_dir=env.data_dir() / "mcp-logs",
             on_problem=on_problem,
             on_wait=on_wait,
-            http_client=lambda url, headers: mcp_client(url, settings.proxy, headers),
+            http_client=lambda url, headers: mcp_client(url, settings.proxy, headers, env.environ),
         )
         boxes.append(hub)
     return (ToolSet(boxes, clean=REDACTOR.text) if boxes else None), hub
@@ -213,13 +213,15 @@ def build_chat(
     on_problem: Callable[[str], None],
     api: Callable[[], WriterClient] | None = None,
     on_wait: Callable[[str], None] | None = None,
+    *,
+    env: Env,
 ) -> tuple[Chat, Journal, McpHub | None]:
     """The chat engine for this run, with the journal watching it: a fresh conversation, or a
     saved one for -c / --cid, which goes on with its own model and system prompt unless a
     flag says otherwise. The MCP servers' hub comes with it, for /mcp and to close. ``api``:
     the client for Writer's other endpoints, when ``transport`` is not that client; ``on_wait``
     is told when a message waits for an MCP server to start."""
-    functions, hub = tool_set(settings, on_problem, api or (lambda: transport), on_wait)
+    functions, hub = tool_set(settings, env, on_problem, api or (lambda: transport), on_wait)
     journal = Journal(store, on_problem=on_problem)
     params = chat_params(settings)
     conversation = Conversation(system=settings.system)

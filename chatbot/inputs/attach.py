@@ -11,7 +11,7 @@ from pathlib import Path
 
 from chatbot import debug
 from chatbot.engine.attachments import Attachment, fenced
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.errors import UsageError
 from chatbot.inputs import door
 from chatbot.sanitize import one_line
@@ -27,18 +27,18 @@ class Attacher:
     """What the REPL's /file, /image and /run call (web pages through ``proxy``, each within
     ``timeout`` seconds a read, as the chat's own requests)."""
 
-    def __init__(self, proxy: str | None, timeout: float) -> None:
-        self._proxy, self._timeout = proxy, timeout
+    def __init__(self, proxy: str | None, timeout: float, env: Env) -> None:
+        self._proxy, self._timeout, self._env = proxy, timeout, env
 
     def __call__(self, kind: str, argument: str) -> list[Attachment]:
         if kind == "image":
             from chatbot.inputs.images import image_part
 
             source = argument.strip()
-            part = image_part(source, "/image")
+            part = image_part(source, self._env, "/image")
             return [Attachment(f"image {one_line(source, 60)}", image=part)]
         if kind == "run":
-            return [run_command(argument)]
+            return [run_command(argument, self._env)]
         try:
             words = shlex.split(argument)
         except ValueError as problem:
@@ -46,9 +46,9 @@ class Attacher:
         found: list[Attachment] = []
         for word in words:
             if word.startswith(("https://", "http://")):
-                found.append(fetch_page(word, self._proxy, self._timeout))
+                found.append(fetch_page(word, self._proxy, self._timeout, self._env))
             else:
-                found += read_path(current().path(word))
+                found += read_path(self._env.path(word))
         return found
 
 
@@ -94,11 +94,10 @@ def _attachment(name: str, text: str, size: int, key_cut: bool = False) -> Attac
     return Attachment(label, fenced(heading, clean), size=size)
 
 
-def run_command(command: str) -> Attachment:
+def run_command(command: str, env: Env) -> Attachment:
     """A shell command's output (stdout and stderr, as a terminal shows them)."""
     if not command.strip():
         raise UsageError("/run needs a command: /run git diff")
-    env = current()
     ran = door.run_command(
         command,
         shell=True,
@@ -116,11 +115,13 @@ def run_command(command: str) -> Attachment:
     return _attachment(label, output or "(no output)", len(ran.output), ran.key_cut)
 
 
-def fetch_page(url: str, proxy: str | None, timeout: float) -> Attachment:
+def fetch_page(url: str, proxy: str | None, timeout: float, env: Env) -> Attachment:
     """A web page as text: HTML reduced to its words, other text kept, anything else refused."""
     from chatbot.api.web import fetch_text
 
-    text, kind, size = fetch_text(url, proxy=proxy, timeout=timeout, limit=PAGE_LIMIT)
+    text, kind, size = fetch_text(
+        url, proxy=proxy, environ=env.environ, timeout=timeout, limit=PAGE_LIMIT
+    )
     if kind == "text/html":
         text = html_text(text)
     if len(text) > TEXT_LIMIT:

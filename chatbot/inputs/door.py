@@ -82,7 +82,7 @@ def run_command(
     argv: list[str] | str,
     *,
     environ: Mapping[str, str],
-    cwd: str,
+    cwd: str | None,
     cap: int,
     seconds: float,
     what: str,

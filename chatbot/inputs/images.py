@@ -6,17 +6,18 @@ import base64
 import mimetypes
 from typing import Any
 
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.errors import UsageError
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
-def image_part(source: str, asked_by: str = "--image") -> dict[str, Any]:
-    """The content part of an image; ``asked_by`` (--image, /image) names it in an error."""
+def image_part(source: str, env: Env, asked_by: str = "--image") -> dict[str, Any]:
+    """The content part of an image (a path is the Env's); ``asked_by`` (--image, /image)
+    names it in an error."""
     if source.startswith(("https://", "http://", "data:")):
         return {"type": "image_url", "image_url": {"url": source}}
-    path = current().path(source)
+    path = env.path(source)
     kind, _ = mimetypes.guess_type(path.name)
     if kind is None or not kind.startswith("image/"):
         raise UsageError(f"{asked_by} {source}: not an image file (png, jpeg, gif, webp)")

@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
 
 SCHEMA_LIMIT = 1024 * 1024  # a schema file larger than this is refused
 
 
-def load_schema(value: str) -> dict[str, Any]:
-    """A schema given inline (``{...}``) or as a file path."""
+def load_schema(value: str, env: Env) -> dict[str, Any]:
+    """A schema given inline (``{...}``) or as a file path (the Env's)."""
     text = value
     if not value.lstrip().startswith("{"):
         from chatbot.capped import read_text
 
-        text = read_text(current().path(value), cap=SCHEMA_LIMIT, what=f"the schema {value}")
+        text = read_text(env.path(value), cap=SCHEMA_LIMIT, what=f"the schema {value}")
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as problem:

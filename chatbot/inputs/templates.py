@@ -16,7 +16,7 @@ from typing import Any
 
 from chatbot.capped import parse_toml, read_text
 from chatbot.engine.params import PARAM, PARAMS, OutOfLimits, check_param
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
 
@@ -38,17 +38,17 @@ class Template:
     request: dict[str, Any] = field(default_factory=dict)  # option name -> value
 
 
-def templates_dir() -> Path:
+def templates_dir(env: Env) -> Path:
     """Beside the user's config file."""
-    return current().config_dir() / "templates"
+    return env.config_dir() / "templates"
 
 
-def template_path(name: str) -> Path:
+def template_path(name: str, env: Env) -> Path:
     if not _NAME.match(name):
         raise UsageError(
             f"'{one_line(name, 40)}' cannot be a template name: letters, digits, '.', '_', '-'"
         )
-    return templates_dir() / f"{name}.toml"
+    return templates_dir(env) / f"{name}.toml"
 
 
 def placeholders(text: str) -> list[str]:
@@ -90,10 +90,10 @@ def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
 TEMPLATE_LIMIT = 1024 * 1024  # a template file larger than this is refused
 
 
-def load_template(name: str) -> Template:
-    path = template_path(name)
+def load_template(name: str, env: Env) -> Template:
+    path = template_path(name, env)
     if not path.exists():
-        known = ", ".join(t.name for t in all_templates()) or "none yet"
+        known = ", ".join(t.name for t in all_templates(env)) or "none yet"
         raise UsageError(
             f"no template '{name}' (templates: {known}); make one with: writer-chat templates"
             f" edit {name}, or --save {name}"
@@ -138,9 +138,9 @@ def _checked(path: Path, key: str, value: Any) -> Any:
     return tuple(value) if key == "graph" else value
 
 
-def all_templates() -> list[Template]:
+def all_templates(env: Env) -> list[Template]:
     """Every template that can be read (a broken one is listed by name, its problem said)."""
-    folder = templates_dir()
+    folder = templates_dir(env)
     found = []
     for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
         try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chatbot import sanitize
 from chatbot.capped import Refused, open_file
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.errors import EXIT_FAILURE, ApiError, ApiStatusError
 from chatbot.sanitize import one_line
 from chatbot.words import counted
@@ -81,10 +81,10 @@ class Batch:
     sending: str | None = None  # the file on its way when the upload stopped
 
 
-def collect(paths: list[Path], batch: Batch) -> None:
+def collect(paths: list[Path], batch: Batch, env: Env) -> None:
     """The files to upload: named files, and folders walked (hidden names and files of other
     types skipped and counted). A named file that cannot be sent is a problem, said later."""
-    for path in map(current().path, paths):
+    for path in map(env.path, paths):
         if path.is_dir():
             for root, folders, names in os.walk(path):
                 folders[:] = sorted(f for f in folders if not f.startswith("."))

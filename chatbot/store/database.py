@@ -498,11 +498,15 @@ class HistoryUnavailable(WriterChatError):
     exit_code = EXIT_USAGE
 
 
-def open_store(path: Path | None = None, on_upgrade: Callable[[str], None] | None = None) -> Store:
-    """Open the history database (the default one unless ``path``), or say in one line why it
-    cannot be and what to do. ``on_upgrade`` hears one line when the schema is upgraded."""
+def open_store(
+    folder: Callable[[], Path], on_upgrade: Callable[[str], None] | None = None
+) -> Store:
+    """Open the history database in ``folder()`` (the user data folder, made if missing), or
+    say in one line why it cannot be and what to do. ``on_upgrade`` hears one line when the
+    schema is upgraded."""
+    path: Path | None = None
     try:
-        path = path or default_store_path()
+        path = folder() / STORE_NAME
         return Store(path, on_upgrade=on_upgrade)
     except NewerSchema as problem:
         raise HistoryUnavailable(
@@ -527,10 +531,7 @@ def open_store(path: Path | None = None, on_upgrade: Callable[[str], None] | Non
         ) from None
 
 
-def default_store_path() -> Path:
-    from chatbot.paths import data_dir
-
-    return data_dir() / "history.db"
+STORE_NAME = "history.db"  # in the user data folder
 
 
 def _title(content: str) -> str:

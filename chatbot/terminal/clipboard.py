@@ -13,13 +13,12 @@ import subprocess
 import sys
 
 from chatbot import processes
-from chatbot.env import current
+from chatbot.env import Env
 
 TIMEOUT = 5
 
 
-def _run(command: list[str], text: str) -> bool:
-    env = current()
+def _run(command: list[str], text: str, env: Env) -> bool:
     try:
         tool = processes.start(
             command, environ=env.environ, cwd=env.cwd, what=command[0],
@@ -37,15 +36,14 @@ def _run(command: list[str], text: str) -> bool:
     return tool.returncode == 0
 
 
-def _tmux_plain(text: str) -> bool:
-    return _run(["tmux", "load-buffer", "-"], text)
+def _tmux_plain(text: str, env: Env) -> bool:
+    return _run(["tmux", "load-buffer", "-"], text, env)
 
 
-def _native() -> tuple[str, list[str]] | None:
+def _native(env: Env) -> tuple[str, list[str]] | None:
     """The desktop's own clipboard tool, if this is a local desktop that has one."""
     if sys.platform == "darwin" and shutil.which("pbcopy"):
         return "pbcopy", ["pbcopy"]
-    env = current()
     path = env.get("PATH") or None
     if env.get("WAYLAND_DISPLAY") and shutil.which("wl-copy", path=path):
         return "wl-copy", ["wl-copy"]
@@ -54,18 +52,17 @@ def _native() -> tuple[str, list[str]] | None:
     return None
 
 
-def copy(text: str) -> str:
+def copy(text: str, env: Env) -> str:
     """Copy ``text``; return where it went, for the user to read."""
-    env = current()
     encoded = base64.b64encode(text.encode()).decode()
     env.stdout.write(f"\x1b]52;c;{encoded}\x07")
     env.stdout.flush()
     places = ["the terminal (OSC 52)"]
     in_tmux = bool(env.get("TMUX")) and shutil.which("tmux", path=env.get("PATH") or None)
     # -w also hands it to tmux's own clipboard handling (tmux 3.2+); older ones lack the flag
-    if in_tmux and (_run(["tmux", "load-buffer", "-w", "-"], text) or _tmux_plain(text)):
+    if in_tmux and (_run(["tmux", "load-buffer", "-w", "-"], text, env) or _tmux_plain(text, env)):
         places.append("tmux's buffer")
-    native = _native()
-    if native is not None and _run(native[1], text):
+    native = _native(env)
+    if native is not None and _run(native[1], text, env):
         places.append(native[0])
     return ", ".join(places)

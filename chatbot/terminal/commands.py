@@ -18,7 +18,7 @@ from chatbot.engine.conversation import Conversation
 from chatbot.engine.export import FORMATS, render
 from chatbot.engine.params import PARAM, OutOfLimits, check_param, checked
 from chatbot.engine.request import VISION_MODEL
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.errors import ApiError, UsageError, WriterChatError
 from chatbot.inputs.mcp_servers import FAILED
 from chatbot.paths import write_private
@@ -54,6 +54,7 @@ class Session:
     attachments: list[Attachment] = field(default_factory=list)  # for the next message
     shell: Callable[[str], None] | None = None  # /shell REQUEST: one command, to run or not
     mcp: McpHub | None = None  # the config's MCP servers (None: it declares none)
+    env: Env = field(kw_only=True)  # the run's: paths, the editor, the clipboard
 
 
 @dataclass(frozen=True)
@@ -430,7 +431,7 @@ def _fork(session: Session, argument: str) -> Outcome:
 def _edit(session: Session, argument: str) -> Outcome:
     from chatbot.terminal.editor import edit_text
 
-    text = edit_text(argument)
+    text = edit_text(argument, session.env)
     if not text.strip():
         return Outcome("nothing saved: nothing sent")
     return Outcome(resend=text.rstrip("\n"))
@@ -508,7 +509,7 @@ def _save(session: Session, argument: str) -> Outcome:
     name = " ".join(word for word in words if word != "--force")
     if not name:
         return Outcome("usage: /save FILE.md or /save FILE.json", error=True)
-    path = current().path(name)
+    path = session.env.path(name)
     if not path.suffix:
         path = path.with_name(path.name + ".md")
     fmt = path.suffix.lstrip(".").lower()

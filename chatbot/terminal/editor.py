@@ -9,21 +9,19 @@ from pathlib import Path
 
 from chatbot import processes
 from chatbot.capped import read_text
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.errors import UsageError
 
 EDITED_LIMIT = 16 * 1024 * 1024  # bytes of text read back from the editor's file
 
 
-def editor_command() -> list[str]:
-    env = current()
+def editor_command(env: Env) -> list[str]:
     return shlex.split(env.get("VISUAL") or env.get("EDITOR") or "vi")
 
 
-def edit_file(path: Path) -> None:
+def edit_file(path: Path, env: Env) -> None:
     """Open the editor on a file where it is (a template, kept after)."""
-    command = editor_command()
-    env = current()
+    command = editor_command(env)
     try:
         editor = processes.start(
             [*command, str(path)], environ=env.environ, cwd=env.cwd, what="the editor",
@@ -38,14 +36,14 @@ def edit_file(path: Path) -> None:
         raise UsageError(f"the editor exited with status {status}")
 
 
-def edit_text(initial: str = "") -> str:
+def edit_text(initial: str, env: Env) -> str:
     """Open the editor on ``initial``; return what was saved (the file is removed after)."""
     fd, name = tempfile.mkstemp(prefix="writer-chat-", suffix=".md")
     path = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(initial)
-        edit_file(path)
+        edit_file(path, env)
         return read_text(path, cap=EDITED_LIMIT, what="the edited text")
     finally:
         path.unlink(missing_ok=True)

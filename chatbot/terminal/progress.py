@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from chatbot import outlet
 from chatbot.capped import size_text
-from chatbot.env import current
+from chatbot.env import Env
 from chatbot.sanitize import inline, one_line
 
 
@@ -19,18 +19,17 @@ class Candidate(Protocol):
     size: int
 
 
-def say(text: str) -> None:
+def say(env: Env, text: str) -> None:
     """One line on stderr, as every `graphs` message is written."""
-    env = current()
     outlet.warn(env.stderr, text, terminal=env.stderr_isatty)
 
 
 class UploadProgress:
-    def __init__(self, files: int, total_bytes: int) -> None:
+    def __init__(self, env: Env, files: int, total_bytes: int) -> None:
+        self._env = env
         self._files, self._done = files, 0
         self._progress: Any = None
         self._task: Any = None
-        env = current()
         if env.stderr_isatty and files:
             from rich.console import Console
             from rich.progress import (
@@ -78,21 +77,24 @@ class UploadProgress:
 
     def finished(self, candidate: Candidate) -> None:
         if self._progress is None:
-            say(f"uploaded {one_line(str(candidate.path), 120)} ({size_text(candidate.size)})")
+            say(
+                self._env,
+                f"uploaded {one_line(str(candidate.path), 120)} ({size_text(candidate.size)})",
+            )
 
     def say(self, text: str) -> None:
         if self._progress is not None:
             line = f"writer-chat: {inline(text)}"
             self._progress.console.print(line, markup=False, highlight=False)
         else:
-            say(text)
+            say(self._env, text)
 
 
 class StatusLine:
     """One line redrawn in place on a terminal; on a pipe, only the first and last states."""
 
-    def __init__(self) -> None:
-        env = current()
+    def __init__(self, env: Env) -> None:
+        self._env = env
         self._stderr, self._tty = env.stderr, env.stderr_isatty
         self._last = ""
 
@@ -104,7 +106,7 @@ class StatusLine:
             self._stderr.write("\r\x1b[2K" + inline(text))
             self._stderr.flush()
         elif not self._last:
-            say(text.split(" (")[0])
+            say(self._env, text.split(" (")[0])
         self._last = text
 
     def __exit__(self, *exc: object) -> None:

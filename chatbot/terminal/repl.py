@@ -24,6 +24,7 @@ from chatbot.engine.context import CONTEXT_WINDOWS
 from chatbot.engine.conversation import with_images
 from chatbot.engine.costs import OverCost
 from chatbot.engine.prices import dollars
+from chatbot.env import Env
 from chatbot.errors import ApiError, AuthenticationError
 from chatbot.inputs.mcp_servers import STARTING
 from chatbot.paths import input_history_file
@@ -95,12 +96,12 @@ class _SavedInputs(FileHistory):
                 self._tell = None
 
 
-def _input_history(err_console: Console) -> History:
+def _input_history(env: Env, err_console: Console) -> History:
     def tell(text: str) -> None:
         err_console.print(Text(text, style="yellow"))
 
     try:
-        path = input_history_file()
+        path = input_history_file(env)
         if not is_regular_file(path):
             raise OSError(0, f"{path} is not a regular file")
         return _SavedInputs(str(path), tell)
@@ -144,7 +145,7 @@ class Repl:
         self.session = session
         self.console = console
         self.err_console = err_console
-        self.view = ExchangeView(new_renderer, self._say, self._show_sources)
+        self.view = ExchangeView(new_renderer, self._say, self._show_sources, session.env)
         self._image_parts = image_parts or []  # --image: sent with the first message
         self._last_ctrl_c = float("-inf")
         self._history: History | None = None
@@ -189,7 +190,7 @@ class Repl:
         return ""
 
     def run(self) -> int:
-        self._history = _input_history(self.err_console)
+        self._history = _input_history(self.session.env, self.err_console)
         prompt: PromptSession[str] = PromptSession(
             history=self._history,
             key_bindings=_key_bindings(),
@@ -273,7 +274,7 @@ class Repl:
             self.console.clear()
         message = outcome.message
         if outcome.clipboard is not None:
-            message += f" to {clipboard.copy(outcome.clipboard)}"
+            message += f" to {clipboard.copy(outcome.clipboard, self.session.env)}"
         if message:
             style = "yellow" if outcome.error else "dim"
             self.console.print(Text(message, style=style))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from chatbot.env import current
+from chatbot.env import Env
 
 
 @contextlib.contextmanager
-def keys_not_echoed() -> Iterator[None]:
+def keys_not_echoed(env: Env) -> Iterator[None]:
     """Stop the terminal echoing keys (``^C`` included) while a reply is drawn.
 
     An echoed key lands wherever the live area left the cursor, which shifts every line below
@@ -21,7 +21,6 @@ def keys_not_echoed() -> Iterator[None]:
     except ImportError:  # not POSIX
         yield
         return
-    env = current()
     if not env.stdin_isatty or env.stdin is None:
         yield  # stdin is not a terminal: nothing to change
         return

@@ -23,6 +23,7 @@ from chatbot.engine.events import (
     ToolAsked,
 )
 from chatbot.engine.tools import source_lines
+from chatbot.env import Env
 from chatbot.terminal.plain import Renderer
 from chatbot.terminal.tty import keys_not_echoed
 
@@ -35,7 +36,9 @@ class ExchangeView:
         new_renderer: Callable[[], Renderer],
         say: Callable[[str], None],
         sources: Callable[[list[str]], None],
+        env: Env,
     ) -> None:
+        self._env = env  # its terminal stops echoing keys while a reply is drawn
         self._new_renderer = new_renderer
         self._say = say
         self._sources = sources
@@ -47,7 +50,7 @@ class ExchangeView:
             if self._renderer is not None:
                 self._renderer.feed(event.kind, event.text)
         elif isinstance(event, RequestSent):
-            self._quiet.enter_context(keys_not_echoed())
+            self._quiet.enter_context(keys_not_echoed(self._env))
             self._renderer = self._new_renderer()
             self._renderer.start()
         elif isinstance(event, Notice):
