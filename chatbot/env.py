@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # typing is not imported: --version starts in a few milli
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-    from typing import TextIO
+    from typing import Any, TextIO
 
 APP_NAME = "writer-chat"
 KEY_VARIABLE = "WRITER_API_KEY"  # the environment variable that holds the API key
@@ -47,6 +47,8 @@ class Env:
         stdout_isatty: bool = False,
         stderr_isatty: bool = False,
         is_process: bool = False,  # the real process: its file descriptors may be changed
+        terminal_size: tuple[int, int] | None = None,  # (columns, lines) of a terminal in memory
+        prompt_io: tuple[Any, Any] | None = None,  # keys and screen of a terminal in memory
     ) -> None:
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.environ = environ
@@ -55,6 +57,10 @@ class Env:
         self.stdout_isatty = stdout_isatty
         self.stderr_isatty = stderr_isatty
         self.is_process = is_process
+        self._terminal_size = terminal_size
+        # prompt_toolkit's Input and Output for every prompt (terminal/prompts.py builds the
+        # process's on first use; a test gives a terminal in memory)
+        self.prompt_io = prompt_io
 
     def __repr__(self) -> str:  # the environment holds the key: never shown
         return f"Env(cwd={self.cwd!r}, is_process={self.is_process})"
@@ -90,18 +96,26 @@ class Env:
             path = Path(home, *path.parts[1:]) if home else path.expanduser()
         return path
 
+    @property
+    def fixed_size(self) -> tuple[int, int] | None:
+        """(columns, lines) of a terminal in memory; None: ask the real one each time (it may
+        be resized)."""
+        return self._terminal_size
+
     def terminal_lines(self) -> int:
         """The terminal's height, by shutil's rule: LINES, else stdout's terminal, else 24."""
-        return self._terminal_size("LINES", 1, 24)
+        return self._size("LINES", 1, 24)
 
     def terminal_columns(self) -> int:
         """The terminal's width, by shutil's rule: COLUMNS, else stdout's terminal, else 80."""
-        return self._terminal_size("COLUMNS", 0, 80)
+        return self._size("COLUMNS", 0, 80)
 
-    def _terminal_size(self, variable: str, index: int, default: int) -> int:
+    def _size(self, variable: str, index: int, default: int) -> int:
         given = self.environ.get(variable, "")
         if given.isdigit() and int(given) > 0:
             return int(given)
+        if self._terminal_size is not None:
+            return self._terminal_size[index]
         try:
             return os.get_terminal_size(self.stdout.fileno())[index]
         except (AttributeError, OSError, ValueError):

@@ -194,11 +194,12 @@ def run_cli(fake: FakeWriter, home: Path):
 
 @pytest.fixture
 def terminal(fake: FakeWriter, home: Path) -> Iterator[Callable[..., Terminal]]:
-    """Start ``writer-chat ARGS`` in a pseudo-terminal and wait for its first prompt."""
+    """Start ``writer-chat ARGS`` on a terminal (in memory; a pseudo-terminal with
+    ``pty=True``) and wait for its first prompt."""
     opened: list[Terminal] = []
 
-    def start(*args: str) -> Terminal:
-        term = Terminal([WRITER_CHAT, *args], cli_env(home, fake.url), str(home / "work"))
+    def start(*args: str, pty: bool = False) -> Terminal:
+        term = Terminal([WRITER_CHAT, *args], cli_env(home, fake.url), str(home / "work"), pty=pty)
         opened.append(term)
         term.wait_for_prompt(1)
         return term

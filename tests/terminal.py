@@ -1,14 +1,28 @@
-"""Drive the real ``writer-chat`` in a pseudo-terminal and read the screen as a person would.
+"""Drive the real ``writer-chat`` on a terminal and read the screen as a person would.
 
-pexpect gives the process a real PTY (so Ctrl-C is a real SIGINT from the line discipline);
-pyte replays every byte it prints into a 100x30 screen with scrollback.
+Two terminals with one interface. ``MemoryTerminal`` (the default for ``writer-chat``) runs the
+program in this process, on a thread, with an Env whose terminal is in memory: the keys go
+through prompt_toolkit's pipe input, everything printed comes back one write at a time. It is
+the same code path as the console script, without a process start per test.
+``PtyTerminal`` (``pty=True``, or any other program) gives a real process a real PTY, for what
+only a terminal and a process have: Ctrl-C as SIGINT from the line discipline mid-reply,
+signals, Ctrl-Z, a resize, the tty's own echo. ``WRITER_CHAT_TESTS_PTY=1`` runs every test on
+the pseudo-terminal. Both replay every byte into a pyte screen (100x30, with scrollback).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import io
+import os
+import queue
 import signal
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pexpect
 import pyte
@@ -27,71 +41,53 @@ class _AnsweringScreen(pyte.HistoryScreen):
     """A screen that answers the terminal's reports (cursor position) back to the program,
     as a real terminal does; prompt_toolkit needs that to lay out its bottom toolbar."""
 
-    reply_to: pexpect.spawn | None = None
+    reply_to: Any = None  # what the terminal's answers are sent to (its ``send(text)``)
 
     def write_process_input(self, data: str) -> None:
         if self.reply_to is not None:
             self.reply_to.send(data)
 
 
-class Terminal:
-    def __init__(
-        self,
-        argv: list[str],
-        env: dict[str, str],
-        cwd: str,
-        *,
-        answer_reports: bool = True,
-        cols: int = COLS,
-        rows: int = ROWS,
-    ) -> None:
-        env = {**env, "TERM": "xterm-256color"}
+class _Screen:
+    """What both terminals share: the pyte screen, and waiting for what it shows."""
+
+    cols: int
+    rows: int
+    screen: _AnsweringScreen
+    raw: bytes
+
+    def _setup_screen(self, cols: int, rows: int) -> None:
         self.cols, self.rows = cols, rows
-        if not answer_reports:
-            env["PROMPT_TOOLKIT_NO_CPR"] = "1"
-        env.pop("PYTHONUNBUFFERED", None)
         self.screen = _AnsweringScreen(cols, rows, history=5000)
         self.screen.set_mode(pyte.modes.LNM)
         self._stream = pyte.ByteStream(self.screen)
         self.raw = b""
-        self.child = pexpect.spawn(
-            argv[0],
-            argv[1:],
-            env=env,
-            cwd=cwd,
-            dimensions=(rows, cols),
-            timeout=10,
-            preexec_fn=default_signals,
-        )
-        # pexpect's defaults sleep 50 ms before every send and 100 ms after close and between
-        # the signals of terminate: seconds a suite, for a person-speed that tests need not fake
-        self.child.delaybeforesend = None
-        self.child.delayafterclose = 0
-        self.child.delayafterterminate = 0.02
-        if answer_reports:
-            self.screen.reply_to = self.child
+
+    def _feed(self, data: bytes) -> None:
+        self.raw += data
+        self._stream.feed(data)
+
+    def _read(self, wait: float) -> bytes | None:
+        raise NotImplementedError
 
     def pump(self, wait: float = 0.05) -> None:
-        """Read whatever the process printed (waiting up to ``wait`` seconds for the first byte)."""
+        """Read whatever the program printed (waiting up to ``wait`` seconds for the first
+        byte)."""
         while True:
-            try:
-                data = self.child.read_nonblocking(65536, timeout=wait)
-            except (pexpect.TIMEOUT, pexpect.EOF):
+            data = self._read(wait)
+            if data is None:
                 return
-            self.raw += data
-            self._stream.feed(data)
+            self._feed(data)
             wait = 0.01
 
     def read_once(self, wait: float = 0.05) -> bool:
         """Feed one read of the program's output to the screen; False when there was none.
 
         Checking the screen after each read sees every state a person could have seen."""
-        try:
-            data = self.child.read_nonblocking(65536, timeout=wait)
-        except (pexpect.TIMEOUT, pexpect.EOF):
+        data = self._read(wait)
+        if data is None:
             return False
-        self.raw += data
-        self._stream.feed(data)
+        self._feed(data)
         return True
 
     def lines(self) -> list[str]:
@@ -128,6 +124,52 @@ class Terminal:
         self.wait_for_prompt(prompts + 1, timeout)
 
     def type(self, keys: str) -> None:
+        raise NotImplementedError
+
+    def ctrl(self, letter: str) -> None:
+        self.type(chr(ord(letter.lower()) - ord("a") + 1))
+
+
+class PtyTerminal(_Screen):
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str,
+        *,
+        answer_reports: bool = True,
+        cols: int = COLS,
+        rows: int = ROWS,
+    ) -> None:
+        env = {**env, "TERM": "xterm-256color"}
+        if not answer_reports:
+            env["PROMPT_TOOLKIT_NO_CPR"] = "1"
+        env.pop("PYTHONUNBUFFERED", None)
+        self._setup_screen(cols, rows)
+        self.child = pexpect.spawn(
+            argv[0],
+            argv[1:],
+            env=env,
+            cwd=cwd,
+            dimensions=(rows, cols),
+            timeout=10,
+            preexec_fn=default_signals,
+        )
+        # pexpect's defaults sleep 50 ms before every send and 100 ms after close and between
+        # the signals of terminate: seconds a suite, for a person-speed that tests need not fake
+        self.child.delaybeforesend = None
+        self.child.delayafterclose = 0
+        self.child.delayafterterminate = 0.02
+        if answer_reports:
+            self.screen.reply_to = self.child
+
+    def _read(self, wait: float) -> bytes | None:
+        try:
+            return self.child.read_nonblocking(65536, timeout=wait)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            return None
+
+    def type(self, keys: str) -> None:
         self.child.send(keys)
 
     def ctrl(self, letter: str) -> None:
@@ -145,3 +187,200 @@ class Terminal:
     def close(self) -> None:
         if self.child.isalive():
             self.child.terminate(force=True)
+
+
+class _ScreenSide:
+    """The memory terminal's output: every write the program makes is one read for the test
+    (a pseudo-terminal may merge writes; this never does, so every frame is seen)."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def __init__(self) -> None:
+        self.writes: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+
+    def write(self, text: str) -> int:
+        if text:
+            self.writes.put(text.encode("utf-8", "replace"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("a terminal in memory has no file descriptor")
+
+
+class _Keys:
+    """prompt_toolkit's pipe input, and whether a prompt is reading it: a person's Ctrl-C is a
+    key at a prompt (raw mode) and SIGINT anywhere else (the line discipline)."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        from prompt_toolkit.input import create_pipe_input
+
+        self.input = stack.enter_context(create_pipe_input())
+        self.raw = 0
+        original = self.input.raw_mode
+
+        @contextlib.contextmanager
+        def counted() -> Any:
+            self.raw += 1
+            try:
+                with original():
+                    yield
+            finally:
+                self.raw -= 1
+
+        self.input.raw_mode = counted  # type: ignore[method-assign]
+
+    def send(self, text: str) -> None:
+        self.input.send_text(text)
+
+
+class _Run:
+    """The program's run, as the ``child`` of a pseudo-terminal is seen by the tests."""
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+        self.exitstatus: int | None = None
+        self.failure: BaseException | None = None
+
+    def isalive(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+class MemoryTerminal(_Screen):
+    """``writer-chat ARGS`` run in this process on a terminal in memory (see the module)."""
+
+    def __init__(
+        self,
+        args: list[str],
+        environ: dict[str, str],
+        cwd: str,
+        *,
+        answer_reports: bool = True,
+        cols: int = COLS,
+        rows: int = ROWS,
+    ) -> None:
+        from prompt_toolkit.data_structures import Size
+        from prompt_toolkit.output.vt100 import Vt100_Output
+
+        from chatbot.cli import main
+        from chatbot.env import Env
+
+        self._setup_screen(cols, rows)
+        self._stack = contextlib.ExitStack()
+        self._keys = _Keys(self._stack)
+        self._out = _ScreenSide()
+        screen = Vt100_Output(
+            self._out,  # type: ignore[arg-type]
+            lambda: Size(rows=rows, columns=cols),
+            term="xterm-256color",
+            enable_cpr=answer_reports,
+        )
+        if answer_reports:
+            self.screen.reply_to = self._keys
+        environ = {**environ, "TERM": "xterm-256color"}
+        environ.pop("PYTHONUNBUFFERED", None)
+        env = Env(
+            None,
+            self._out,  # type: ignore[arg-type]
+            self._out,  # type: ignore[arg-type]
+            environ,
+            cwd,
+            stdin_isatty=True,
+            stdout_isatty=True,
+            stderr_isatty=True,
+            terminal_size=(cols, rows),
+            prompt_io=(self._keys.input, screen),
+        )
+        self.child = _Run()
+        self._started_in = os.getcwd()
+        os.chdir(cwd)  # relative paths the user types are the OS's to resolve, as in the program
+
+        def run() -> None:
+            try:
+                self.child.exitstatus = main.run(list(args), env)
+            except BaseException as failure:  # the test sees it, not a thread's traceback
+                self.child.failure = failure
+                self.child.exitstatus = -1
+
+        self.child.thread = threading.Thread(target=run, name="writer-chat-in-memory")
+        self.child.thread.daemon = True
+        self.child.thread.start()
+
+    def _read(self, wait: float) -> bytes | None:
+        try:
+            return self._out.writes.get(timeout=wait)
+        except queue.Empty:
+            return None
+
+    def type(self, keys: str) -> None:
+        for key in keys:
+            if key == "\x03" and not self._keys.raw:
+                self._interrupt()
+            else:
+                self._keys.send(key)
+
+    def _interrupt(self) -> None:
+        """Ctrl-C outside a prompt: KeyboardInterrupt in the program, as SIGINT raises it in
+        the main thread (delivered at its next Python instruction, not inside a blocking
+        read: a test that needs that uses the pseudo-terminal)."""
+        thread = self.child.thread
+        if thread is None or thread.ident is None or not thread.is_alive():
+            return
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt)
+        )
+
+    def wait_exit(self, timeout: float = 10) -> int:
+        deadline = time.monotonic() + timeout
+        while self.child.isalive() and time.monotonic() < deadline:
+            self.pump()
+        self.pump()
+        assert not self.child.isalive(), f"program still running; screen:\n{self.text()}"
+        self._finish()
+        if self.child.failure is not None:
+            raise AssertionError("the program raised") from self.child.failure
+        return self.child.exitstatus if self.child.exitstatus is not None else -1
+
+    def _finish(self) -> None:
+        os.chdir(self._started_in)
+        self._stack.close()
+
+    def close(self) -> None:
+        """End the run as a person would (Ctrl-C clears the line, Ctrl-D quits) and wait."""
+        if self.child.isalive():
+            for _ in range(3):
+                self.type("\x03\x04" if self._keys.raw else "\x03")
+                if self.child.thread is not None:
+                    self.child.thread.join(2)
+                if not self.child.isalive():
+                    break
+        if self.child.thread is not None and not self.child.isalive():
+            self._finish()
+        elif self.child.isalive():
+            raise AssertionError(f"program did not end; screen:\n{self.text()}")
+
+
+PTY_ONLY = os.environ.get("WRITER_CHAT_TESTS_PTY") == "1"
+
+
+def Terminal(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    *,
+    pty: bool = False,
+    answer_reports: bool = True,
+    cols: int = COLS,
+    rows: int = ROWS,
+) -> PtyTerminal | MemoryTerminal:
+    """``argv`` on a terminal: in memory when it is ``writer-chat`` and no pseudo-terminal is
+    asked for (``pty=True``: signals, Ctrl-Z, resize, the tty's echo), else a real one."""
+    if pty or PTY_ONLY or Path(argv[0]).name != "writer-chat":
+        return PtyTerminal(argv, env, cwd, answer_reports=answer_reports, cols=cols, rows=rows)
+    return MemoryTerminal(argv[1:], env, cwd, answer_reports=answer_reports, cols=cols, rows=rows)

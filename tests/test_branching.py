@@ -29,7 +29,7 @@ def _database(home: Path) -> sqlite3.Connection:
 
 
 def test_edit_last_puts_the_message_back_to_edit_and_sends_the_new_one(terminal, fake, home):
-    term = terminal()
+    term = terminal(pty=True)  # Ctrl-C while a read blocks: SIGINT
     term.say("what is the capital of Australia")
     _edit_last(term, "what is the capital of Australia")
     term.say("?")  # the cursor is at the end of the old text: add to it and send
@@ -107,7 +107,7 @@ def test_ctrl_c_while_editing_the_last_message_keeps_the_exchange(terminal, fake
 
 def test_retry_after_ctrl_c_before_the_first_token_sends_the_message_again(terminal, fake):
     fake.queue(Script(pieces=["late"], first_byte_delay=30))
-    term = terminal()
+    term = terminal(pty=True)  # Ctrl-C while a read waits: SIGINT from the line discipline
     term.type("a question\r")
     fake.wait_for_requests(1)
     term.type("\x03")

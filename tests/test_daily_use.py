@@ -105,14 +105,15 @@ def _editor(home: Path, text: str) -> str:
     return str(script)
 
 
-def _repl(fake: FakeWriter, home: Path, **env: str) -> Terminal:
-    term = Terminal([WRITER_CHAT], cli_env(home, fake.url, **env), str(home / "work"))
+def _repl(fake: FakeWriter, home: Path, pty: bool = False, **env: str) -> Terminal:
+    term = Terminal([WRITER_CHAT], cli_env(home, fake.url, **env), str(home / "work"), pty=pty)
     term.wait_for_prompt(1)
     return term
 
 
 def test_ctrl_x_ctrl_e_and_slash_edit_send_what_the_editor_saved(fake, home):
-    term = _repl(fake, home, EDITOR=_editor(home, "written in the editor"), VISUAL="")
+    editor = _editor(home, "written in the editor")
+    term = _repl(fake, home, pty=True, EDITOR=editor, VISUAL="")  # the editor takes the tty
     try:
         term.type("draft")
         term.wait_for("draft")

@@ -120,7 +120,7 @@ def test_a_resize_mid_stream_lays_out_what_follows_at_the_new_width(fake, home):
     ]  # each paragraph wraps over several lines at either width
     text = "\n\n".join(paragraphs) + "\n"
     fake.queue(Script(pieces=[text[i : i + 20] for i in range(0, len(text), 20)], delay=0.01))
-    term = Terminal([WRITER_CHAT, "doc"], cli_env(home, fake.url), str(home / "work"))
+    term = Terminal([WRITER_CHAT, "doc"], cli_env(home, fake.url), str(home / "work"), pty=True)
     try:
         term.wait_for("para2word")
         resized_at = len(term.raw)

@@ -140,7 +140,7 @@ def test_key_set_refuses_what_is_not_a_key(run_cli, keychain, home, typed, said)
 def test_key_set_at_a_terminal_does_not_echo_the_key(home, keychain):
     env = cli_env(home, None, **{k: v for k, v in keychain.items() if v is not None})
     env.pop("WRITER_API_KEY")
-    term = Terminal([WRITER_CHAT, "key", "set"], env, str(home / "work"))
+    term = Terminal([WRITER_CHAT, "key", "set"], env, str(home / "work"), pty=True)
     try:
         term.wait_for("WRITER_API_KEY (not shown):")
         term.type("typed-secret-5678\r")

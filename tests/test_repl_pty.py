@@ -148,7 +148,7 @@ def test_failed_request_keeps_the_message_in_input_history(terminal, fake, home)
 
 def test_ctrl_c_while_waiting_for_the_first_token(terminal, fake):
     fake.queue(Script(first_byte_delay=30))
-    term = terminal()
+    term = terminal(pty=True)  # Ctrl-C while a read waits: SIGINT from the line discipline
     term.type("slow one\r")
     term.wait_until(lambda: len(fake.chat_requests()) == 1, "the request")
     term.ctrl("c")
@@ -227,7 +227,7 @@ def test_a_reply_taller_than_the_terminal_is_drawn_once(terminal, fake):
 
 def test_terminal_resize_during_a_stream_keeps_printed_text_intact(terminal, fake):
     fake.queue(Script(pieces=_long_reply(6), delay=0.003))
-    term = terminal()
+    term = terminal(pty=True)  # a resize is the terminal's
     term.type("long please\r")
     term.wait_for("Part 2: getting started")
     term.screen.resize(30, 80)

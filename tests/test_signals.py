@@ -30,7 +30,7 @@ def saved_replies(home) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("which", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_mid_reply_in_the_repl(fake, home, which, code):
     fake.queue(Script(pieces=[f"word{i} " for i in range(400)], delay=0.02))
-    term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"))
+    term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"), pty=True)
     try:
         term.wait_for_prompt(1)
         term.type("tell me a long story\r")
@@ -46,7 +46,7 @@ def test_a_signal_mid_reply_in_the_repl(fake, home, which, code):
 
 
 def test_a_signal_at_the_prompt_ends_the_repl_quietly(fake, home):
-    term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"))
+    term = Terminal([WRITER_CHAT], cli_env(home, fake.url), str(home / "work"), pty=True)
     try:
         term.wait_for_prompt(1)
         term.child.kill(signal.SIGTERM)

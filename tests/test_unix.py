@@ -228,7 +228,9 @@ def test_unknown_code_theme_is_a_usage_error(run_cli, fake):
 
 
 def help_screen(home: Path, columns: int, *args: str) -> str:
-    term = Terminal([WRITER_CHAT, *args, "--help"], cli_env(home, None), str(home), cols=columns)
+    term = Terminal(  # click and typer ask the real terminal its width
+        [WRITER_CHAT, *args, "--help"], cli_env(home, None), str(home), cols=columns, pty=True
+    )
     try:
         assert term.wait_exit() == 0
     finally:

@@ -17,6 +17,7 @@ two threads importing at once can break (certifi's importlib.resources lookup ra
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import ssl
@@ -51,6 +52,7 @@ class _Build:
 
 
 _build: _Build | None = None
+EXIT_WAIT_SECONDS = 5.0  # a context takes ~40 ms; a stuck certificate folder is not waited out
 
 
 # Where distributions keep their bundle, when OpenSSL was built to look elsewhere (the list
@@ -129,6 +131,9 @@ def prepare(environ: Mapping[str, str], *, background: bool = True) -> None:
     if background:
         try:
             threading.Thread(target=_build.run, name="writer-chat-tls", daemon=True).start()
+            # A process that ends while OpenSSL is still loading certificates on the thread can
+            # crash in the interpreter's shutdown (SIGSEGV after a usage error): let it finish.
+            atexit.register(_build.done.wait, EXIT_WAIT_SECONDS)
             return
         except RuntimeError:  # no thread to be had: build it here
             pass

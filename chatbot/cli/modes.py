@@ -153,7 +153,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     from rich.text import Text
 
     from chatbot.terminal.commands import Session
-    from chatbot.terminal.consent import ask_cost_in_repl, repl_asker
+    from chatbot.terminal.consent import cost_asker, repl_asker
     from chatbot.terminal.repl import Repl
     from chatbot.terminal.screen import terminal_console
 
@@ -179,13 +179,13 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
             settings,
             warmup,
             store,
-            repl_asker(),
+            repl_asker(env),
             problem,
             api=warmup.client,
             on_wait=problem,
             env=env,
         )
-        chat.ask_cost = ask_cost_in_repl
+        chat.ask_cost = cost_asker(env)
         session = Session(
             chat,
             journal,

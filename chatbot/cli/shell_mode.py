@@ -135,7 +135,7 @@ def _choose(
     console = terminal_console(env)
     while True:
         screen.show_command(console, command, theme)
-        key = screen.choose()
+        key = screen.choose(env)
         if key == "a":
             console.print("not run", style="dim")
             return None
@@ -146,18 +146,18 @@ def _choose(
             described = _reply(chat, journal, describe_request(command))
             console.print(sanitize.visible(described.strip()), style="dim", markup=False)
         elif key == "r":
-            change = screen.ask_line("what to change: ").strip()
+            change = screen.ask_line(env, "what to change: ").strip()
             if change:
                 return f"Change this command: {command}\nThe change: {change}", False
         elif key == "e":
             danger = destructive(command)
-            if danger and not screen.confirm(f"this is {danger}: run it anyway?"):
+            if danger and not screen.confirm(env, f"this is {danger}: run it anyway?"):
                 console.print("not run", style="dim")
                 continue
             status, tail = screen.run(command, user_shell(env), env, lambda t: console.print(t))
             console.print(screen.status_line(status))
             chat.record_run(command, status)  # saved with the reply that gave the command
             asked = "send the command, its status and its error output for a fix?"
-            if status != 0 and may_fix and screen.confirm(asked):
+            if status != 0 and may_fix and screen.confirm(env, asked):
                 return fix_request(command, status, tail), True
             return None

@@ -21,19 +21,19 @@ def _yes(answer: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def repl_asker() -> Callable[[ToolCall, str], bool]:
+def repl_asker(env: Env) -> Callable[[ToolCall, str], bool]:
     """Ask on the REPL's terminal with prompt_toolkit (default: no); ``a`` runs the tool from
     then on without asking, until the REPL ends. The call's arguments are on the screen above
     (the exchange's view shows each call before it is asked about)."""
     trusted: set[str] = set()
 
     def ask(call: ToolCall, origin: str) -> bool:
-        from prompt_toolkit import PromptSession
+        from chatbot.terminal.prompts import prompt_session
 
         if call.name in trusted:
             return True
         try:
-            answer = PromptSession[str]().prompt(question(call, origin, always=True))
+            answer = prompt_session(env).prompt(question(call, origin, always=True))
         except (EOFError, KeyboardInterrupt):
             return False
         if answer.strip().lower() in ("a", "always"):
@@ -44,14 +44,19 @@ def repl_asker() -> Callable[[ToolCall, str], bool]:
     return ask
 
 
-def ask_cost_in_repl(found: Estimate) -> bool:
+def cost_asker(env: Env) -> Callable[[Estimate], bool]:
     """A message estimated over confirm_cost: send it? (default: no; it stays in the prompt)"""
-    from prompt_toolkit import PromptSession
 
-    try:
-        return _yes(PromptSession[str]().prompt(f"this message sends {found.said()}; send? [y/N] "))
-    except (EOFError, KeyboardInterrupt):
-        return False
+    def ask(found: Estimate) -> bool:
+        from chatbot.terminal.prompts import prompt_session
+
+        try:
+            asked = f"this message sends {found.said()}; send? [y/N] "
+            return _yes(prompt_session(env).prompt(asked))
+        except (EOFError, KeyboardInterrupt):
+            return False
+
+    return ask
 
 
 def asker_on_stdin(env: Env) -> Callable[[ToolCall, str], bool]:

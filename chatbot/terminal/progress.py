@@ -31,7 +31,6 @@ class UploadProgress:
         self._progress: Any = None
         self._task: Any = None
         if env.stderr_isatty and files:
-            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 DownloadColumn,
@@ -40,13 +39,15 @@ class UploadProgress:
                 TransferSpeedColumn,
             )
 
+            from chatbot.terminal.screen import terminal_console
+
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
                 TextColumn("{task.fields[files]}"),
-                console=Console(file=env.stderr),
+                console=terminal_console(env, stderr=True, frames=False),
                 transient=True,
             )
             self._task = self._progress.add_task("uploading", total=total_bytes, files="")

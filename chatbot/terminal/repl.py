@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
@@ -31,6 +30,7 @@ from chatbot.paths import input_history_file
 from chatbot.terminal import clipboard, heap, signals
 from chatbot.terminal.commands import COMMANDS, Session
 from chatbot.terminal.plain import Renderer
+from chatbot.terminal.prompts import prompt_session
 from chatbot.terminal.view import ExchangeView
 
 QUIT_WORDS = frozenset({"exit", "quit"})
@@ -191,7 +191,8 @@ class Repl:
 
     def run(self) -> int:
         self._history = _input_history(self.session.env, self.err_console)
-        prompt: PromptSession[str] = PromptSession(
+        prompt = prompt_session(
+            self.session.env,
             history=self._history,
             key_bindings=_key_bindings(),
             prompt_continuation="… ",

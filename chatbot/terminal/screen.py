@@ -36,10 +36,20 @@ def no_color(env: Env) -> bool:
     return bool(env.get("NO_COLOR"))
 
 
-def terminal_console(env: Env, *, stderr: bool = False) -> Console:
+def terminal_console(env: Env, *, stderr: bool = False, frames: bool = True) -> Console:
+    """The rich console for the Env's stdout (or stderr): its stream, whether it is a terminal
+    and its environment (NO_COLOR, TERM, COLUMNS) are the Env's, and so is its size when the
+    terminal is one in memory (a real one is asked each time: it may be resized)."""
     stream = env.stderr if stderr else env.stdout
     terminal = env.stderr_isatty if stderr else env.stdout_isatty
-    file: Any = FrameWrites(stream) if terminal else stream
-    if no_color(env):
-        return Console(file=file, highlight=False, color_system=None)
-    return Console(file=file, highlight=False)
+    file: Any = FrameWrites(stream) if terminal and frames else stream
+    size = env.fixed_size
+    return Console(
+        file=file,
+        force_terminal=terminal,
+        width=size[0] if size else None,
+        height=size[1] if size else None,
+        highlight=False,
+        color_system=None if no_color(env) else "auto",
+        _environ=env.environ,
+    )

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from chatbot import debug, processes, sanitize
 from chatbot.errors import UsageError
+from chatbot.terminal.prompts import prompt_session
 
 if TYPE_CHECKING:
     from chatbot.env import Env
@@ -35,9 +36,8 @@ def show_command(console: Console, command: str, theme: str) -> None:
     console.print(Syntax(safe, "bash", theme=theme, background_color="default", word_wrap=True))
 
 
-def choose(prompt: str = CHOICES) -> str:
+def choose(env: Env, prompt: str = CHOICES) -> str:
     """One key: e, d, r, c or a (Enter, Ctrl-C or Ctrl-D: a)."""
-    from prompt_toolkit import PromptSession
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
     bindings = KeyBindings()
@@ -52,22 +52,20 @@ def choose(prompt: str = CHOICES) -> str:
         event.app.exit(result="a")
 
     try:
-        return PromptSession[str](key_bindings=bindings).prompt(f"{prompt} ") or "a"
+        return prompt_session(env, key_bindings=bindings).prompt(f"{prompt} ") or "a"
     except (EOFError, KeyboardInterrupt):
         return "a"
 
 
-def ask_line(prompt: str) -> str:
-    from prompt_toolkit import PromptSession
-
+def ask_line(env: Env, prompt: str) -> str:
     try:
-        return PromptSession[str]().prompt(prompt)
+        return prompt_session(env).prompt(prompt)
     except (EOFError, KeyboardInterrupt):
         return ""
 
 
-def confirm(prompt: str) -> bool:
-    return ask_line(f"{prompt} [y/N] ").strip().lower() in ("y", "yes")
+def confirm(env: Env, prompt: str) -> bool:
+    return ask_line(env, f"{prompt} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def run(command: str, shell: str, env: Env, say: Callable[[str], None]) -> tuple[int, str]:

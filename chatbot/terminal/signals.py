@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Iterator
 
 _received: int | None = None
@@ -31,6 +32,9 @@ def installed() -> Iterator[None]:
     back what was there: a test runs many runs in one process."""
     global _received
     _received = None
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a test drives the REPL from a thread: signals are for the process's own runs
+        return
     saved = {which: signal.signal(which, _handle) for which in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
