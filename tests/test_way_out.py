@@ -223,6 +223,35 @@ def test_an_endless_http_mcp_answer_is_cut_at_its_cap(run_cli, fake, home):
     assert "MCP server endless" in result.stderr and "larger than 16 MB" in result.stderr
 
 
+def test_whatever_writes_to_the_history_the_key_is_not_stored(tmp_path):
+    """The database's connection cleans every text bound into a statement, whichever method
+    wrote it (a title, a message, its update, a renamed conversation), and the spool too."""
+    import sqlite3
+
+    from chatbot.store.database import Store
+    from chatbot.store.spool import write_spool
+
+    redactor = Redactor([TEST_KEY])
+    hidden = TEST_KEY[:5] + "\u200b" + TEST_KEY[5:]
+    store = Store(tmp_path / "history.db", clean=redactor.text)
+    cid = store.new_conversation("palmyra-x5", f"system {TEST_KEY}")
+    row = store.add_message(cid, "user", f"my key is {TEST_KEY}", "complete")
+    reply = store.add_message(cid, "assistant", "", "streaming")
+    store.update_message(reply, f"it is {hidden}!", "complete")
+    store.rename(cid, f"title {TEST_KEY}")
+    store.close()
+    spooled = write_spool(tmp_path, [{"id": cid, "title": f"t {hidden}"}], redactor.text)
+
+    raw = sqlite3.connect(tmp_path / "history.db")
+    texts = [" ".join(map(str, r)) for r in raw.execute("SELECT * FROM messages")]
+    texts += [" ".join(map(str, r)) for r in raw.execute("SELECT * FROM conversations")]
+    raw.close()
+    files = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert row and any("my key is ****" in t for t in texts) and "it is ****!" in " ".join(texts)
+    assert not any(TEST_KEY in t or hidden in t for t in texts)
+    assert spooled.exists() and TEST_KEY.encode() not in files and hidden.encode() not in files
+
+
 def test_a_fifo_a_device_link_and_a_bad_file_in_the_spool_folder_stop_nothing(run_cli, fake, home):
     folder = home / "data" / "writer-chat"
     assert run_cli("first").code == 0  # the history exists

@@ -49,3 +49,32 @@ def test_only_the_outlet_writes_to_a_standard_stream():
 def test_the_rule_sees_each_way_of_writing():
     source = "env.stdout.write('x')\nself._stderr.write(y)\nstderr.write(z)\nfile.write(w)\n"
     assert stream_writes(source) == [1, 2, 3]
+
+
+def connections(source: str) -> list[tuple[int, bool]]:
+    """Lines of ``source`` that open an SQLite database, and whether through the cleaning
+    connection (``factory=CleanConnection``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr == "connect" and getattr(node.func.value, "id", "") == "sqlite3":
+            factory = next((k.value for k in node.keywords if k.arg == "factory"), None)
+            found.append((node.lineno, getattr(factory, "id", "") == "CleanConnection"))
+    return found
+
+
+def test_the_history_is_opened_only_through_the_cleaning_connection():
+    opened = {
+        name: found
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (found := connections(path.read_text(encoding="utf-8")))
+        for name in [str(path.relative_to(PACKAGE))]
+    }
+    assert list(opened) == ["store/database.py"]
+    assert all(clean for _, clean in opened["store/database.py"])
+
+
+def test_the_database_rule_sees_a_connection_around_it():
+    source = "sqlite3.connect(p, factory=CleanConnection)\nsqlite3.connect(p)\n"
+    assert connections(source) == [(1, True), (2, False)]

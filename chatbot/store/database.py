@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from chatbot.debug import REDACTOR
 from chatbot.errors import EXIT_USAGE, ConversationGone, UsageError, WriterChatError
 from chatbot.paths import private_file
 from chatbot.sanitize import one_line
@@ -135,6 +136,32 @@ class NewerSchema(Exception):
         self.version = version
 
 
+class CleanConnection(sqlite3.Connection):
+    """A connection that passes every text bound into a statement through ``clean`` (the
+    run's redactor) first: whichever code path writes to the history, a secret of the run is
+    never stored. The one way into the database (tests/test_way_out_rule.py keeps it so)."""
+
+    clean: Callable[[str], str] = staticmethod(REDACTOR.text)
+
+    def _cleaned(self, parameters: Any) -> Any:
+        clean = self.clean
+        if isinstance(parameters, dict):
+            return {k: clean(v) if isinstance(v, str) else v for k, v in parameters.items()}
+        return [clean(v) if isinstance(v, str) else v for v in parameters]
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        return super().execute(sql, self._cleaned(parameters))
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        return super().executemany(sql, (self._cleaned(row) for row in parameters))
+
+
+def connect(path: Path, timeout: float, clean: Callable[[str], str]) -> CleanConnection:
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None, factory=CleanConnection)
+    db.clean = clean
+    return db
+
+
 class Store:
     def __init__(
         self,
@@ -142,11 +169,13 @@ class Store:
         *,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         on_upgrade: Callable[[str], None] | None = None,
+        clean: Callable[[str], str] = REDACTOR.text,
     ) -> None:
         self.path = path
         self._on_upgrade = on_upgrade
+        self.clean = clean  # the spool beside the database is cleaned the same way
         private_file(path)
-        self._db = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+        self._db = connect(path, busy_timeout_ms / 1000, clean)
         self._db.row_factory = sqlite3.Row
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         # Read before anything is written: a file that is not a database fails here, and one

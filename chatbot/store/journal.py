@@ -239,7 +239,7 @@ class Journal:
             failure = problem
         count = len(self._unsaved)
         try:
-            where = write_spool(self.store.path.parent, self._spooled())
+            where = write_spool(self.store.path.parent, self._spooled(), self.store.clean)
         except OSError as problem:
             self.on_problem(f"{count} messages were not saved to the history: {failure}; {problem}")
             return

@@ -36,7 +36,7 @@ def replay_spools(store: Store, folder: Path) -> int:
                 written += _replay(store, conversations[0])
                 conversations.pop(0)
                 if conversations:
-                    rewrite_spool(path, conversations)
+                    rewrite_spool(path, conversations, store.clean)
                 else:
                     path.unlink()
         except (OSError, UsageError, ValueError, KeyError, TypeError, AttributeError):

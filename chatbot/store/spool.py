@@ -11,20 +11,27 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 PATTERN = "unsaved-*.json"
 
 
-def write_spool(folder: Path, conversations: list[dict[str, Any]]) -> Path:
-    """Keep ``conversations`` (see the module's docstring) in a new file in ``folder``."""
+def write_spool(
+    folder: Path, conversations: list[dict[str, Any]], clean: Callable[[str], str]
+) -> Path:
+    """Keep ``conversations`` (see the module's docstring) in a new file in ``folder``, every
+    text passed through ``clean`` (the run's redactor, as for the database)."""
     path = folder / f"unsaved-{int(time.time())}-{os.getpid()}.json"
-    rewrite_spool(path, conversations)
+    rewrite_spool(path, conversations, clean)
     return path
 
 
-def rewrite_spool(path: Path, conversations: list[dict[str, Any]]) -> None:
+def rewrite_spool(
+    path: Path, conversations: list[dict[str, Any]], clean: Callable[[str], str]
+) -> None:
+    text = clean(json.dumps({"conversations": conversations}, ensure_ascii=False))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, as the history
     with os.fdopen(fd, "w", encoding="utf-8") as file:
-        json.dump({"conversations": conversations}, file, ensure_ascii=False)
+        file.write(text)
