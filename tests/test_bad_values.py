@@ -7,7 +7,7 @@ import pytest
 from chatbot.engine.chat import Chat
 from chatbot.engine.request import ChatParams
 from chatbot.store.journal import Journal
-from chatbot.terminal.commands import COMMANDS, Session
+from chatbot.terminal.slash_commands import COMMANDS, Session
 from tests.conftest import memory_env
 from tests.test_engine import ScriptedTransport
 

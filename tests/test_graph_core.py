@@ -1,5 +1,6 @@
 """The pure part of Knowledge Graphs, in-process: which graph a name means, and inline
-citations numbered as the reply streams (chatbot.engine.graphs), matched by the Sources list."""
+citations numbered as the reply streams (chatbot.engine.graph_names), matched by the Sources
+list."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatbot.engine.graphs import Citations, cites_inline, is_graph_id, resolve_graph
+from chatbot.engine.graph_names import Citations, cites_inline, is_graph_id, resolve_graph
 from chatbot.engine.tools import graph_tool, source_lines
 from chatbot.errors import UsageError
 

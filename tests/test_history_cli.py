@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import memory_env
 from tests.fake_server import Script
 
@@ -92,10 +94,12 @@ def test_the_fast_path_and_the_parser_know_the_same_subcommands():
 
     from chatbot.cli.parser import _sub_command
     from chatbot.cli.program import SUBCOMMANDS
-    from chatbot.cli.subcommands import APPS
 
-    assert set(APPS) | {"graphs", "mcp"} == set(SUBCOMMANDS)
-    assert all(isinstance(_sub_command(word), typer.Typer) for word in SUBCOMMANDS)
+    apps = [_sub_command(word) for word in SUBCOMMANDS]
+    assert all(isinstance(app, typer.Typer) for app in apps)
+    assert len({id(app) for app in apps}) == len(SUBCOMMANDS)  # each word its own commands
+    with pytest.raises(KeyError):
+        _sub_command("histroy")
 
 
 def test_history_limit_all_model_and_since(run_cli, fake):
@@ -192,7 +196,7 @@ def test_slash_title_names_the_saved_conversation(tmp_path):
     from chatbot.engine.request import ChatParams
     from chatbot.store.database import Store
     from chatbot.store.journal import Journal
-    from chatbot.terminal.commands import COMMANDS, Session
+    from chatbot.terminal.slash_commands import COMMANDS, Session
     from tests.test_engine import ScriptedTransport
 
     store = Store(tmp_path / "h.db")

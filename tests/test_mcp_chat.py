@@ -14,10 +14,10 @@ import pytest
 from chatbot.engine.chat import DECLINED, Chat
 from chatbot.engine.request import ChatParams
 from chatbot.engine.tools import web_search_tool
-from chatbot.inputs.mcp_hub import McpHub
-from chatbot.inputs.mcp_servers import ServerSpec
 from chatbot.store.journal import Journal
-from chatbot.terminal.commands import COMMANDS, Session
+from chatbot.terminal.slash_commands import COMMANDS, Session
+from chatbot.tools.mcp_hub import McpHub
+from chatbot.tools.mcp_servers import ServerSpec
 from tests.conftest import WRITER_CHAT, cli_env, memory_env
 from tests.fake_server import TEST_KEY, Script
 from tests.terminal import Terminal
@@ -143,9 +143,9 @@ def test_a_wrong_server_is_a_usage_error_before_anything_is_sent(
 
 
 def test_without_the_sdk_the_extra_is_named(run_cli, fake, home, monkeypatch):
-    import chatbot.inputs.mcp_hub
+    import chatbot.tools.mcp_hub
 
-    monkeypatch.setattr(chatbot.inputs.mcp_hub, "sdk_installed", lambda: False)
+    monkeypatch.setattr(chatbot.tools.mcp_hub, "sdk_installed", lambda: False)
     write_config(home, TIME_CONFIG)
     result = run_cli("--mcp", "time", "hi")
     assert result.code == 2 and "[mcp] extra" in result.stderr
@@ -190,7 +190,7 @@ def test_the_sdk_loads_only_when_a_server_is_on(fake, home):
     write_config(home, TIME_CONFIG)
     fake.queue(Script(pieces=["plain"]), Script(pieces=["with time"]))
     plain = _loaded(home, fake.url, "hi")
-    assert "httpx" in plain and "chatbot.inputs.mcp_servers" in plain  # the check sees imports
+    assert "httpx" in plain and "chatbot.tools.mcp_servers" in plain  # the check sees imports
     # not the SDK, nor httpx's command-line client (click, rich.progress), which httpx loads
     # whenever click is installed, and the SDK installs it
     assert plain & {"mcp", "mcp.client", "pydantic", "click", "rich.progress"} == set()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.cli.config_file import load_config
+from chatbot.config.config_file import load_config
 from chatbot.errors import UsageError
-from chatbot.inputs.mcp_servers import desktop_tables, toml_tables
+from chatbot.tools.mcp_servers import desktop_tables, toml_tables
 
 DESKTOP = {
     "mcpServers": {

@@ -20,8 +20,9 @@ import pytest
 from chatbot import debug
 from chatbot.engine.tools import FunctionBox, ToolSet
 from chatbot.errors import UsageError
-from chatbot.inputs.mcp_hub import FAILED, READY, McpHub
-from chatbot.inputs.mcp_servers import (
+from chatbot.redaction import Redactor
+from chatbot.tools.mcp_hub import FAILED, READY, McpHub
+from chatbot.tools.mcp_servers import (
     NAME_LIMIT,
     ServerSpec,
     offerable,
@@ -29,7 +30,6 @@ from chatbot.inputs.mcp_servers import (
     parse_servers,
     result_text,
 )
-from chatbot.redaction import Redactor
 
 TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
 FAULT_SERVER = str(Path(__file__).parent / "mcp" / "fault_server.py")

@@ -7,10 +7,10 @@ import re
 import pytest
 import typer
 
-from chatbot.cli.config_file import Config, _template, load_config
-from chatbot.cli.options import CONFIG_OPTIONS, OPTIONS
 from chatbot.cli.parser import build_app
-from chatbot.cli.settings import resolve_settings
+from chatbot.config.config_file import Config, _template, load_config
+from chatbot.config.options import CONFIG_OPTIONS, OPTIONS
+from chatbot.config.settings import resolve_settings
 
 
 def test_the_parser_has_exactly_the_table_s_options():

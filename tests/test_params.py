@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.cli.options import BY_NAME
+from chatbot.config.options import BY_NAME
 from chatbot.engine.chat import Chat
 from chatbot.engine.params import PARAMS, OutOfLimits, check_param, checked
 from chatbot.engine.request import ChatParams
 from chatbot.store.journal import Journal
-from chatbot.terminal.commands import COMMANDS, Session
+from chatbot.terminal.slash_commands import COMMANDS, Session
 from tests.conftest import memory_env
 from tests.test_engine import ScriptedTransport
 

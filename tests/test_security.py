@@ -133,7 +133,7 @@ def test_a_crash_is_one_line_and_debug_shows_a_redacted_traceback():
     # now turns history off and the chat goes on: tests/test_history_faults.py), so the one
     # handler every run goes through is driven directly, with a failure that carries the key.
     from chatbot import debug
-    from chatbot.cli.modes import run_guarded
+    from chatbot.run.modes import run_guarded
 
     def crash() -> int:
         raise NotADirectoryError(f"[Errno 20] Not a directory: Bearer {SECRET}")
@@ -192,7 +192,7 @@ def test_a_world_readable_env_file_gets_a_warning(run_cli, fake, home):
 
 
 def test_plain_http_to_another_host_needs_an_explicit_flag():
-    from chatbot.cli.settings import check_base_url
+    from chatbot.config.settings import check_base_url
     from chatbot.errors import UsageError
 
     with pytest.raises(UsageError, match="--allow-insecure-http"):

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.cli import settings
-from chatbot.cli.settings import DEFAULT_BASE_URL, check_base_url, read_dotenv, resolve_connection
+from chatbot.config import settings
+from chatbot.config.settings import (
+    DEFAULT_BASE_URL,
+    check_base_url,
+    read_dotenv,
+    resolve_connection,
+)
 from chatbot.errors import UsageError
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from chatbot.engine.shell import command_of, destructive
+from chatbot.engine.shell_request import command_of, destructive
 from chatbot.errors import StreamError
 from tests.conftest import WRITER_CHAT, cli_env
 from tests.fake_server import Script

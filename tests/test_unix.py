@@ -239,7 +239,7 @@ def help_screen(home: Path, columns: int, *args: str) -> str:
 
 
 def test_every_help_screen_keeps_option_names_whole_and_looks_alike(home):
-    from chatbot.cli.options import OPTIONS
+    from chatbot.config.options import OPTIONS
 
     narrow = help_screen(home, 60)
     for option in (option for option in OPTIONS if option.flag):
@@ -271,7 +271,7 @@ def test_slash_model_refuses_a_model_the_api_does_not_offer():
     from chatbot.engine.chat import Chat
     from chatbot.engine.request import ChatParams
     from chatbot.store.journal import Journal
-    from chatbot.terminal.commands import COMMANDS, Session
+    from chatbot.terminal.slash_commands import COMMANDS, Session
     from tests.test_engine import ScriptedTransport
 
     session = Session(

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatbot.inputs.mcp_log import ServerLog, tail
 from chatbot.redaction import Redactor, url_shown
+from chatbot.tools.mcp_log import ServerLog, tail
 from tests.fake_server import TEST_KEY, Script
 from tests.test_mcp_chat import FAULT_SERVER, FAULTS_CONFIG, write_config
 

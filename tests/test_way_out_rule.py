@@ -15,8 +15,8 @@ ALLOWED = {
     "terminal/clipboard.py": "the OSC 52 sequence is the point; its payload is base64",
     "terminal/progress.py": "redraws the status line: an erase sequence and a line already made"
     " safe with sanitize.inline",
-    "terminal/shell.py": "the user's own command's error output, as a shell shows it (its stdout"
-    " goes to the terminal directly); the key is cut out of it",
+    "terminal/shell_screen.py": "the user's own command's error output, as a shell shows it (its"
+    " stdout goes to the terminal directly); the key is cut out of it",
 }
 
 

@@ -21,8 +21,8 @@ def render_help() -> str:
     chatbot.cli.helpstyle), whatever terminal this runs in."""
     import typer.rich_utils
 
-    from chatbot.cli.modes import start
     from chatbot.cli.parser import parse_and_run
+    from chatbot.run.modes import start
 
     columns = HELP_WIDTH + 2
     out = io.StringIO()

@@ -63,7 +63,7 @@ def _run_parsed(args: list[str], env: Env) -> int:
         from chatbot.api import tls
 
         tls.prepare(env.environ)  # the CA certificates load on another core meanwhile
-    from chatbot.cli.modes import run_guarded, start
+    from chatbot.run.modes import run_guarded, start
 
     if _plain_prompt(args, env):
         return run_guarded(env, lambda: start({"prompt": tuple(args)} if args else {}, env))

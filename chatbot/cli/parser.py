@@ -1,4 +1,4 @@
-"""The typer command, built from the option table (chatbot.cli.options).
+"""The typer command, built from the option table (chatbot.config.options).
 
 typer reads a function's signature; the signature here is made from the table, so a new option
 is one row there and nothing here.
@@ -14,8 +14,8 @@ import typer
 
 from chatbot import __version__
 from chatbot.cli.helpstyle import markup_mode
-from chatbot.cli.options import OPTIONS, Option, given_only
 from chatbot.cli.program import PROG, SUBCOMMANDS
+from chatbot.config.options import OPTIONS, Option, given_only
 from chatbot.env import Env
 from chatbot.errors import CommandLineError
 
@@ -62,7 +62,7 @@ Exit codes: 0 success, 1 API or network failure, 2 usage or config error,
 
 def _show_version(ctx: typer.Context, value: bool) -> None:
     if value:
-        from chatbot.cli.sub_app import env_of
+        from chatbot.subcommands.typer_app import env_of
 
         env_of(ctx).stdout.write(f"{PROG} {__version__}\n")
         raise typer.Exit()
@@ -143,17 +143,30 @@ def build_app(start: Callable[[dict[str, Any]], int]) -> typer.Typer:
 
 
 def _sub_command(word: str) -> typer.Typer:
+    """The typer app of a command beside chatting, imported only when it is the one asked."""
     if word == "graphs":
-        from chatbot.cli.graphs import graphs_app
+        from chatbot.subcommands.graph_commands import graphs_app
 
         return graphs_app
     if word == "mcp":
-        from chatbot.cli.mcp_commands import mcp_app
+        from chatbot.subcommands.mcp_commands import mcp_app
 
         return mcp_app
-    from chatbot.cli import subcommands
+    if word == "history":
+        from chatbot.subcommands.history_commands import history_app
 
-    return subcommands.APPS[word]
+        return history_app
+    if word == "key":
+        from chatbot.subcommands.key_commands import key_app
+
+        return key_app
+    if word == "templates":
+        from chatbot.subcommands.template_commands import templates_app
+
+        return templates_app
+    from chatbot.subcommands.config_commands import config_app, models_app
+
+    return {"config": config_app, "models": models_app}[word]
 
 
 def short_extract(args: list[str]) -> list[str]:

@@ -42,7 +42,7 @@ from chatbot.engine.events import (
     UserSent,
     UserWithdrawn,
 )
-from chatbot.engine.graphs import Citations, cites_inline
+from chatbot.engine.graph_names import Citations, cites_inline
 from chatbot.engine.params import TOOL_ROUNDS
 from chatbot.engine.prices import Spend
 from chatbot.engine.reply import Reply, ReplyAccumulator, ToolCall

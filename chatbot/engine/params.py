@@ -1,6 +1,6 @@
 """The request's parameters, declared once: name, type, limits and what they mean.
 
-The flags (chatbot.cli.options), the config file, templates and the slash commands all take
+The flags (chatbot.config.options), the config file, templates and the slash commands all take
 their types and limits from here and check a value with ``checked``; the request is checked
 again once templates and roles are merged. A new sampling parameter is one row here, one field
 of ChatParams and, where it needs a shape, a line of the body builder.

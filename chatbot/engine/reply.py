@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chatbot.engine.graphs import Citations
+    from chatbot.engine.graph_names import Citations
     from chatbot.redaction import Redactor, StreamCut
 
 

@@ -17,7 +17,7 @@ from chatbot.errors import UsageError
 from chatbot.sanitize import one_line
 
 if TYPE_CHECKING:
-    from chatbot.engine.graphs import Citations
+    from chatbot.engine.graph_names import Citations
 
 _JSON_TYPES: dict[Any, str] = {
     str: "string",

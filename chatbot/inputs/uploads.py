@@ -20,7 +20,7 @@ from chatbot.sanitize import one_line
 from chatbot.words import counted
 
 if TYPE_CHECKING:
-    from chatbot.api.graphs import KnowledgeGraphs
+    from chatbot.api.knowledge_graphs import KnowledgeGraphs
 
 # What Writer's Knowledge Graphs take (its documentation), and the type each is sent as.
 SUPPORTED_TYPES = {

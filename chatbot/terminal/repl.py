@@ -25,13 +25,13 @@ from chatbot.engine.costs import OverCost
 from chatbot.engine.prices import dollars
 from chatbot.env import Env
 from chatbot.errors import ApiError, AuthenticationError
-from chatbot.inputs.mcp_servers import STARTING
 from chatbot.paths import input_history_file
 from chatbot.terminal import clipboard, heap, signals
-from chatbot.terminal.commands import COMMANDS, Session
 from chatbot.terminal.plain import Renderer
 from chatbot.terminal.prompts import prompt_session
+from chatbot.terminal.slash_commands import COMMANDS, Session
 from chatbot.terminal.view import ExchangeView
+from chatbot.tools.mcp_servers import STARTING
 
 QUIT_WORDS = frozenset({"exit", "quit"})
 CLEAR_WORD = "clear"  # as in a shell: /clear (the screen, and a new conversation)

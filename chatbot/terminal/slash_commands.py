@@ -20,16 +20,16 @@ from chatbot.engine.params import PARAM, OutOfLimits, check_param, checked
 from chatbot.engine.request import VISION_MODEL
 from chatbot.env import Env
 from chatbot.errors import ApiError, UsageError, WriterChatError
-from chatbot.inputs.mcp_servers import FAILED
 from chatbot.paths import write_private
 from chatbot.sanitize import one_line
+from chatbot.tools.mcp_servers import FAILED
 from chatbot.words import counted
 
 if TYPE_CHECKING:
     from chatbot.engine.chat import Chat
-    from chatbot.inputs.mcp_hub import McpHub
     from chatbot.store.database import Store
     from chatbot.store.journal import Journal
+    from chatbot.tools.mcp_hub import McpHub
 
 
 @dataclass
@@ -222,7 +222,7 @@ def _mcp(session: Session, argument: str) -> Outcome:
     if hub.is_on(name):
         hub.turn_off(name)
         return Outcome(f"MCP server {name}: off; its tools leave the next message")
-    from chatbot.inputs.mcp_hub import MISSING_SDK, sdk_installed
+    from chatbot.tools.mcp_hub import MISSING_SDK, sdk_installed
 
     if not sdk_installed():
         raise UsageError(MISSING_SDK)

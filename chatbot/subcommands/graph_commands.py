@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from chatbot import outlet
-from chatbot.cli.sub_app import env_of, out, sub_app
 from chatbot.env import Env
 from chatbot.errors import EXIT_FAILURE, EXIT_INTERRUPTED, UsageError
 from chatbot.inputs.uploads import (
@@ -31,12 +30,13 @@ from chatbot.inputs.uploads import (
     graph_name as _name,
 )
 from chatbot.sanitize import inline, one_line
+from chatbot.subcommands.typer_app import env_of, out, sub_app
 from chatbot.terminal.progress import StatusLine, UploadProgress, say
 from chatbot.words import counted
 
 if TYPE_CHECKING:
     from chatbot.api.client import WriterClient
-    from chatbot.api.graphs import KnowledgeGraphs
+    from chatbot.api.knowledge_graphs import KnowledgeGraphs
 
 graphs_app = sub_app(
     "Knowledge Graphs: list, show, create, add files, remove files, retry, rename, rm."
@@ -45,9 +45,9 @@ graphs_app = sub_app(
 
 @contextmanager
 def _api(env: Env) -> Iterator[KnowledgeGraphs]:
-    from chatbot.api.graphs import KnowledgeGraphs
-    from chatbot.cli.settings import resolve_from_sources
-    from chatbot.cli.wiring import new_client
+    from chatbot.api.knowledge_graphs import KnowledgeGraphs
+    from chatbot.config.settings import resolve_from_sources
+    from chatbot.run.wiring import new_client
 
     settings, _ = resolve_from_sources({}, env)
     client: WriterClient = new_client(settings, env)
@@ -112,7 +112,7 @@ def graphs_main(
 def graphs_show(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """A graph's files and the state of each."""
     env = env_of(ctx)
-    from chatbot.cli.sub_app import page
+    from chatbot.subcommands.typer_app import page
 
     with _api(env) as api:
         graph = _find(api, name)

@@ -1,7 +1,7 @@
 """MCP servers as the config file declares them (``[mcp_servers.NAME]``), their tools' names as
 Writer is offered them, and what a tool returns turned into the text of a tool message.
 
-Nothing here imports the MCP library: chatbot.inputs.mcp_hub runs the servers.
+Nothing here imports the MCP library: chatbot.tools.mcp_hub runs the servers.
 """
 
 from __future__ import annotations

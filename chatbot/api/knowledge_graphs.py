@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from chatbot.api.client import WriterClient
-from chatbot.engine.graphs import is_graph_id, resolve_graph
+from chatbot.engine.graph_names import is_graph_id, resolve_graph
 
 Json = dict[str, Any]
 UPLOAD_PIECE = 256 * 1024

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from chatbot import outlet, sanitize
 from chatbot.engine.chat import Chat, deliver
 from chatbot.engine.request import STRUCTURED_MODELS
-from chatbot.engine.shell import (
+from chatbot.engine.shell_request import (
     FIX_ROUNDS,
     RESPONSE_FORMAT,
     command_of,
@@ -29,7 +29,7 @@ from chatbot.env import Env
 from chatbot.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
-    from chatbot.cli.settings import Settings
+    from chatbot.config.settings import Settings
     from chatbot.store.database import Store
     from chatbot.store.journal import Journal
 
@@ -45,7 +45,7 @@ def _structured_output(settings: Settings, asked_by: str) -> None:
         raise UsageError(f"{asked_by} needs {needed} (structured output)")
 
 
-BuildChat = Callable[..., tuple[Chat, "Journal", Any]]  # chatbot.cli.wiring.build_chat
+BuildChat = Callable[..., tuple[Chat, "Journal", Any]]  # chatbot.run.wiring.build_chat
 
 
 def run_shell(
@@ -129,7 +129,7 @@ def _choose(
     """The user's choice for ``command``: what to ask the model next and whether it is a fix
     of a failed command (None: done)."""
     from chatbot.terminal import clipboard
-    from chatbot.terminal import shell as screen
+    from chatbot.terminal import shell_screen as screen
     from chatbot.terminal.screen import terminal_console
 
     console = terminal_console(env)

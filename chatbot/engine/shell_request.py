@@ -2,7 +2,7 @@
 for the user's shell and system, as structured output) and what it takes back from it.
 
 Pure: the terminal part (showing the command, the e/d/r/c/a choice, running it) is
-chatbot.terminal.shell; the command line part is ``--shell`` in chatbot.cli.modes.
+chatbot.terminal.shell_screen; the command line part is ``--shell`` in chatbot.run.modes.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from chatbot import outlet
-from chatbot.cli.sub_app import env_of, out, sub_app
 from chatbot.errors import UsageError
 from chatbot.sanitize import inline
+from chatbot.subcommands.typer_app import env_of, out, sub_app
 from chatbot.words import counted
 
 mcp_app = sub_app(
@@ -27,7 +27,7 @@ def mcp_main(ctx: typer.Context) -> None:
     env = env_of(ctx)
     if ctx.invoked_subcommand is not None:
         return
-    from chatbot.cli.config_file import load_configs
+    from chatbot.config.config_file import load_configs
 
     servers = load_configs(env).mcp_servers
     if not servers:
@@ -49,9 +49,9 @@ def mcp_import(
     """Add the servers of a desktop client's JSON config (mcpServers) to the config file."""
     env = env_of(ctx)
     from chatbot.capped import decode, parse_toml, read_file
-    from chatbot.cli.config_file import CONFIG_LIMIT, config_path, load_config
-    from chatbot.inputs.mcp_servers import desktop_tables, parse_servers, toml_tables
+    from chatbot.config.config_file import CONFIG_LIMIT, config_path, load_config
     from chatbot.paths import write_private
+    from chatbot.tools.mcp_servers import desktop_tables, parse_servers, toml_tables
 
     env = env
     source = env.path(file)

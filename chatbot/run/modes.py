@@ -15,15 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from chatbot import debug, outlet, sanitize
-from chatbot.cli.options import check_given, value
-from chatbot.cli.wiring import (
-    LazyClient,
-    build_chat,
-    markdown_wanted,
-    new_client,
-    open_history,
-    renderer_factory,
-)
+from chatbot.config.options import check_given, value
 from chatbot.engine.chat import deliver
 from chatbot.engine.conversation import INTERRUPTED, with_images
 from chatbot.env import Env
@@ -36,9 +28,17 @@ from chatbot.errors import (
     UsageError,
     WriterChatError,
 )
+from chatbot.run.wiring import (
+    LazyClient,
+    build_chat,
+    markdown_wanted,
+    new_client,
+    open_history,
+    renderer_factory,
+)
 
 if TYPE_CHECKING:
-    from chatbot.cli.settings import Settings
+    from chatbot.config.settings import Settings
     from chatbot.engine.reply import Reply
     from chatbot.store.database import Store
 
@@ -48,7 +48,7 @@ def start(given: Mapping[str, Any], env: Env) -> int:
     check_given(given)  # every bad value is a usage error before anything is sent or saved
     if value(given, "debug_trace") or env.get("WRITER_LOG").lower() == "debug":
         debug.enable(env.stderr, terminal=env.stderr_isatty)
-    from chatbot.cli.settings import dotenv_warning, resolve_from_sources
+    from chatbot.config.settings import dotenv_warning, resolve_from_sources
     from chatbot.inputs.prompt import one_shot_message
 
     warning = dotenv_warning(Path(env.cwd))
@@ -60,11 +60,11 @@ def start(given: Mapping[str, Any], env: Env) -> int:
     if given.get("force") and not given.get("save_template"):
         raise UsageError("--force goes with --save NAME (it replaces a template of that name)")
     if given.get("save_template"):
-        from chatbot.cli.template_use import save_from_flags
+        from chatbot.run.template_use import save_from_flags
 
         return save_from_flags(given, env)
     if given.get("template"):
-        from chatbot.cli.template_use import with_template
+        from chatbot.run.template_use import with_template
 
         given, stdin = with_template(given, env)
         check_given(given, f"the template '{given['template']}'")  # merged under the flags
@@ -75,7 +75,7 @@ def start(given: Mapping[str, Any], env: Env) -> int:
     if given.get("graph"):
         import dataclasses
 
-        from chatbot.api.graphs import with_graph_ids
+        from chatbot.api.knowledge_graphs import with_graph_ids
 
         tools = with_graph_ids(settings.tools, lambda: new_client(settings, env))
         settings = dataclasses.replace(settings, tools=tools)
@@ -106,7 +106,7 @@ def _shell(
     env: Env,
     warn: Callable[[str], None],
 ) -> None:
-    from chatbot.cli.shell_mode import shell_in_repl  # loads with the first /shell
+    from chatbot.run.shell_assistant import shell_in_repl  # loads with the first /shell
 
     shell_in_repl(settings, transport, store, request, env, warn, build_chat)
 
@@ -130,7 +130,7 @@ def run(settings: Settings, message: str | None, env: Env) -> int:
         store = open_history(settings, env, lambda line: _warn(env, line))
         try:
             if settings.shell and message is not None:
-                from chatbot.cli.shell_mode import run_shell
+                from chatbot.run.shell_assistant import run_shell
 
                 client = new_client(settings, env)
                 try:
@@ -152,10 +152,10 @@ def run(settings: Settings, message: str | None, env: Env) -> int:
 def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     from rich.text import Text
 
-    from chatbot.terminal.commands import Session
     from chatbot.terminal.consent import cost_asker, repl_asker
     from chatbot.terminal.repl import Repl
     from chatbot.terminal.screen import terminal_console
+    from chatbot.terminal.slash_commands import Session
 
     warmup = LazyClient(settings, env)
     warmup.start()
@@ -165,11 +165,11 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
     def problem(text: str) -> None:
         err_console.print(Text(sanitize.visible(text), style="yellow"))
 
-    from chatbot.cli.settings import graph_query
-    from chatbot.cli.template_use import template_in_chat
+    from chatbot.config.settings import graph_query
+    from chatbot.run.template_use import template_in_chat
 
     def find_graph(ref: str) -> tuple[str, str]:
-        from chatbot.api.graphs import graph_by_name  # with the first /graph NAME
+        from chatbot.api.knowledge_graphs import graph_by_name  # with the first /graph NAME
 
         return graph_by_name(warmup.client(), ref)
 
@@ -201,7 +201,7 @@ def _run_repl(settings: Settings, store: Store | None, env: Env) -> int:
             env=env,
         )
         if store is not None and chat.conversation.stored_id is not None:  # -c or --cid
-            from chatbot.terminal.commands import describe_continued
+            from chatbot.terminal.slash_commands import describe_continued
 
             info = store.info(chat.conversation.stored_id)
             session.continued = describe_continued(info.id, info.title, chat.conversation)

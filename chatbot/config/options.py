@@ -1,7 +1,7 @@
 """Every option of ``writer-chat``, declared once.
 
 This table gives the parser its flags (chatbot.cli.parser), the defaults, the keys and bounds
-of the config file and its template (chatbot.cli.config_file), what ``config show`` lists, and
+of the config file and its template (chatbot.config.config_file), what ``config show`` lists, and
 so the help text and the README's usage section. Nothing else declares an option or a default.
 The request's parameters (model, temperature, …) take their type, limits and help from the
 engine's table (chatbot.engine.params); here they only get their flags and panel.

@@ -1,7 +1,7 @@
 """Resolve every setting once, up front, into one frozen object that is passed down.
 
 Where a value comes from: a flag, then the environment, then the working directory's ``.env``,
-then the config file, then the option table's default (chatbot.cli.options).
+then the config file, then the option table's default (chatbot.config.options).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from chatbot.cli.config_file import Config
-from chatbot.cli.options import BY_NAME, CONFIG_OPTIONS, value
+from chatbot.config.config_file import Config
+from chatbot.config.options import BY_NAME, CONFIG_OPTIONS, value
 from chatbot.env import KEY_VARIABLE, Env
 from chatbot.errors import UsageError
-from chatbot.inputs.mcp_servers import ServerSpec
+from chatbot.tools.mcp_servers import ServerSpec
 
 BASE_URL_VARIABLE = "WRITER_BASE_URL"
 DEFAULT_BASE_URL: str = BY_NAME["base_url"].default
@@ -413,7 +413,7 @@ def _tools_and_output(
 
 def resolve_from_sources(given: Mapping[str, Any], env: Env) -> tuple[Settings, dict[str, str]]:
     """Settings from flags, the environment, the working directory's .env and the config."""
-    from chatbot.cli.config_file import load_configs
+    from chatbot.config.config_file import load_configs
 
     dotenv = read_dotenv(Path(env.cwd))
     return resolve_settings(given, env.environ, dotenv, load_configs(env), env)

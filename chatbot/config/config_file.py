@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chatbot.cli.options import CONFIG_OPTIONS
+from chatbot.config.options import CONFIG_OPTIONS
 from chatbot.engine.params import OutOfLimits, checked
 from chatbot.env import Env
 from chatbot.errors import UsageError
-from chatbot.inputs.mcp_servers import ServerSpec, parse_servers
+from chatbot.tools.mcp_servers import ServerSpec, parse_servers
 
 SETTINGS = {option.name: option for option in CONFIG_OPTIONS}
 CONFIG_LIMIT = 1024 * 1024  # a config file larger than this is refused

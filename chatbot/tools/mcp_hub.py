@@ -26,8 +26,9 @@ from typing import Any, TextIO
 
 from chatbot import debug, processes
 from chatbot.engine.tools import parse_arguments
-from chatbot.inputs.mcp_log import ServerLog, tail
-from chatbot.inputs.mcp_servers import (
+from chatbot.sanitize import one_line
+from chatbot.tools.mcp_log import ServerLog, tail
+from chatbot.tools.mcp_servers import (
     FAILED,
     OFF,
     READY,
@@ -38,7 +39,6 @@ from chatbot.inputs.mcp_servers import (
     offered_name,
     result_text,
 )
-from chatbot.sanitize import one_line
 
 START_SECONDS = 30.0  # a server's start and its tool list, at most
 _STOP_SECONDS = 5.0  # what closing the run waits for the servers to end

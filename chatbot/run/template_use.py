@@ -25,7 +25,7 @@ from chatbot.sanitize import inline
 def with_template(given: Mapping[str, Any], env: Env) -> tuple[dict[str, Any], TextIO | None]:
     """The options with the template's under the flags, and piped stdin unless the template's
     ``{input}`` took it (None: nothing piped)."""
-    from chatbot.cli.options import value
+    from chatbot.config.options import value
     from chatbot.inputs.prompt import read_limited
 
     template = load_template(given["template"], env)

@@ -24,12 +24,12 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from chatbot.api.client import WriterClient
-    from chatbot.cli.settings import Settings
+    from chatbot.config.settings import Settings
     from chatbot.engine.reply import ToolCall
     from chatbot.engine.tools import ToolSet
-    from chatbot.inputs.mcp_hub import McpHub
     from chatbot.store.database import Store
     from chatbot.terminal.plain import Renderer
+    from chatbot.tools.mcp_hub import McpHub
 
 
 def new_client(settings: Settings, env: Env) -> WriterClient:
@@ -174,14 +174,14 @@ def tool_set(
     if settings.functions is not None:
         boxes.append(FunctionBox.load(settings.functions))
     if settings.web_function is not None:
-        from chatbot.inputs.web_search import WebSearchFunction
+        from chatbot.tools.web_search import WebSearchFunction
 
         include, exclude = settings.web_function
         boxes.append(WebSearchFunction(api, list(include), list(exclude)))
     hub = None
     if settings.mcp_servers:
         from chatbot.api.mcp_http import mcp_client
-        from chatbot.inputs.mcp_hub import MISSING_SDK, McpHub, sdk_installed
+        from chatbot.tools.mcp_hub import MISSING_SDK, McpHub, sdk_installed
 
         if settings.mcp_on and not sdk_installed():
             raise UsageError(MISSING_SDK)

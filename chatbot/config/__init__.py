@@ -1,0 +1,1 @@
+"""Settings: the option table, the config file, every setting resolved once."""

@@ -1,0 +1,1 @@
+"""The commands beside chatting (history, config, models, key, templates, graphs, mcp)."""

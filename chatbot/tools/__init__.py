@@ -1,0 +1,1 @@
+"""The tools a model may call: MCP servers (the hub), web search, a --functions file."""
