@@ -134,7 +134,8 @@ def test_the_estimate_counts_the_tools_offered(fake):
     from chatbot.api.retry import RetryPolicy
     from chatbot.engine.chat import Chat, deliver
     from chatbot.engine.request import ChatParams
-    from chatbot.engine.tools import FunctionBox, ToolSet
+    from chatbot.engine.tools import ToolSet
+    from chatbot.tools.functions_file import FunctionBox
     from tests.fake_server import TEST_KEY
 
     def lookup(term: str) -> str:

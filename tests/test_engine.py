@@ -29,8 +29,8 @@ from chatbot.engine.events import (
     UserWithdrawn,
 )
 from chatbot.engine.request import ChatParams
-from chatbot.engine.tools import FunctionBox
 from chatbot.errors import ApiConnectionError, ApiError, StreamError
+from chatbot.tools.functions_file import FunctionBox
 
 
 def chunk(content: str | None = None, finish: str | None = None, **delta: Any) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def test_a_page_that_trickles_stops_at_its_deadline(page_server):
 
 
 def test_function_arguments_with_a_huge_number_are_an_error_sent_back(tmp_path):
-    from chatbot.engine.tools import FunctionBox
+    from chatbot.tools.functions_file import FunctionBox
 
     source = tmp_path / "tools.py"
     source.write_text("def add(a: int, b: int) -> int:\n    return a + b\n")

@@ -18,9 +18,10 @@ from types import SimpleNamespace
 import pytest
 
 from chatbot import debug
-from chatbot.engine.tools import FunctionBox, ToolSet
+from chatbot.engine.tools import ToolSet
 from chatbot.errors import UsageError
 from chatbot.redaction import Redactor
+from chatbot.tools.functions_file import FunctionBox
 from chatbot.tools.mcp_hub import FAILED, READY, McpHub
 from chatbot.tools.mcp_servers import (
     NAME_LIMIT,

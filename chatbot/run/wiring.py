@@ -168,7 +168,8 @@ def tool_set(
 ) -> tuple[ToolSet | None, McpHub | None]:
     """The functions this run offers: the --functions file's, Writer's web search beside a
     graph, and the tools of the MCP servers the config declares (none started yet)."""
-    from chatbot.engine.tools import FunctionBox, ToolBox, ToolSet
+    from chatbot.engine.tools import ToolBox, ToolSet
+    from chatbot.tools.functions_file import FunctionBox
 
     boxes: list[ToolBox] = []
     if settings.functions is not None:

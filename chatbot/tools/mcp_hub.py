@@ -1,13 +1,13 @@
 """The MCP servers this run uses, spoken to with the MCP SDK: each a child process over stdio,
 or an endpoint over streamable HTTP.
 
-The SDK is asynchronous and this program is not: the servers live on one event loop in a
-background thread, started with the first server turned on (so the SDK is imported only then,
-and its import and the servers' start-up overlap with the user typing). The chat's thread asks
-through ``schemas()`` and ``run()``, each with a deadline, and Ctrl-C while it waits gives the
-chat back at once. A server that cannot start, crashes, hangs past its deadline or sends what
-is not JSON-RPC is said in one line naming it, through ``on_problem`` and only from the chat's
-thread (never over a prompt or a reply); the chat goes on without its tools. Each server's
+The servers live on one event loop beside the chat (chatbot.tools.mcp_bridge: anyio's
+blocking portal, started with the first server turned on). The chat's thread asks through
+``schemas()`` and ``run()``, each with a deadline, and Ctrl-C while it waits gives the chat
+back at once. How a server is reached is chatbot.tools.mcp_transports. A server that cannot
+start, crashes, hangs past its deadline or sends what is not JSON-RPC is said in one line
+naming it (chatbot.tools.mcp_wording), through ``on_problem`` and only from the chat's thread
+(never over a prompt or a reply); the chat goes on without its tools. Each server's
 stderr goes to a log file of its own, never to the terminal.
 """
 
@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from chatbot import debug, processes
 from chatbot.engine.tools import parse_arguments
-from chatbot.sanitize import one_line
+from chatbot.tools.mcp_bridge import SLICE, Bridge, wait
 from chatbot.tools.mcp_log import ServerLog, tail
 from chatbot.tools.mcp_servers import (
     FAILED,
@@ -39,11 +38,11 @@ from chatbot.tools.mcp_servers import (
     offered_name,
     result_text,
 )
+from chatbot.tools.mcp_transports import all_tools, transport
+from chatbot.tools.mcp_wording import START_SECONDS, short, why
 
-START_SECONDS = 30.0  # a server's start and its tool list, at most
 _STOP_SECONDS = 5.0  # what closing the run waits for the servers to end
 _TELL_AFTER = 0.5  # seconds of waiting for a server to start before saying so
-_SLICE = 0.1  # seconds the chat's thread waits at a time (Ctrl-C is seen between slices)
 
 
 def sdk_installed() -> bool:
@@ -95,7 +94,7 @@ class McpHub:
             name: _Server(spec, log_dir / f"{name}.log") for name, spec in specs.items()
         }
         self._log_dir = log_dir
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bridge = Bridge()
         self._problems: list[str] = []  # found on the loop's thread, said on the chat's
         self._lock = threading.Lock()
         self._owner: dict[str, tuple[_Server, str]] = {}  # offered name -> server, tool name
@@ -131,30 +130,28 @@ class McpHub:
             old = self._servers[name]
             server = self._servers[name] = _Server(old.spec, old.log, STARTING)
             server.stop = asyncio.Event()  # set from the loop's thread only
-            server.task = asyncio.run_coroutine_threadsafe(
-                self._serve(server), self._running_loop()
-            )
+            if not self._bridge.running:
+                _quiet_sdk_logs()
+            server.task = self._bridge.start(self._serve, server)
 
     def turn_off(self, name: str) -> None:
         server = self._servers[name]
-        if self.is_on(name) and server.stop is not None and self._loop:
-            self._loop.call_soon_threadsafe(server.stop.set)
+        if self.is_on(name) and server.stop is not None:
+            self._bridge.call(server.stop.set)
         server.state, server.tools = OFF, {}
 
     def close(self) -> None:
         """Stop every server (each gets its stdin closed, then a signal) and the loop."""
-        loop = self._loop
-        if loop is None:
+        if not self._bridge.running:
             return
+        tasks = []
         for server in self._servers.values():
             if server.state == STARTING and server.task is not None:
                 server.task.cancel()  # nothing to finish: end its process now
             self.turn_off(server.spec.name)
-        done = asyncio.run_coroutine_threadsafe(_shutdown(_STOP_SECONDS / 2), loop)
-        with contextlib.suppress(concurrent.futures.TimeoutError, KeyboardInterrupt):
-            _result_of(done, _STOP_SECONDS)
-        loop.call_soon_threadsafe(loop.stop)
-        self._loop = None
+            if server.task is not None:
+                tasks.append(server.task)
+        self._bridge.close(tasks, _STOP_SECONDS / 2)
 
     # what the chat asks
 
@@ -181,7 +178,7 @@ class McpHub:
         told = False
         try:
             for server in self._servers.values():
-                while server.state == STARTING and not server.ready.wait(_SLICE):
+                while server.state == STARTING and not server.ready.wait(SLICE):
                     waited = time.monotonic() - started
                     if waited > START_SECONDS:
                         break
@@ -224,14 +221,12 @@ class McpHub:
         parsed = parse_arguments(arguments)
         if isinstance(parsed, str):
             return parsed
-        if server.state != READY or self._loop is None:
+        if server.state != READY or not self._bridge.running:
             return f"Error: the MCP server {server.spec.name} is not running"
         seconds = server.spec.timeout or self.timeout
-        future = asyncio.run_coroutine_threadsafe(
-            self._call(server, tool, parsed, seconds), self._loop
-        )
+        future = self._bridge.start(self._call, server, tool, parsed, seconds)
         try:
-            text = _result_of(future, seconds + _STOP_SECONDS)  # the call has its own deadline
+            text = wait(future, seconds + _STOP_SECONDS)  # the call has its own deadline
         except concurrent.futures.TimeoutError:
             future.cancel()
             text = f"Error: {tool} did not answer within {seconds:g} s"
@@ -243,14 +238,6 @@ class McpHub:
         return text
 
     # the loop's side
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            _quiet_sdk_logs()
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="mcp", daemon=True).start()
-            self._loop = loop
-        return self._loop
 
     async def _serve(self, server: _Server) -> None:
         """Start one server, list its tools, and keep it until it is turned off."""
@@ -266,7 +253,7 @@ class McpHub:
             watcher: Any = self._watcher(server)
             try:
                 async with (
-                    _transport(spec, errlog, self.http_client) as (read, write),
+                    transport(spec, errlog, self.http_client) as (read, write),
                     ClientSession(read, write, message_handler=watcher) as session,
                 ):
                     if log is not None:  # its process and its group exist now
@@ -274,7 +261,7 @@ class McpHub:
                         processes.adopt_new(before)
                     async with asyncio.timeout(START_SECONDS):
                         await session.initialize()
-                        tools = await _all_tools(session)
+                        tools = await all_tools(session)
                     if server.stop.is_set() or server.state != STARTING:
                         return  # turned off while it started
                     tools, left_out = offerable(tools, spec.name)
@@ -296,7 +283,7 @@ class McpHub:
             raise
         except BaseException as problem:  # an ExceptionGroup from the SDK's task groups too
             if server.state != OFF:
-                self._fail(server, _why(problem, spec, starting=server.session is None))
+                self._fail(server, why(problem, spec, starting=server.session is None))
         finally:
             server.session = None
             if server.state == READY:  # ended by itself, not turned off
@@ -322,9 +309,9 @@ class McpHub:
             )
             return f"Error: {tool} did not answer within {seconds:g} s; its server was {dropped}"
         except Exception as problem:
-            self._fail(server, _why(problem, server.spec, starting=False))
-            why = _short(problem, server.spec)
-            return f"Error: the MCP server failed during the call ({why})"
+            self._fail(server, why(problem, server.spec, starting=False))
+            said = short(problem, server.spec)
+            return f"Error: the MCP server failed during the call ({said})"
         return result_text(result)
 
     def _watcher(self, server: _Server) -> Callable[[Any], Any]:
@@ -371,116 +358,3 @@ def _quiet_sdk_logs() -> None:
     sdk.propagate = False
     sdk.handlers[:] = debug.log.handlers or [logging.NullHandler()]
     sdk.setLevel(debug.log.level or logging.WARNING)
-
-
-def _result_of(future: concurrent.futures.Future[Any], seconds: float) -> Any:
-    """The future's result, waited for in short slices: Ctrl-C's signal may reach another
-    thread, and only between slices does the chat's thread run its handler."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return future.result(_SLICE)
-        except concurrent.futures.TimeoutError:
-            if time.monotonic() > deadline:
-                raise
-
-
-def _transport(
-    spec: ServerSpec,
-    log: TextIO | None,
-    http_client: Callable[[str, dict[str, str]], Any] | None,
-) -> contextlib.AbstractAsyncContextManager[Any]:
-    """The SDK's streams to the server: its process over stdio (stderr to ``log``), or its
-    streamable-HTTP endpoint (the SDK's client, with the config's headers)."""
-    if spec.url:
-        from mcp.client.streamable_http import streamable_http_client
-
-        if http_client is None:  # the SDK's own client, as it comes (tests of the hub alone)
-            import httpx2
-
-            client = httpx2.AsyncClient(headers=dict(spec.headers) or None)
-        else:
-            client = http_client(spec.url, dict(spec.headers))
-        return _closing_client(client, streamable_http_client(spec.url, http_client=client))
-    from mcp.client.stdio import StdioServerParameters, stdio_client
-
-    parameters = StdioServerParameters(
-        command=spec.command, args=list(spec.args), env=dict(spec.env) or None
-    )
-    assert log is not None  # a stdio server always has its log
-    return stdio_client(parameters, errlog=log)
-
-
-@contextlib.asynccontextmanager
-async def _closing_client(client: Any, streams: Any) -> Any:
-    """The HTTP streams, and the client they use closed after them."""
-    async with client, streams as pair:
-        yield pair
-
-
-async def _shutdown(grace: float) -> None:
-    """Let the servers end (stdin closed, then a signal: the SDK's way), then cancel what is
-    still at work, a server still starting among them, so that it too ends its process."""
-    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-    if not tasks:
-        return
-    _, pending = await asyncio.wait(tasks, timeout=grace)
-    for task in pending:
-        task.cancel()
-    if pending:
-        await asyncio.wait(pending, timeout=grace)
-
-
-async def _all_tools(session: Any) -> list[Any]:
-    """Every page of the server's tool list (at most 20 pages)."""
-    from mcp import types
-
-    listed = await session.list_tools()
-    tools = list(listed.tools)
-    for _ in range(20):
-        if not listed.next_cursor:
-            break
-        listed = await session.list_tools(
-            params=types.PaginatedRequestParams(cursor=listed.next_cursor)
-        )
-        tools += listed.tools
-    return tools
-
-
-def _why(problem: BaseException, spec: ServerSpec, *, starting: bool) -> str:
-    leaf = _leaf(problem)
-    name = spec.name
-    if spec.url and starting:
-        return f"MCP server {name} cannot be reached at {_safe_url(spec.url)}: {_short(leaf, spec)}"
-    if isinstance(leaf, FileNotFoundError):
-        return f"MCP server {name} cannot start: no program '{one_line(spec.command, 80)}'"
-    if isinstance(leaf, PermissionError):
-        return f"MCP server {name} cannot start: '{one_line(spec.command, 80)}' may not be run"
-    if isinstance(leaf, TimeoutError) and starting:
-        return f"MCP server {name} did not start within {START_SECONDS:g} s"
-    if starting:
-        return f"MCP server {name} cannot start: {_short(leaf, spec)}"
-    return f"MCP server {name} failed: {_short(leaf, spec)}; its tools are left out"
-
-
-def _safe_url(url: str) -> str:
-    """The address without a password or query (either may be a token)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
-    return one_line(f"{parts.scheme}://{host}{port}{parts.path}", 100)
-
-
-def _leaf(problem: BaseException) -> BaseException:
-    while isinstance(problem, BaseExceptionGroup) and problem.exceptions:
-        problem = problem.exceptions[0]
-    return problem
-
-
-def _short(problem: BaseException, spec: ServerSpec | None = None) -> str:
-    text = str(problem) or type(problem).__name__
-    if "Connection closed" in text:
-        text = "the connection was lost" if spec and spec.url else "its process ended"
-    return one_line(debug.redact_secrets(text), 120)
