@@ -40,7 +40,7 @@ def test_defaults_come_from_the_table():
     for option in CONFIG_OPTIONS:
         if option.name in ("base_url", "api_key_command"):
             continue  # resolved with the key (below; and tests/test_settings.py)
-        assert getattr(settings, option.name) == option.default
+        assert settings.value(option.name) == option.default
         assert sources[option.name] == "default"
     assert settings.base_url == "https://api.writer.com"
 
@@ -58,7 +58,7 @@ def test_the_config_template_offers_every_config_option_and_reads_back(tmp_path)
     assert config.mcp_servers["time"].allow == {"get_current_time"}
     settings, sources = resolve_settings({"model": "flagged"}, {"WRITER_API_KEY": "k"}, {}, config)
     assert settings.model == "flagged" and sources["model"] == "flag"
-    assert settings.temperature == 0.7 and sources["temperature"].startswith("config file")
+    assert settings.request.temperature == 0.7 and sources["temperature"].startswith("config file")
 
 
 @pytest.mark.parametrize(

@@ -65,15 +65,19 @@ def test_a_good_template_value_is_sent_and_a_flag_still_wins(run_cli, fake, home
     assert [body["temperature"] for body in bodies] == [1.0, 0.2]
 
 
-SLASH = {"temperature": "/temperature", "max_tokens": "/max-tokens"}
+SLASH = {"temperature": "/temperature", "max_tokens": "/max-tokens", "top_p": "/top-p"}
+
+
+def _session() -> Session:
+    return Session(
+        Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None), env=memory_env()
+    )
 
 
 @pytest.mark.parametrize(("name", "value"), [(n, v) for n, v in BAD if n in SLASH])
 def test_a_slash_command_refuses_what_the_flag_refuses(name, value):
     command = SLASH[name]
-    session = Session(
-        Chat(ScriptedTransport(), ChatParams("palmyra-x5")), Journal(None), env=memory_env()
-    )
+    session = _session()
     outcome = COMMANDS.run(f"{command} {value:g}", session)
     assert outcome.error and "must be" in outcome.message
     assert getattr(session.chat.params, name) is None
@@ -95,3 +99,36 @@ def test_checked_takes_an_int_for_a_float_and_refuses_bools_and_strings():
     assert check_param("stop", ["a", "b"]) == ("a", "b")
     with pytest.raises(OutOfLimits, match="at least 1"):
         check_param("max_tokens", 0)
+
+
+def test_every_sampling_parameter_has_its_slash_command_from_the_table():
+    session = _session()
+    for param in PARAMS:
+        word = "/" + param.name.replace("_", "-")
+        assert word in COMMANDS.table, word
+        if param.name == "model" or param.many:
+            continue
+        value = param.high if param.high is not None else (param.low or 0) + 7
+        outcome = COMMANDS.run(f"{word} {value:g}", session)
+        assert not outcome.error and getattr(session.chat.params, param.name) == value
+        assert COMMANDS.run(f"{word} -", session).message.endswith("server default")
+        assert getattr(session.chat.params, param.name) is None
+
+
+def test_stop_sequences_are_added_one_at_a_time_and_cleared():
+    session = _session()
+    assert COMMANDS.run("/stop", session).message == "stop: server default"
+    COMMANDS.run("/stop END", session)
+    assert COMMANDS.run("/stop ###", session).message == "stop: 'END', '###'"
+    assert session.chat.params.stop == ("END", "###")
+    COMMANDS.run("/stop -", session)
+    assert session.chat.params.stop == ()
+
+
+@pytest.mark.parametrize(("name", "value"), [*BAD, ("temperature", float("nan")), ("model", None)])
+def test_the_chat_refuses_a_parameter_out_of_its_limits(name, value):
+    chat = Chat(ScriptedTransport(), ChatParams("palmyra-x5", temperature=0.5))
+    before = chat.params
+    with pytest.raises(OutOfLimits):
+        chat.set_params(**{name: value})
+    assert chat.params == before

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from chatbot.config.config_file import Config
 from chatbot.config.options import BY_NAME, CONFIG_OPTIONS, value
+from chatbot.engine.params import PARAM, PARAMS
+from chatbot.engine.request import ChatParams
 from chatbot.env import KEY_VARIABLE, Env
 from chatbot.errors import UsageError
 from chatbot.tools.mcp_servers import ServerSpec
@@ -28,12 +30,10 @@ class Settings:
 
     api_key: str = field(repr=False)
     base_url: str
-    model: str
+    # the request's parameters (model, temperature, max_tokens, top_p, stop: the rows of
+    # chatbot.engine.params), as one value the chat starts from
+    request: ChatParams
     system: str | None
-    temperature: float | None
-    max_tokens: int | None
-    top_p: float | None
-    stop: tuple[str, ...]
     timeout: float
     retries: int
     proxy: str | None  # --proxy or the config's; None: the environment's, by httpx's rules
@@ -70,6 +70,14 @@ class Settings:
     extract: int | None  # print only the code blocks (0: all) or the Nth (-x)
     image_parts: tuple[dict[str, Any], ...]
     flagged: frozenset[str]  # the settings given as flags (or by a template): they override
+
+    @property
+    def model(self) -> str:
+        return self.request.model
+
+    def value(self, name: str) -> Any:
+        """A setting by its option's name (a request parameter's from ``request``)."""
+        return getattr(self.request if name in PARAM else self, name)
 
 
 def dotenv_warning(directory: Path) -> str | None:
@@ -272,10 +280,14 @@ def resolve_settings(
     )
     sources["api_key"], sources["base_url"] = connection.key_source, connection.url_source
     raw = value(given, "raw")
+    chosen = _tools_and_output(given, values, env)
+    request = ChatParams(
+        **{p.name: values.pop(p.name) if p.name in values else value(given, p.name) for p in PARAMS}
+    )
     settings = Settings(
         api_key=connection.api_key,
         base_url=connection.base_url,
-        stop=value(given, "stop"),
+        request=request,
         markdown=not (value(given, "no_markdown") or raw),
         raw=raw,
         stream=not value(given, "no_stream"),
@@ -299,7 +311,7 @@ def resolve_settings(
             if source == "flag" or source.startswith("role '")
         ),
         **values,
-        **_tools_and_output(given, values, env),
+        **chosen,
     )
     return settings, sources
 
@@ -450,7 +462,7 @@ def _is_loopback(host: str) -> bool:
 def graph_query(settings: Settings) -> dict[str, Any]:
     """The graph tool's query_config the settings ask for (for /graph in the REPL)."""
     return {
-        name: getattr(settings, name)
+        name: settings.value(name)
         for name in QUERY_CONFIG
-        if getattr(settings, name) not in (None, False)
+        if settings.value(name) not in (None, False)
     }

@@ -43,7 +43,7 @@ from chatbot.engine.events import (
     UserWithdrawn,
 )
 from chatbot.engine.graph_names import Citations, cites_inline
-from chatbot.engine.params import TOOL_ROUNDS
+from chatbot.engine.params import PARAM, TOOL_ROUNDS, check_param
 from chatbot.engine.prices import Spend
 from chatbot.engine.reply import Reply, ReplyAccumulator, ToolCall
 from chatbot.engine.request import ChatParams, build_chat_body
@@ -325,6 +325,12 @@ class Chat:
         self._tell(SystemChanged(self.conversation, system))
 
     def set_params(self, **changes: Any) -> None:
+        """Change what the next requests are sent with. A sampling parameter is checked
+        against its row (OutOfLimits says why; nothing changes); None puts it back to the
+        server's default."""
+        for name, value in changes.items():
+            if name in PARAM and (value is not None or name == "model"):
+                changes[name] = check_param(name, value)
         self.params = dataclasses.replace(self.params, **changes)
         self._tell(ParamsChanged(changes))
 

@@ -92,12 +92,8 @@ def chat_params(settings: Settings) -> ChatParams:
         from chatbot.inputs.schema import response_format as schema_format
 
         response_format = schema_format(settings.schema)
-    return ChatParams(
-        model=settings.model,
-        temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
-        top_p=settings.top_p,
-        stop=settings.stop,
+    return dataclasses.replace(
+        settings.request,
         tools=settings.tools,
         response_format=response_format,
         stream=settings.stream,

@@ -56,7 +56,7 @@ def config_show(ctx: typer.Context) -> None:
         "api_key": masked_key(settings.api_key),
         "base_url": settings.base_url,
         **{
-            option.name: getattr(settings, option.name)
+            option.name: settings.value(option.name)
             for option in CONFIG_OPTIONS
             if option.name not in ("base_url", "proxy", "api_key_command")
         },

@@ -16,7 +16,7 @@ from chatbot.capped import size_text
 from chatbot.engine.attachments import Attachment
 from chatbot.engine.conversation import Conversation
 from chatbot.engine.export import FORMATS, render
-from chatbot.engine.params import PARAM, OutOfLimits, check_param, checked
+from chatbot.engine.params import PARAM, PARAMS, OutOfLimits, Param, check_param, checked
 from chatbot.engine.request import VISION_MODEL
 from chatbot.env import Env
 from chatbot.errors import ApiError, UsageError, WriterChatError
@@ -280,22 +280,44 @@ def _models(session: Session, argument: str) -> Outcome:
     return Outcome("\n".join(f"{one_line(i, 60):<28} {one_line(n, 60)}" for i, n in models))
 
 
-@COMMANDS.add("/temperature [x|-]", "show or set the sampling temperature (0 to 2)")
-def _temperature(session: Session, argument: str) -> Outcome:
-    if argument:
-        value = None if argument == "-" else _param("temperature", argument)
-        session.chat.set_params(temperature=value)
-    shown = session.chat.params.temperature
-    return Outcome(f"temperature: {'server default' if shown is None else shown}")
+def _parameter_command(param: Param) -> None:
+    """``/temperature``, ``/max-tokens``, ``/top-p``, ``/stop``: one per row of the parameter
+    table (chatbot.engine.params), to show the value or set it (``-``: the server's default;
+    a list parameter takes one value more each time, ``-`` clears it)."""
+    name, shown = param.name, param.name.replace("_", " ")
+    word = "/" + name.replace("_", "-")
+    if param.many:
+        usage, summary = f"{word} [text|-]", f"show the {shown} sequences, add one, or clear them"
+    else:
+        usage = f"{word} [{param.metavar.lower()}|-]"
+        summary = f"show or set: {param.help.lower()[:-1]}"
+
+    def command(session: Session, argument: str) -> Outcome:
+        now = getattr(session.chat.params, name)
+        if argument:
+            if argument == "-":
+                value = () if param.many else None
+            elif param.many:
+                value = (*now, argument)
+            else:
+                value = _param(name, argument)
+            try:
+                session.chat.set_params(**{name: value})
+            except OutOfLimits as problem:
+                raise UsageError(f"{shown} {problem}") from None
+            now = getattr(session.chat.params, name)
+        if now is None or now == ():
+            return Outcome(f"{shown}: server default")
+        if param.many:
+            return Outcome(f"{shown}: " + ", ".join(repr(one_line(item, 40)) for item in now))
+        return Outcome(f"{shown}: {now}")
+
+    COMMANDS.add(usage, summary)(command)
 
 
-@COMMANDS.add("/max-tokens [n|-]", "show or set the reply length limit")
-def _max_tokens(session: Session, argument: str) -> Outcome:
-    if argument:
-        value = None if argument == "-" else _param("max_tokens", argument)
-        session.chat.set_params(max_tokens=value)
-    shown = session.chat.params.max_tokens
-    return Outcome(f"max tokens: {'server default' if shown is None else shown}")
+for _row in PARAMS:
+    if _row.name != "model":  # /model has a command of its own (it lists and completes)
+        _parameter_command(_row)
 
 
 @COMMANDS.add("/retry", "send your last message again, dropping the reply it got")
