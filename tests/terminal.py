@@ -12,6 +12,7 @@ the pseudo-terminal. Both replay every byte into a pyte screen (100x30, with scr
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import io
@@ -37,15 +38,46 @@ def default_signals() -> None:
         signal.signal(which, signal.SIG_DFL)
 
 
-class _AnsweringScreen(pyte.HistoryScreen):
-    """A screen that answers the terminal's reports (cursor position) back to the program,
-    as a real terminal does; prompt_toolkit needs that to lay out its bottom toolbar."""
+class _Scrollback:
+    """The lines that scrolled off the top of the screen, oldest first (at most ``size``)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.top: collections.deque[Any] = collections.deque(maxlen=size)
+
+
+class _AnsweringScreen(pyte.Screen):
+    """A screen with scrollback, as a terminal window has, that answers the terminal's
+    reports (cursor position) back to the program, as a real terminal does; prompt_toolkit
+    needs that to lay out its bottom toolbar.
+
+    (pyte's HistoryScreen keeps scrollback too, but wraps every event for paging this screen
+    never does: half the suite's time in screen tests went there.)"""
 
     reply_to: Any = None  # what the terminal's answers are sent to (its ``send(text)``)
+
+    def __init__(self, columns: int, lines: int, history: int) -> None:
+        self.history = _Scrollback(history)
+        super().__init__(columns, lines)
 
     def write_process_input(self, data: str) -> None:
         if self.reply_to is not None:
             self.reply_to.send(data)
+
+    def index(self) -> None:
+        top, bottom = self.margins or pyte.screens.Margins(0, self.lines - 1)
+        if self.cursor.y == bottom:
+            self.history.top.append(self.buffer[top])
+        super().index()
+
+    def reset(self) -> None:
+        super().reset()
+        self.history.top.clear()
+
+    def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        super().erase_in_display(how, *args, **kwargs)
+        if how == 3:  # the terminal's scrollback too
+            self.history.top.clear()
 
 
 class _Screen:
@@ -54,18 +86,23 @@ class _Screen:
     cols: int
     rows: int
     screen: _AnsweringScreen
-    raw: bytes
+    _raw: bytearray
 
     def _setup_screen(self, cols: int, rows: int) -> None:
         self.cols, self.rows = cols, rows
         self.screen = _AnsweringScreen(cols, rows, history=5000)
         self.screen.set_mode(pyte.modes.LNM)
         self._stream = pyte.ByteStream(self.screen)
-        self.raw = b""
+        self._raw = bytearray()  # every byte the program printed
+        self._rows: dict[int, tuple[Any, str]] = {}  # scrollback lines already made text
 
     def _feed(self, data: bytes) -> None:
-        self.raw += data
+        self._raw += data
         self._stream.feed(data)
+
+    @property
+    def raw(self) -> bytes:
+        return bytes(self._raw)
 
     def _read(self, wait: float) -> bytes | None:
         raise NotImplementedError
@@ -92,9 +129,21 @@ class _Screen:
 
     def lines(self) -> list[str]:
         """Scrollback then screen, right-trimmed."""
-        cols = self.cols
-        history = ["".join(row[x].data for x in range(cols)) for row in self.screen.history.top]
-        return [line.rstrip() for line in [*history, *self.screen.display]]
+        return [
+            *map(self._scrolled_off, self.screen.history.top),
+            *map(str.rstrip, self.screen.display),
+        ]
+
+    def _scrolled_off(self, row: Any) -> str:
+        """A line of the scrollback as text: made once, as a line never changes once it has
+        left the screen (checking the screen after every read stays linear)."""
+        known = self._rows.get(id(row))
+        if known is None or known[0] is not row:
+            known = (row, "".join(row[x].data for x in range(self.cols)).rstrip())
+            if len(self._rows) > 4 * self.screen.history.size:
+                self._rows.clear()
+            self._rows[id(row)] = known
+        return known[1]
 
     def text(self) -> str:
         return "\n".join(self.lines())
@@ -319,11 +368,15 @@ class MemoryTerminal(_Screen):
             return None
 
     def type(self, keys: str) -> None:
-        for key in keys:
-            if key == "\x03" and not self._keys.raw:
+        """Send ``keys`` as typed at once (a paste arrives so too); Ctrl-C outside a prompt is
+        the line discipline's SIGINT."""
+        for number, chunk in enumerate(keys.split("\x03")):
+            if number and not self._keys.raw:
                 self._interrupt()
-            else:
-                self._keys.send(key)
+            elif number:
+                self._keys.send("\x03")
+            if chunk:
+                self._keys.send(chunk)
 
     def _interrupt(self) -> None:
         """Ctrl-C outside a prompt: KeyboardInterrupt in the program, as SIGINT raises it in

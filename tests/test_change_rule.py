@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "chatbot"
-CONVERSATION_STATE = {"system", "turns", "stored_id"}
+CONVERSATION_STATE = {"system", "turns", "stored_id", "title"}
 MAY_CHANGE_CONVERSATIONS = {"engine/chat.py", "engine/conversation.py", "store/journal.py",
                             "store/history.py"}  # fmt: skip
 

@@ -205,7 +205,13 @@ def test_slash_title_names_the_saved_conversation(tmp_path):
         Chat(ScriptedTransport(), ChatParams("m"), watchers=[journal]), journal, store,
         env=memory_env(),
     )  # fmt: skip
-    assert COMMANDS.run("/title Early", session).error  # nothing saved yet
+    assert COMMANDS.run("/title Early", session).message == "title: Early"  # kept for the save
     deliver(session.chat.send("hello"), [journal])
+    assert store.info(str(session.chat.conversation.stored_id)).title == "Early"
     assert COMMANDS.run("/title Trip plans", session).message == "title: Trip plans"
     assert store.info(str(session.chat.conversation.stored_id)).title == "Trip plans"
+    COMMANDS.run("/new", session)
+    deliver(session.chat.send("another"), [journal])
+    assert store.info(str(session.chat.conversation.stored_id)).title == "another"
+    off = Session(Chat(ScriptedTransport(), ChatParams("m")), Journal(None), env=memory_env())
+    assert "history is off" in COMMANDS.run("/title X", off).message

@@ -367,9 +367,9 @@ def test_a_paste_taller_than_the_window_stays_whole_in_the_scrollback(terminal, 
 
 
 def test_a_long_single_line_is_shown_whole_without_blank_lines(terminal, fake):
-    words = [f"w{n:04d}" for n in range(1600)]  # 8 KB on one line
+    words = [f"w{n:04d}" for n in range(1600)]  # 8 KB on one line, pasted as a terminal does
     term = terminal()
-    term.type(" ".join(words) + "\r")
+    term.type(PASTE_START + " ".join(words) + PASTE_END + "\r")
     term.wait_for("You said: w0000")
     term.wait_for_prompt(2)
     lines = term.lines()

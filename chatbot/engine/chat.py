@@ -37,6 +37,7 @@ from chatbot.engine.events import (
     Switched,
     SystemChanged,
     TakenBack,
+    Titled,
     ToolAnswered,
     ToolAsked,
     UserSent,
@@ -323,6 +324,15 @@ class Chat:
         """Replace the system prompt (None removes it) for the next requests."""
         self.conversation.system = system
         self._tell(SystemChanged(self.conversation, system))
+
+    def set_title(self, title: str) -> None:
+        """Give the conversation a title (one line; the history keeps it, now or once the
+        conversation is first saved)."""
+        title = " ".join(title.split())
+        if not title:
+            raise ValueError("a title needs some text")
+        self.conversation.title = title
+        self._tell(Titled(self.conversation, title))
 
     def set_params(self, **changes: Any) -> None:
         """Change what the next requests are sent with. A sampling parameter is checked

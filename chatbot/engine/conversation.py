@@ -62,6 +62,7 @@ class Conversation:
     system: str | None = None
     turns: list[Message] = field(default_factory=list)
     stored_id: str | None = None  # its id in the history database, when saved
+    title: str | None = None  # given with /title (None: the history titles it by its first line)
 
     def branch(self, exchanges: int | None = None) -> Conversation:
         """A copy to go on in, not saved yet: the same system prompt and messages, up to the

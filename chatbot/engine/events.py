@@ -155,13 +155,21 @@ class Forked:
 
 
 @dataclass(frozen=True, slots=True)
+class Titled:
+    """The user gave ``conversation`` a title (/title)."""
+
+    conversation: Conversation
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Annotated:
     """Something happened to a saved message after it was written (a command it held ran)."""
 
     message: Message
 
 
-Change = SystemChanged | ParamsChanged | TakenBack | Switched | Forked | Annotated
+Change = SystemChanged | ParamsChanged | TakenBack | Switched | Forked | Titled | Annotated
 
 Event = (
     UserSent

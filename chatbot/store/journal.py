@@ -31,6 +31,7 @@ from chatbot.engine.events import (
     Switched,
     SystemChanged,
     TakenBack,
+    Titled,
     ToolAnswered,
     UserSent,
     UserWithdrawn,
@@ -125,6 +126,8 @@ class Journal:
                 self.store.set_system(event.conversation.stored_id, event.system)
         elif isinstance(event, Switched):
             self._conversation = event.conversation
+        elif isinstance(event, Titled) and event.conversation.stored_id is not None:
+            self.store.rename(event.conversation.stored_id, event.title)
         elif isinstance(event, Annotated) and (row := event.message.stored_id) is not None:
             message = event.message
             self.store.update_message(row, message.content, message.status, extra=message.extra())
@@ -185,6 +188,8 @@ class Journal:
             conversation.stored_id = self.store.new_conversation(
                 item.reply_model or item.model, conversation.system
             )
+            if conversation.title:  # given before the first message was saved
+                self.store.rename(conversation.stored_id, conversation.title)
         if message.stored_id is None:
             message.stored_id = self.store.add_message(
                 conversation.stored_id,

@@ -476,10 +476,9 @@ def _title(session: Session, argument: str) -> Outcome:
     title = one_line(argument, 120)
     if not title:
         return Outcome("usage: /title TEXT", error=True)
-    conversation_id = session.chat.conversation.stored_id
-    if session.store is None or conversation_id is None:
-        return Outcome("nothing saved yet to give a title: send a message first", error=True)
-    session.store.rename(conversation_id, title)
+    if session.store is None:
+        return Outcome("the history is off (--no-save): there is nothing to title", error=True)
+    session.chat.set_title(title)
     return Outcome(f"title: {title}")
 
 
