@@ -46,23 +46,15 @@ class _Scrollback:
         self.top: collections.deque[Any] = collections.deque(maxlen=size)
 
 
-class _AnsweringScreen(pyte.Screen):
-    """A screen with scrollback, as a terminal window has, that answers the terminal's
-    reports (cursor position) back to the program, as a real terminal does; prompt_toolkit
-    needs that to lay out its bottom toolbar.
+class ScrollbackScreen(pyte.Screen):
+    """A screen with scrollback, as a terminal window has (``history.top``, oldest first).
 
-    (pyte's HistoryScreen keeps scrollback too, but wraps every event for paging this screen
-    never does: half the suite's time in screen tests went there.)"""
-
-    reply_to: Any = None  # what the terminal's answers are sent to (its ``send(text)``)
+    pyte's HistoryScreen keeps scrollback too, but wraps every event for paging these tests
+    never do: half the time of the screen tests went there."""
 
     def __init__(self, columns: int, lines: int, history: int) -> None:
         self.history = _Scrollback(history)
         super().__init__(columns, lines)
-
-    def write_process_input(self, data: str) -> None:
-        if self.reply_to is not None:
-            self.reply_to.send(data)
 
     def index(self) -> None:
         top, bottom = self.margins or pyte.screens.Margins(0, self.lines - 1)
@@ -78,6 +70,17 @@ class _AnsweringScreen(pyte.Screen):
         super().erase_in_display(how, *args, **kwargs)
         if how == 3:  # the terminal's scrollback too
             self.history.top.clear()
+
+
+class _AnsweringScreen(ScrollbackScreen):
+    """A screen that answers the terminal's reports (cursor position) back to the program, as
+    a real terminal does; prompt_toolkit needs that to lay out its bottom toolbar."""
+
+    reply_to: Any = None  # what the terminal's answers are sent to (its ``send(text)``)
+
+    def write_process_input(self, data: str) -> None:
+        if self.reply_to is not None:
+            self.reply_to.send(data)
 
 
 class _Screen:

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from chatbot.terminal.markdown import reply_markdown
 from chatbot.terminal.render import MarkdownRenderer, print_markdown
+from tests.terminal import ScrollbackScreen
 
 DOCUMENTS = Path(__file__).with_name("documents")
 WIDTH, HEIGHT = 100, 40
@@ -44,7 +45,7 @@ def console_to(buffer: io.StringIO) -> Console:
 
 
 def screen_text(output: str) -> list[str]:
-    screen = pyte.HistoryScreen(WIDTH, HEIGHT, history=100_000)
+    screen = ScrollbackScreen(WIDTH, HEIGHT, history=100_000)
     screen.set_mode(pyte.modes.LNM)
     pyte.Stream(screen).feed(output)
     history = ["".join(row[x].data for x in range(WIDTH)) for row in screen.history.top]
