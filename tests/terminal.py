@@ -350,6 +350,7 @@ class MemoryTerminal(_Screen):
             prompt_io=(self._keys.input, screen),
         )
         self.child = _Run()
+        self._finished = False
         self._started_in = os.getcwd()
         os.chdir(cwd)  # relative paths the user types are the OS's to resolve, as in the program
 
@@ -404,22 +405,22 @@ class MemoryTerminal(_Screen):
         return self.child.exitstatus if self.child.exitstatus is not None else -1
 
     def _finish(self) -> None:
-        os.chdir(self._started_in)
-        self._stack.close()
+        if not self._finished:
+            self._finished = True
+            os.chdir(self._started_in)
+            self._stack.close()
 
     def close(self) -> None:
-        """End the run as a person would (Ctrl-C clears the line, Ctrl-D quits) and wait."""
+        """End the run as a person would (Ctrl-C until it quits: twice at a prompt) and wait."""
+        deadline = time.monotonic() + 10
+        while self.child.isalive() and time.monotonic() < deadline:
+            self.type("\x03")
+            if self.child.thread is not None:
+                self.child.thread.join(0.3)
         if self.child.isalive():
-            for _ in range(3):
-                self.type("\x03\x04" if self._keys.raw else "\x03")
-                if self.child.thread is not None:
-                    self.child.thread.join(2)
-                if not self.child.isalive():
-                    break
-        if self.child.thread is not None and not self.child.isalive():
-            self._finish()
-        elif self.child.isalive():
             raise AssertionError(f"program did not end; screen:\n{self.text()}")
+        if self.child.thread is not None:
+            self._finish()
 
 
 PTY_ONLY = os.environ.get("WRITER_CHAT_TESTS_PTY") == "1"

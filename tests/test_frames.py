@@ -84,7 +84,7 @@ def doubled_lines(term: Terminal) -> list[str]:
 
 @pytest.mark.parametrize(
     ("cols", "rows", "piece"),
-    [(100, 30, 3), (100, 30, 400), (60, 20, 3), (60, 20, 400)],
+    [(100, 30, 3), (100, 30, 400), (60, 20, 7), (60, 20, 400)],  # tiny pieces, big ones
 )
 def test_no_screen_shows_a_line_twice_while_a_reply_streams(fake, home, cols, rows, piece):
     text = frames_document()

@@ -216,7 +216,8 @@ def test_ten_thousand_files_list_whole(run_cli, fake):
     listed = run_cli("graphs").text.splitlines()
     assert len(listed) == 1 + 121 + 1 and listed[1].startswith("big ")
     pages = [r for r in fake.requests if r.path.startswith("/v1/files?")]
-    assert len(pages) == 200  # pages of 50, each after the last id of the one before
+    assert len(pages) == 100  # pages of 100 (the most), each after the last id of the one before
+    assert all("limit=100" in r.path for r in pages)
     _check_against_protocol(fake)
 
 

@@ -15,6 +15,7 @@ from chatbot.engine.graph_names import is_graph_id, resolve_graph
 
 Json = dict[str, Any]
 UPLOAD_PIECE = 256 * 1024
+PAGE_LIMIT = 100  # the most a list page may hold (the API's default is 50): half the requests
 
 
 class KnowledgeGraphs:
@@ -23,7 +24,7 @@ class KnowledgeGraphs:
 
     def _all(self, path: str, params: dict[str, Any] | None = None) -> list[Json]:
         items: list[Json] = []
-        query = dict(params or {})
+        query = {"limit": PAGE_LIMIT, **(params or {})}
         while True:
             page = self._client.call("GET", path, params=query) or {}
             data = page.get("data") if isinstance(page, dict) else None
