@@ -404,6 +404,12 @@ class MemoryTerminal(_Screen):
             raise AssertionError("the program raised") from self.child.failure
         return self.child.exitstatus if self.child.exitstatus is not None else -1
 
+    def _settle(self, seconds: float) -> None:
+        """Read what the program prints for up to ``seconds``, or until it has ended."""
+        end = time.monotonic() + seconds
+        while self.child.isalive() and time.monotonic() < end:
+            self.pump(0.01)
+
     def _finish(self) -> None:
         if not self._finished:
             self._finished = True
@@ -411,12 +417,13 @@ class MemoryTerminal(_Screen):
             self._stack.close()
 
     def close(self) -> None:
-        """End the run as a person would (Ctrl-C until it quits: twice at a prompt) and wait."""
+        """End the run as a person would (Ctrl-C to clear the line or stop a reply, Ctrl-D at
+        the empty prompt) and wait."""
         deadline = time.monotonic() + 10
         while self.child.isalive() and time.monotonic() < deadline:
-            self.type("\x03")
-            if self.child.thread is not None:
-                self.child.thread.join(0.3)
+            for key in ("\x03", "\x04"):
+                self.type(key)
+                self._settle(0.1)  # reading the screen answers its cursor reports meanwhile
         if self.child.isalive():
             raise AssertionError(f"program did not end; screen:\n{self.text()}")
         if self.child.thread is not None:
