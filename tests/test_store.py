@@ -58,10 +58,42 @@ def test_prefixes_must_be_unique_and_valid(tmp_path: Path):
         store.add_message(cid, "user", "x", "complete")
     with pytest.raises(UsageError, match="more than one"):
         store.resolve(_common_prefix(ids))
-    with pytest.raises(UsageError, match="not a conversation id"):
+    with pytest.raises(UsageError, match="no conversation with id or title 'nothex!'"):
         store.resolve("nothex!")
     with pytest.raises(UsageError, match="no conversation"):
         store.resolve(next(c for c in ("0" * 32, "1" * 32) if c not in ids))
+
+
+def test_a_conversation_is_found_by_latest_or_by_its_title(tmp_path: Path):
+    store = Store(tmp_path / "h.db")
+    with pytest.raises(UsageError, match="no saved conversations yet"):
+        store.resolve("latest")
+    trip, tax, taxes = (store.new_conversation("m", None) for _ in range(3))
+    for cid, first in ((trip, "Trip plans"), (tax, "Tax 2026"), (taxes, "Taxes old")):
+        store.add_message(cid, "user", first, "complete")
+    store.rename(tax, "Tax 2026")
+    assert store.resolve("latest") == store.resolve("LAST") == taxes
+    assert store.resolve("trip plans") == store.resolve("Trip") == trip  # whole title, or its start
+    assert store.resolve("tax 2026") == tax  # a whole title wins over a longer one it starts
+    with pytest.raises(UsageError, match="more than one conversation's title starts with 'Tax'"):
+        store.resolve("Tax")
+    with pytest.raises(UsageError, match="no conversation with id or title 'holiday'"):
+        store.resolve("holiday")
+    assert store.resolve(trip[:6]) == trip  # ids as before
+
+
+def test_latest_and_a_title_work_for_history_show_and_cid(run_cli, fake):
+    assert run_cli("first question").code == 0
+    assert run_cli("second question").code == 0
+    shown = run_cli("history", "show", "latest")
+    assert shown.code == 0 and "second question" in shown.text
+    assert run_cli("history", "rename", "latest", "Holiday ideas").code == 0
+    assert run_cli("--cid", "holiday ideas", "and more").code == 0
+    assert [len(r.messages) for r in fake.chat_requests()] == [1, 1, 3]
+    missing = run_cli("history", "show", "nothing like it")
+    assert (
+        missing.code == 2 and "no conversation with id or title 'nothing like it'" in missing.stderr
+    )
 
 
 def _common_prefix(ids: list[str]) -> str:

@@ -23,6 +23,7 @@ from chatbot.paths import private_file
 from chatbot.sanitize import one_line
 
 BUSY_TIMEOUT_MS = 10_000
+LATEST_WORDS = ("latest", "last")  # name the conversation used last
 
 MIGRATIONS = [
     # 1: conversations and their messages
@@ -343,19 +344,54 @@ class Store:
     # reading
 
     @_reading
-    def resolve(self, prefix: str) -> str:
-        """The full id of the conversation whose id starts with ``prefix`` (must be unique)."""
-        if not prefix or not all(c in "0123456789abcdef" for c in prefix.lower()):
-            raise UsageError(f"not a conversation id: '{prefix}'")
+    def resolve(self, ref: str) -> str:
+        """The full id of the conversation ``ref`` names: ``latest`` (the last one used), a
+        unique id prefix, or a title (the whole title, any case; else the start of exactly one
+        title). A name that fits none, or more than one, is a usage error that says which."""
+        wanted = ref.strip()
+        if not wanted:
+            raise UsageError("no conversation given (an id, a title or latest)")
+        if wanted.lower() in LATEST_WORDS:
+            latest = self.latest()
+            if latest is None:
+                raise UsageError("no saved conversations yet")
+            return latest
+        if all(c in "0123456789abcdef" for c in wanted.lower()):
+            rows = self._db.execute(
+                "SELECT id FROM conversations WHERE id LIKE ? ORDER BY updated_at DESC LIMIT 2",
+                (wanted.lower() + "%",),
+            ).fetchall()
+            if len(rows) > 1:
+                raise UsageError(
+                    f"more than one conversation starts with {wanted}: give more of it"
+                )
+            if rows:
+                return str(rows[0]["id"])
+        return self._by_title(wanted)
+
+    def _by_title(self, wanted: str) -> str:
         rows = self._db.execute(
-            "SELECT id FROM conversations WHERE id LIKE ? ORDER BY updated_at DESC LIMIT 2",
-            (prefix.lower() + "%",),
+            "SELECT id, title FROM conversations WHERE lower(title) = lower(?)"
+            " ORDER BY updated_at DESC LIMIT 1",
+            (wanted,),
         ).fetchall()
-        if not rows:
-            raise UsageError(f"no conversation with id {prefix} (see writer-chat history)")
-        if len(rows) > 1:
-            raise UsageError(f"more than one conversation starts with {prefix}: give more of it")
-        return str(rows[0]["id"])
+        if rows:
+            return str(rows[0]["id"])
+        rows = self._db.execute(
+            "SELECT id, title FROM conversations WHERE instr(lower(title), lower(?)) = 1"
+            " ORDER BY updated_at DESC LIMIT 6",
+            (wanted,),
+        ).fetchall()
+        shown = one_line(wanted, 60)
+        if len(rows) == 1:
+            return str(rows[0]["id"])
+        if rows:
+            some = "; ".join(f"{r['id'][:8]} {one_line(r['title'], 40)}" for r in rows[:5])
+            raise UsageError(f"more than one conversation's title starts with '{shown}': {some}")
+        raise UsageError(
+            f"no conversation with id or title '{shown}' (see writer-chat history; latest is"
+            " the last one)"
+        )
 
     @_reading
     def latest(self) -> str | None:
