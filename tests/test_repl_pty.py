@@ -111,6 +111,24 @@ def test_ctrl_c_at_the_prompt_clears_the_line_and_does_not_quit(terminal, fake):
     assert user_turns(fake.chat_requests()[0].messages) == ["hello"]
 
 
+def test_a_draft_cleared_with_ctrl_c_comes_back_with_up(terminal, fake, home):
+    term = terminal()
+    term.say("sent before")
+    term.type("a long draft I do not want to lose")
+    term.wait_for("a long draft I do not want to lose")
+    term.ctrl("c")
+    term.wait_for_prompt(3)
+    term.type(UP)
+    draft = "> a long draft I do not want to lose"
+    term.wait_until(lambda: term.lines().count(draft) == 2, "the draft back at the prompt")
+    term.type("\r")
+    term.wait_for("You said: a long draft I do not want to lose")
+    assert [user_turns(r.messages)[-1] for r in fake.chat_requests()] == [
+        "sent before",
+        "a long draft I do not want to lose",
+    ]
+
+
 def test_multiline_paste_and_alt_enter_send_one_message(terminal, fake):
     term = terminal()
     term.type(f"{PASTE_START}line one\nline two\nline three{PASTE_END}")

@@ -222,7 +222,10 @@ class Repl:
             except signals.Terminated as ended:
                 return 128 + ended.signum
             except KeyboardInterrupt:
-                self._echo(prompt.default_buffer.text)  # what was typed stays readable, unsent
+                draft = prompt.default_buffer.text
+                self._echo(draft)  # what was typed stays readable, unsent
+                if draft.strip() and self._history is not None:
+                    self._history.append_string(draft)  # and Up brings it back
                 if self._second_ctrl_c():
                     return 0
                 self.console.print(Text("(Ctrl-C again to quit)", style="dim"))
