@@ -215,3 +215,23 @@ def test_slash_title_names_the_saved_conversation(tmp_path):
     assert store.info(str(session.chat.conversation.stored_id)).title == "another"
     off = Session(Chat(ScriptedTransport(), ChatParams("m")), Journal(None), env=memory_env())
     assert "history is off" in COMMANDS.run("/title X", off).message
+
+
+def test_slash_save_of_an_empty_conversation_writes_nothing(tmp_path):
+    from chatbot.engine.chat import Chat, deliver
+    from chatbot.engine.request import ChatParams
+    from chatbot.errors import ApiError
+    from chatbot.store.journal import Journal
+    from chatbot.terminal.slash_commands import COMMANDS, Session
+    from tests.test_engine import ScriptedTransport
+
+    chat = Chat(ScriptedTransport([[ApiError("boom")]]), ChatParams("m"))
+    session = Session(chat, Journal(None), env=memory_env(cwd=tmp_path))
+    empty = COMMANDS.run(f"/save {tmp_path / 'a.md'}", session)
+    assert empty.error and empty.message == "nothing to save yet: the conversation is empty"
+    deliver(chat.send("this one fails"), [])
+    failed = COMMANDS.run(f"/save {tmp_path / 'a.md'}", session)
+    assert failed.error and failed.message.endswith(
+        "(your last message failed: /retry sends it again)"
+    )
+    assert list(tmp_path.iterdir()) == []

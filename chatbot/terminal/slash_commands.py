@@ -539,6 +539,9 @@ def _save(session: Session, argument: str) -> Outcome:
     if path.exists() and not force:
         return Outcome(f"{path} exists already: /save {name} --force replaces it", error=True)
     chat = session.chat
+    if not chat.conversation.turns:  # an empty file would say nothing was ever written
+        why = " (your last message failed: /retry sends it again)" if chat.failed_input else ""
+        return Outcome(f"nothing to save yet: the conversation is empty{why}", error=True)
     text = render(fmt, chat.conversation.stored_id, chat.params.model, chat.conversation)
     try:
         write_private(path, text)
