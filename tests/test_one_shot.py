@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from chatbot import __version__
 from tests.conftest import cli_env
 from tests.fake_server import Script
@@ -178,3 +180,34 @@ def test_no_stream_asks_for_the_whole_reply_and_prints_it(run_cli, fake):
     assert result.code == 0 and result.text == "All at once.\n"
     body = fake.chat_requests()[-1].body
     assert body["stream"] is False and "stream_options" not in body
+
+
+@pytest.mark.parametrize(
+    ("words", "meant"),
+    [
+        (["histroy"], "history"),
+        (["logs"], "history"),
+        (["keys", "show"], "key"),
+        (["graph"], "graphs"),
+    ],
+)
+def test_a_slip_of_a_command_is_not_sent_as_a_paid_prompt(run_cli, fake, words, meant):
+    result = run_cli(*words)
+    assert result.code == 2 and fake.chat_requests() == []
+    assert result.stderr == (
+        f"writer-chat: error: '{words[0]}' is not a command: did you mean writer-chat {meant}?"
+        f" (to send the words as a prompt: writer-chat -- {' '.join(words)})\n"
+    )
+    assert run_cli("--", *words).code == 0  # what it says to type sends them
+    assert [m["content"] for m in fake.chat_requests()[0].messages] == [" ".join(words)]
+
+
+def test_words_that_read_as_a_prompt_are_sent(run_cli, fake):
+    for words in (
+        ["hello"],
+        ["tell", "me", "a", "joke"],
+        ["History?"],
+        ["summarise", "logs", "now", "please"],
+    ):
+        assert run_cli(*words).code == 0
+    assert len(fake.chat_requests()) == 4

@@ -36,6 +36,25 @@ def _plain_prompt(args: list[str], env: Env) -> bool:
     return not args or args[0] not in SUBCOMMANDS
 
 
+# Words people type for a command that has another name here (what other tools call it).
+COMMAND_SLIPS = {"logs": "history", "log": "history", "chats": "history", "keys": "key"}
+
+
+def _mistyped_command(args: list[str]) -> str | None:
+    """The command a first word is a slip of (``histroy``, ``logs``) when the words read as a
+    command rather than a prompt (one short lowercase word, at most two after it); None when
+    they read as a prompt. A slip sent as a prompt would be paid for and answered."""
+    word = args[0] if args else ""
+    if not (word.isalpha() and word.islower() and len(word) <= 12 and len(args) <= 3):
+        return None
+    if word in COMMAND_SLIPS:
+        return COMMAND_SLIPS[word]
+    import difflib
+
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def run(args: list[str], env: Env) -> int:
     """Run ``writer-chat ARGS`` in ``env``; return the exit code."""
     if args == ["--version"]:
@@ -66,10 +85,22 @@ def _run_parsed(args: list[str], env: Env) -> int:
     from chatbot.run.modes import run_guarded, start
 
     if _plain_prompt(args, env):
+        meant = _mistyped_command(args)
+        if meant is not None:
+            return run_guarded(env, lambda: _refuse_slip(args, meant))
         return run_guarded(env, lambda: start({"prompt": tuple(args)} if args else {}, env))
     from chatbot.cli.parser import parse_and_run
 
     return run_guarded(env, lambda: parse_and_run(args, env, lambda given: start(given, env)))
+
+
+def _refuse_slip(args: list[str], meant: str) -> int:
+    from chatbot.errors import UsageError
+
+    raise UsageError(
+        f"'{args[0]}' is not a command: did you mean {PROG} {meant}? (to send the words as a"
+        f" prompt: {PROG} -- {' '.join(args)})"
+    )
 
 
 def main() -> None:
