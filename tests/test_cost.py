@@ -53,6 +53,16 @@ def test_history_cost_per_conversation_and_in_all(run_cli, fake):
     assert shown.rstrip().endswith("*240,000 tokens in, 60,000 out: $0.5040*")
 
 
+def test_a_model_with_no_known_price_leaves_the_rest_of_the_total_said(run_cli, fake):
+    fake.queue(Script(pieces=["one"], usage=TURN), Script(pieces=["two"], usage=TURN))
+    assert run_cli("priced question").code == 0
+    for n in range(2):
+        fake.queue(Script(pieces=["?"], usage=TURN))
+        assert run_cli("-m", "palmyra-creative", f"unpriced {n}").code == 0
+    lines = run_cli("history", "--cost").text.splitlines()
+    assert lines[-1] == "total of these 3: $0.2520 + 2 conversations of models with no known price"
+
+
 def test_the_config_s_prices_replace_the_list_price(run_cli, fake, home):
     env = config_with(home, "[prices]\npalmyra-x5 = [1, 10]\n")
     fake.queue(Script(pieces=["one"], usage=TURN))

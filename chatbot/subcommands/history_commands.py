@@ -73,11 +73,22 @@ def history_list(
 
             totals = costs(store, [c.id for c in found], _prices(env))
             lines = listing(found, {cid: dollars(t[2]) for cid, t in totals.items()})
-            amounts = [t[2] for t in totals.values()]
-            whole = None if None in amounts else sum(a for a in amounts if a is not None)
             if lines:
-                lines.append(f"total of these {len(found)}: {dollars(whole)}")
+                lines.append(f"total of these {len(found)}: {_total(list(totals.values()))}")
         _page(env, "\n".join(lines) if lines else "no saved conversations yet")
+
+
+def _total(totals: list[tuple[int, int, float | None]]) -> str:
+    """What is priced, summed, and how much is not: ``$0.42 + 3 conversations of models with
+    no known price`` (never just ``$?``)."""
+    from chatbot.engine.prices import dollars
+
+    priced = sum(amount for _, _, amount in totals if amount is not None)
+    unpriced = sum(1 for _, _, amount in totals if amount is None)
+    if not unpriced:
+        return dollars(priced)
+    many = "conversation" if unpriced == 1 else "conversations"
+    return f"{dollars(priced)} + {unpriced} {many} of models with no known price"
 
 
 @history_app.command("show", short_help="Print a conversation as Markdown, with its cost.")
