@@ -189,6 +189,22 @@ def test_ctrl_c_in_the_network_keeps_what_arrived_marked_interrupted():
     assert chat.conversation.turns[-1].status == conv.INTERRUPTED
 
 
+def test_a_reply_cut_short_is_counted_by_estimate_and_said_so():
+    question = "tell me everything " * 50  # ~240 tokens sent
+    transport = ScriptedTransport([[chunk("x" * 400), KeyboardInterrupt()], reply("fine")])
+    chat = Chat(transport, ChatParams("palmyra-x5"))
+    finished, _ = run(chat, question)
+    usage = finished.reply.usage
+    assert usage == {"prompt_tokens": usage["prompt_tokens"], "completion_tokens": 100,
+                     "estimated": True}  # fmt: skip
+    assert 230 <= usage["prompt_tokens"] <= 260
+    assert chat.spend.estimated and chat.spend.completion == 100
+    assert chat.spend.said().startswith("~$")
+    nothing = Chat(ScriptedTransport([[KeyboardInterrupt()]]), ChatParams("palmyra-x5"))
+    run(nothing, "never answered")  # nothing arrived: nothing to count
+    assert nothing.spend.prompt == 0 and not nothing.spend.estimated
+
+
 def test_ctrl_c_in_an_observer_interrupts_the_reply_and_closes_the_request():
     transport = ScriptedTransport([reply("one ", "two ", "three")])
     chat = Chat(transport, ChatParams("palmyra-x5"))

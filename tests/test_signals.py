@@ -56,6 +56,18 @@ def test_a_signal_at_the_prompt_ends_the_repl_quietly(fake, home):
     assert "Traceback" not in term.text() and "error" not in term.text()
 
 
+def run_history_show(home, fake) -> str:
+    done = subprocess.run(
+        [WRITER_CHAT, "history", "show", "latest"],
+        capture_output=True,
+        env=cli_env(home, fake.url),
+        cwd=home / "work",
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
 def test_sigterm_mid_reply_in_a_pipe_keeps_the_partial_reply(fake, home):
     fake.queue(Script(pieces=[f"word{i} " for i in range(400)], delay=0.02))
     process = subprocess.Popen(
@@ -77,3 +89,6 @@ def test_sigterm_mid_reply_in_a_pipe_keeps_the_partial_reply(fake, home):
     assert b"interrupted" in err
     [(content, status)] = saved_replies(home)
     assert status == "interrupted" and out.decode().startswith(content.rstrip())
+    cost = run_history_show(home, fake).rstrip().splitlines()[-1]  # what the cut reply cost
+    assert cost.startswith("*~") and " in, ~" in cost and cost.endswith("*"), cost
+    assert not cost.startswith("*~0 tokens")

@@ -235,3 +235,25 @@ def test_a_version_3_history_is_upgraded_in_one_step_with_one_line_and_every_row
     again: list[str] = []
     Store(path, on_upgrade=again.append).close()
     assert again == []  # once only
+
+
+def test_a_reply_killed_mid_stream_is_counted_by_estimate(tmp_path: Path):
+    """kill -9 leaves the reply's last progress row (incomplete, no count of the server's):
+    its cost is estimated from what was sent before it and its own text, and marked."""
+    from chatbot.engine.prices import LIST_PRICES
+    from chatbot.store.history import cost_line, costs
+
+    store = Store(tmp_path / "h.db")
+    cid = store.new_conversation("palmyra-x5", "be brief " * 10)  # 90 characters
+    store.add_message(cid, "user", "q" * 400, "complete")
+    store.add_message(cid, "assistant", "a" * 800, "incomplete", "palmyra-x5")
+    spend = costs(store, [cid], LIST_PRICES)[cid]
+    assert (spend.prompt, spend.completion, spend.estimated) == ((90 + 400) // 4, 200, True)
+    assert cost_line(spend).startswith("~122 tokens in, ~200 out: ~$0.00")
+    finished = store.new_conversation("palmyra-x5", None)
+    store.add_message(finished, "user", "q", "complete")
+    row = store.add_message(finished, "assistant", "", "incomplete", "palmyra-x5")
+    usage = {"prompt_tokens": 10, "completion_tokens": 2}
+    store.update_message(row, "done", "complete", usage=usage)
+    counted = costs(store, [finished], LIST_PRICES)[finished]
+    assert (counted.prompt, counted.completion, counted.estimated) == (10, 2, False)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chatbot.engine import conversation as conv
-from chatbot.engine.context import ContextBudget
+from chatbot.engine.context import CHARS_PER_TOKEN, ContextBudget, rough_tokens, rough_tool_tokens
 from chatbot.engine.conversation import Conversation, Message
 from chatbot.engine.costs import Estimate, OverCost, check_cap, estimate
 from chatbot.engine.events import (
@@ -45,7 +45,7 @@ from chatbot.engine.events import (
 )
 from chatbot.engine.graph_names import Citations, cites_inline
 from chatbot.engine.params import PARAM, TOOL_ROUNDS, check_param
-from chatbot.engine.prices import Spend
+from chatbot.engine.prices import Spend, estimated_usage
 from chatbot.engine.reply import Reply, ReplyAccumulator, ToolCall
 from chatbot.engine.request import ChatParams, build_chat_body
 from chatbot.engine.transport import Transport
@@ -226,6 +226,10 @@ class Chat:
             yield UserWithdrawn(user)
         if status == conv.COMPLETE:
             self.budget.record(messages, reply.usage, params.tools)
+        if not reply.usage and status in conv.CUT_SHORT and (reply.content or reply.calls()):
+            # cut short after the server began to answer, before it counted: billed all the same
+            sent = rough_tokens(messages) + rough_tool_tokens(params.tools)
+            reply.usage = estimated_usage(sent, len(reply.content) // CHARS_PER_TOKEN)
         if reply.usage:
             self.spend.record(params.model, reply.usage)
             if self.spend.last is not None and self.spend.last[2] is not None:

@@ -18,6 +18,15 @@ LIST_PRICES: dict[str, tuple[float, float]] = {
 }
 
 
+ESTIMATED = "estimated"  # a usage object's mark: counted by writer-chat, not by the server
+
+
+def estimated_usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    """A usage object for a reply cut short before the server counted it (billed all the
+    same): the tokens writer-chat counted roughly, marked as its estimate."""
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, ESTIMATED: True}
+
+
 def tokens(usage: Mapping[str, Any] | None) -> tuple[int, int]:
     """(prompt, completion) tokens of a usage object; what is missing or malformed counts 0."""
     if not isinstance(usage, Mapping):
@@ -60,6 +69,7 @@ class Spend:
     completion: int = 0
     dollars: float | None = 0.0  # None once a reply of a model without a price was counted
     last: tuple[int, int, float | None] | None = None  # (prompt, completion, dollars)
+    estimated: bool = False  # a reply cut short without the server's count was estimated
 
     def record(self, model: str, usage: Mapping[str, Any] | None) -> None:
         prompt, completion = tokens(usage)
@@ -70,6 +80,12 @@ class Spend:
         self.completion += completion
         self.dollars = None if amount is None or self.dollars is None else self.dollars + amount
         self.last = (prompt, completion, amount)
+        if usage is not None and usage.get(ESTIMATED):
+            self.estimated = True
+
+    def said(self) -> str:
+        """The dollars, ``~`` before them when part of them is an estimate."""
+        return ("~" if self.estimated else "") + dollars(self.dollars)
 
     def unknown_price(self, model: str) -> bool:
         return model not in self.prices

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chatbot.debug import REDACTOR
+from chatbot.engine.context import CHARS_PER_TOKEN
+from chatbot.engine.conversation import CUT_SHORT
+from chatbot.engine.prices import estimated_usage
 from chatbot.errors import EXIT_USAGE, ConversationGone, UsageError, WriterChatError
 from chatbot.paths import private_file
 from chatbot.sanitize import one_line
@@ -455,20 +458,32 @@ class Store:
 
     @_reading
     def token_counts(self, cids: list[str]) -> dict[str, list[tuple[str, Any]]]:
-        """Each conversation's replies as (model, usage) pairs: what its cost is made of."""
+        """Each conversation's replies as (model, usage) pairs: what its cost is made of. A
+        reply cut short with no count of the server's (the program was killed while it
+        streamed) is estimated from the text before it and its own (marked estimated)."""
         found: dict[str, list[tuple[str, Any]]] = {}
         for start in range(0, len(cids), 500):  # SQLite allows only so many ? in one query
             chunk = cids[start : start + 500]
             rows = self._db.execute(
-                "SELECT conversation_id, model, usage FROM messages WHERE usage IS NOT NULL"
-                f" AND conversation_id IN ({','.join('?' * len(chunk))})",
+                "SELECT m.conversation_id, m.role, m.model, m.usage, m.status,"
+                " length(m.content), length(coalesce(c.system, '')) FROM messages m"
+                " JOIN conversations c ON c.id = m.conversation_id"
+                f" WHERE m.conversation_id IN ({','.join('?' * len(chunk))})"
+                " ORDER BY m.conversation_id, m.id",
                 chunk,
             )
-            for cid, model, usage in rows:
-                try:
-                    found.setdefault(cid, []).append((model or "", json.loads(usage)))
-                except ValueError:
-                    continue
+            before: dict[str, int] = {}  # characters sent ahead of the next reply
+            for cid, role, model, usage, status, size, system in rows:
+                sent = before.setdefault(cid, system)
+                before[cid] = sent + size
+                if usage is not None:
+                    try:
+                        found.setdefault(cid, []).append((model or "", json.loads(usage)))
+                    except ValueError:
+                        continue
+                elif role == "assistant" and status in CUT_SHORT and size:
+                    estimate = estimated_usage(sent // CHARS_PER_TOKEN, size // CHARS_PER_TOKEN)
+                    found.setdefault(cid, []).append((model or "", estimate))
         return found
 
     @_reading

@@ -56,20 +56,26 @@ def branches_said(store: Store, info: ConversationInfo) -> list[str]:
 
 def costs(
     store: Store, cids: list[str], prices: Mapping[str, tuple[float, float]]
-) -> dict[str, tuple[int, int, float | None]]:
-    """Each conversation's tokens in and out and their cost (None: a model without a price)."""
-    totals: dict[str, tuple[int, int, float | None]] = {}
+) -> dict[str, Spend]:
+    """Each conversation's tokens in and out and their cost (``dollars`` None: a model without
+    a price; ``estimated``: a reply cut short is counted by estimate)."""
+    totals: dict[str, Spend] = {}
     for cid, replies in store.token_counts(cids).items():
-        spend = Spend(prices)
+        spend = totals[cid] = Spend(prices)
         for model, usage in replies:
             spend.record(model, usage)
-        totals[cid] = (spend.prompt, spend.completion, spend.dollars)
     return totals
 
 
-def cost_line(total: tuple[int, int, float | None] | None) -> str:
-    prompt, completion, amount = total or (0, 0, 0.0)
-    return f"{counted(prompt, 'token')} in, {completion:,} out: {dollars(amount)}"
+def cost_line(spend: Spend | None) -> str:
+    """``1,234 tokens in, 56 out: $0.0042`` (``~`` before each figure an estimate is in)."""
+    if spend is None:
+        return f"0 tokens in, 0 out: {dollars(0.0)}"
+    about = "~" if spend.estimated else ""
+    return (
+        f"{about}{counted(spend.prompt, 'token')} in, {about}{spend.completion:,} out:"
+        f" {spend.said()}"
+    )
 
 
 def show(store: Store, prefix: str, fmt: str = "md") -> str:

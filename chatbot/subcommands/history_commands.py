@@ -16,6 +16,7 @@ from chatbot.subcommands.typer_app import page as _page
 from chatbot.subcommands.typer_app import sub_app as _sub_app
 
 if TYPE_CHECKING:
+    from chatbot.engine.prices import Spend
     from chatbot.env import Env
     from chatbot.store.database import Store
 
@@ -69,26 +70,25 @@ def history_list(
         if not cost:
             lines = listing(found)
         else:
-            from chatbot.engine.prices import dollars
-
             totals = costs(store, [c.id for c in found], _prices(env))
-            lines = listing(found, {cid: dollars(t[2]) for cid, t in totals.items()})
+            lines = listing(found, {cid: spend.said() for cid, spend in totals.items()})
             if lines:
                 lines.append(f"total of these {len(found)}: {_total(list(totals.values()))}")
         _page(env, "\n".join(lines) if lines else "no saved conversations yet")
 
 
-def _total(totals: list[tuple[int, int, float | None]]) -> str:
+def _total(totals: list[Spend]) -> str:
     """What is priced, summed, and how much is not: ``$0.42 + 3 conversations of models with
-    no known price`` (never just ``$?``)."""
+    no known price`` (never just ``$?``); ``~`` when an estimate is in the sum."""
     from chatbot.engine.prices import dollars
 
-    priced = sum(amount for _, _, amount in totals if amount is not None)
-    unpriced = sum(1 for _, _, amount in totals if amount is None)
+    priced = sum(spend.dollars for spend in totals if spend.dollars is not None)
+    unpriced = sum(1 for spend in totals if spend.dollars is None)
+    said = ("~" if any(spend.estimated for spend in totals) else "") + dollars(priced)
     if not unpriced:
-        return dollars(priced)
+        return said
     many = "conversation" if unpriced == 1 else "conversations"
-    return f"{dollars(priced)} + {unpriced} {many} of models with no known price"
+    return f"{said} + {unpriced} {many} of models with no known price"
 
 
 @history_app.command("show", short_help="Print a conversation as Markdown, with its cost.")

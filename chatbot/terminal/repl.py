@@ -22,7 +22,6 @@ from chatbot.engine.chat import deliver
 from chatbot.engine.context import CONTEXT_WINDOWS
 from chatbot.engine.conversation import with_images
 from chatbot.engine.costs import OverCost
-from chatbot.engine.prices import dollars
 from chatbot.env import Env
 from chatbot.errors import ApiError, AuthenticationError
 from chatbot.paths import input_history_file
@@ -159,7 +158,7 @@ class Repl:
         full = budget.fullness(model)
         used = f"{full:.0%}" if full is not None else "0%"
         spend = self.session.chat.spend
-        cost = f" · {dollars(spend.dollars)}" if spend.prompt or spend.completion else ""
+        cost = f" · {spend.said()}" if spend.prompt or spend.completion else ""
         attached = self.session.attachments
         extra = ""
         if attached:  # what the next message will send, before it is paid for

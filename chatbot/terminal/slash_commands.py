@@ -560,7 +560,8 @@ def _usage(session: Session, argument: str) -> Outcome:
     context = f"{full:.0%} of {window:,}" if full is not None else f"? of {window:,}"
     lines = [
         f"this session: {counted(spend.prompt, 'token')} in, {spend.completion:,} out,"
-        f" {dollars(spend.dollars)}",
+        f" {spend.said()}"
+        + (" (~: a reply cut short, counted by estimate)" if spend.estimated else ""),
     ]
     if spend.last is not None:
         prompt, completion, amount = spend.last
