@@ -38,10 +38,13 @@ def test_edit_last_puts_the_message_back_to_edit_and_sends_the_new_one(terminal,
     assert [m["content"] for m in sent[-1] if m["role"] == "user"] == [
         "what is the capital of Australia?"
     ]  # the first exchange is gone from the conversation
-    rows = _database(home).execute("SELECT role, content FROM messages ORDER BY id").fetchall()
-    assert rows == [
-        ("user", "what is the capital of Australia?"),
-        ("assistant", "You said: what is the capital of Australia?"),
+    database = _database(home)
+    rows = database.execute("SELECT role, content, set_aside FROM messages ORDER BY id").fetchall()
+    assert rows == [  # the record keeps the edited exchange, set aside
+        ("user", "what is the capital of Australia", "edited away"),
+        ("assistant", "You said: what is the capital of Australia", "edited away"),
+        ("user", "what is the capital of Australia?", None),
+        ("assistant", "You said: what is the capital of Australia?", None),
     ]
 
 
@@ -135,3 +138,25 @@ def test_fork_n_and_undo_n_in_the_repl(terminal, fake, home, run_cli):
     assert fake.chat_requests()[-1].messages == [{"role": "user", "content": "fresh"}]
     listed = run_cli("history").text
     assert "(forked from " in listed and "at exchange 1)" in listed
+
+
+def test_undo_keeps_the_record_whole_searchable_and_paid_for(terminal, fake, run_cli):
+    term = terminal()
+    for n in range(1, 5):
+        term.say(f"msg {n}")
+    before = run_cli("history", "--cost").text.splitlines()
+    term.say("/undo 2")
+    after = run_cli("history", "--cost").text.splitlines()
+    assert after[-1] == before[-1] and "$0.000" in after[-1]  # nothing paid for left the total
+    assert "4 turns" in before[0] and "2 turns" in after[0]  # what the conversation holds
+    term.say("/retry")  # the reply to msg 2 is replaced: set aside too
+    term.ctrl("d")
+    term.wait_exit()
+    found = run_cli("history", "search", "msg 4").text
+    assert "(undone)" in found and "msg 4" in found
+    shown = run_cli("history", "show", "latest").text
+    assert "msg 3" not in shown and "3 exchanges set aside" in shown, shown  # /undo 2, /retry
+    every = run_cli("history", "show", "latest", "--all").text
+    assert every.count("*(set aside: undone)*") == 4  # msg 3 and 4, and their replies
+    assert every.count("*(set aside: replaced)*") == 2  # msg 2's first exchange
+    assert [len(r.messages) for r in fake.chat_requests()] == [1, 3, 5, 7, 3]

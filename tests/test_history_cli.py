@@ -76,13 +76,18 @@ def test_continue_with_nothing_saved_is_a_clear_error(run_cli, fake):
     assert result.code == 2 and "no saved conversation" in result.stderr
 
 
-def test_failed_turn_is_not_saved_but_a_broken_one_is_marked(run_cli, fake):
+def test_a_refused_turn_is_kept_aside_and_a_broken_one_is_marked(run_cli, fake):
     fake.queue(Script(status=400, error="nope"))
     run_cli("rejected")
     fake.queue(Script(pieces=["half", "never"], fault="reset", fault_after=1))
     run_cli("broken")
     lines = run_cli("history").text.splitlines()
-    assert len(lines) == 1 and lines[0].endswith("broken")
+    assert len(lines) == 2 and lines[0].endswith("1 turn   broken")
+    assert lines[1].endswith("0 turns  rejected")  # sent, never answered: in the record, aside
+    refused = run_cli("history", "show", lines[1].split()[0]).text
+    assert "1 exchange set aside" in refused and "## You" not in refused
+    every = run_cli("history", "show", lines[1].split()[0], "--all").text
+    assert "## You *(set aside: no reply)*\n\nrejected" in every
     exported = json.loads(
         run_cli("history", "export", lines[0].split()[0], "--format", "json").text
     )

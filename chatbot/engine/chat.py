@@ -303,18 +303,18 @@ class Chat:
         if self.failed_input is not None:
             text, self.failed_input = self.failed_input, None
             return text, []
-        removed = self.undo()
+        removed = self.undo(why=conv.REPLACED)
         return (removed[0].content, removed) if removed else None
 
-    def undo(self, exchanges: int = 1) -> list[Message]:
-        """Take the last ``exchanges`` out of the conversation; return what was removed (the
-        first of it the earliest message taken back)."""
+    def undo(self, exchanges: int = 1, *, why: str = conv.UNDONE) -> list[Message]:
+        """Take the last ``exchanges`` out of the conversation (the history keeps them, set
+        aside, marked ``why``); return what was removed (the earliest message first)."""
         self.failed_input = None
         removed: list[Message] = []
         for _ in range(exchanges):
             removed = self.conversation.pop_exchange() + removed
         if removed:
-            self._tell(TakenBack(tuple(removed)))
+            self._tell(TakenBack(tuple(removed), why))
         return removed
 
     def record_run(self, command: str, status: int) -> None:

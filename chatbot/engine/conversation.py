@@ -15,7 +15,14 @@ CONTENT_FILTER = "content_filter"
 INTERRUPTED = "interrupted"
 FAILED = "failed"
 INCOMPLETE = "incomplete"
-CUT_SHORT = (INTERRUPTED, FAILED, INCOMPLETE)  # what broke off (LENGTH is the model's own end)
+CUT_SHORT = (INTERRUPTED, FAILED, INCOMPLETE)
+# Why a message left its conversation; the history keeps it, set aside and marked so.
+UNDONE, REPLACED, EDITED, NO_REPLY = (
+    "undone",
+    "replaced",
+    "edited away",
+    "no reply",
+)  # what broke off (LENGTH is the model's own end)
 CUT_OFF_MARK = "\n\n[this reply was cut off here: it did not finish]"
 
 

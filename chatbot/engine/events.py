@@ -133,9 +133,11 @@ class ParamsChanged:
 
 @dataclass(frozen=True, slots=True)
 class TakenBack:
-    """The user took these messages out of the conversation (/undo, /retry, /edit-last)."""
+    """The user took these messages out of the conversation (/undo, /retry, /edit-last); the
+    history keeps them, set aside and marked ``why``."""
 
     messages: tuple[Message, ...]
+    why: str = "undone"
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,11 @@ MIGRATIONS = [
     ALTER TABLE conversations ADD COLUMN forked_from TEXT;
     ALTER TABLE conversations ADD COLUMN forked_at INTEGER;
     """,
+    # 6: the record is append-only: a message taken out of its conversation (/undo, /retry,
+    # /edit-last, a message no reply came to) stays, set aside and marked why
+    """
+    ALTER TABLE messages ADD COLUMN set_aside TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -97,6 +102,7 @@ class StoredMessage:
     model: str | None = None
     usage: dict[str, Any] | None = None
     extra: dict[str, Any] | None = None
+    set_aside: str | None = None  # why it left the conversation (None: it is in it)
 
 
 @dataclass(frozen=True)
@@ -252,7 +258,7 @@ class Store:
             self._db.execute(
                 f"INSERT INTO messages (conversation_id, {columns}, extra)"
                 f" SELECT ?, {columns}, extra FROM messages WHERE conversation_id = ?"
-                " ORDER BY id LIMIT ?",
+                " AND set_aside IS NULL ORDER BY id LIMIT ?",
                 (new, cid, -1 if keep is None else keep),
             )
         return new
@@ -334,9 +340,23 @@ class Store:
         found = self._db.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone()
         return found is not None
 
-    def delete_messages(self, message_ids: list[int]) -> None:
+    def set_aside(self, message_ids: list[int], why: str) -> None:
+        """Take messages out of their conversation, kept and marked ``why`` (the record is
+        append-only: only ``history rm`` erases)."""
         with self._transaction():
-            self._db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in message_ids])
+            self._db.executemany(
+                "UPDATE messages SET set_aside = ? WHERE id = ?", [(why, i) for i in message_ids]
+            )
+
+    @_reading
+    def set_aside_exchanges(self, cid: str) -> int:
+        """How many of the user's messages of ``cid`` are set aside."""
+        row = self._db.execute(
+            "SELECT count(*) FROM messages WHERE conversation_id = ? AND role = 'user'"
+            " AND set_aside IS NOT NULL",
+            (cid,),
+        ).fetchone()
+        return int(row[0])
 
     def rename(self, cid: str, title: str) -> None:
         self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, cid))
@@ -422,7 +442,8 @@ class Store:
         the order of an index, so the newest come without sorting them all)."""
         rows = self._db.execute(
             "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id"
-            f" AND m.role = 'user') AS turns FROM conversations c WHERE {where}"
+            f" AND m.role = 'user' AND m.set_aside IS NULL) AS turns FROM conversations c"
+            f" WHERE {where}"
             " AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)"
             " ORDER BY c.updated_at DESC LIMIT ?",
             (*args, -1 if limit is None else limit),
@@ -487,9 +508,11 @@ class Store:
         return found
 
     @_reading
-    def messages(self, cid: str) -> list[StoredMessage]:
+    def messages(self, cid: str, *, every: bool = False) -> list[StoredMessage]:
+        """The conversation's messages in order; ``every``: those set aside too, in place."""
+        aside = "" if every else " AND set_aside IS NULL"
         rows = self._db.execute(
-            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (cid,)
+            f"SELECT * FROM messages WHERE conversation_id = ?{aside} ORDER BY id", (cid,)
         ).fetchall()
         return [
             StoredMessage(
@@ -501,6 +524,7 @@ class Store:
                 r["model"],
                 json.loads(r["usage"]) if r["usage"] else None,
                 json.loads(r["extra"]) if r["extra"] else None,
+                r["set_aside"],
             )
             for r in rows
         ]
@@ -514,7 +538,7 @@ class Store:
         # Newest first by message id (ids grow with time), which FTS5 walks backwards and stops
         # after ``limit``: no sort of every match, however common the word.
         rows = self._db.execute(
-            "SELECT m.conversation_id AS cid, f.snippet FROM (SELECT rowid,"
+            "SELECT m.conversation_id AS cid, m.set_aside, f.snippet FROM (SELECT rowid,"
             " snippet(messages_fts, 0, '', '', '…', 12) AS snippet FROM messages_fts"
             " WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f"
             " JOIN messages m ON m.id = f.rowid ORDER BY f.rowid DESC",
@@ -522,7 +546,8 @@ class Store:
         ).fetchall()
         found: dict[str, str] = {}
         for row in rows:
-            found.setdefault(row["cid"], row["snippet"])
+            aside = f"({row['set_aside']}) " if row["set_aside"] else ""
+            found.setdefault(row["cid"], aside + row["snippet"])
         return [(self.info(cid), snippet) for cid, snippet in found.items()]
 
     def _transaction(self) -> _Transaction:

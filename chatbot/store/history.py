@@ -15,11 +15,21 @@ if TYPE_CHECKING:
     from chatbot.store.database import ConversationInfo, Store
 
 
-def load_conversation(store: Store, conversation_id: str) -> tuple[Conversation, ConversationInfo]:
+def load_conversation(
+    store: Store, conversation_id: str, *, every: bool = False
+) -> tuple[Conversation, ConversationInfo]:
+    """The conversation as it stands; ``every``: with what was set aside in place, its status
+    saying why (``set aside: undone``), to read, not to go on with."""
     info = store.info(conversation_id)
     turns = [
-        Message(m.role, m.content, m.status, m.id, **(m.extra or {}))
-        for m in store.messages(info.id)
+        Message(
+            m.role,
+            m.content,
+            f"set aside: {m.set_aside}" if m.set_aside else m.status,
+            m.id,
+            **(m.extra or {}),
+        )
+        for m in store.messages(info.id, every=every)
     ]
     return Conversation(system=info.system, turns=turns, stored_id=info.id), info
 
@@ -78,9 +88,20 @@ def cost_line(spend: Spend | None) -> str:
     )
 
 
-def show(store: Store, prefix: str, fmt: str = "md") -> str:
-    conversation, info = load_conversation(store, store.resolve(prefix))
+def show(store: Store, prefix: str, fmt: str = "md", *, every: bool = False) -> str:
+    conversation, info = load_conversation(store, store.resolve(prefix), every=every)
     return render(fmt, info.id, info.model, conversation, title=info.title)
+
+
+def set_aside_said(store: Store, cid: str) -> str | None:
+    """ "2 exchanges set aside (…--all shows them)", or None when none is."""
+    count = store.set_aside_exchanges(cid)
+    if not count:
+        return None
+    return (
+        f"{counted(count, 'exchange')} set aside (undone, replaced, edited away or unanswered):"
+        f" writer-chat history show {cid[:8]} --all shows them in place"
+    )
 
 
 def since_timestamp(text: str | None) -> float | None:

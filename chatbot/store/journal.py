@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chatbot.engine.conversation import INCOMPLETE, Conversation, Message
+from chatbot.engine.conversation import INCOMPLETE, NO_REPLY, Conversation, Message
 from chatbot.engine.events import (
     Annotated,
     Delta,
@@ -61,6 +61,7 @@ class _Unsaved:
     usage: dict[str, Any] | None = None
     first_token_ms: float | None = None
     duration_ms: float | None = None
+    set_aside: str | None = None  # taken out of the conversation before it was written: why
 
 
 class Journal:
@@ -115,11 +116,11 @@ class Journal:
                 unsaved = reply.unsaved(self._conversation, event.message, event.reply.usage)
                 self._unsaved.append(unsaved)
         elif isinstance(event, UserWithdrawn):
-            self._forget([event.message])
+            self._set_aside([event.message], NO_REPLY)
         elif isinstance(event, ToolAnswered):
             self._unsaved.append(_Unsaved(self._conversation, event.message))
         elif isinstance(event, TakenBack):
-            self._forget(list(event.messages))
+            self._set_aside(list(event.messages), event.why)
         elif isinstance(event, SystemChanged):
             self._conversation = event.conversation
             if event.conversation.stored_id is not None:
@@ -209,6 +210,8 @@ class Journal:
                 duration_ms=item.duration_ms,
                 extra=message.extra(),
             )
+        if item.set_aside is not None:
+            self.store.set_aside([message.stored_id], item.set_aside)
 
     def _gone(self, conversation: Conversation) -> None:
         """The conversation was deleted while in use (``history rm`` elsewhere): say so once,
@@ -268,19 +271,23 @@ class Journal:
                 {"role": message.role, "content": message.content, "status": message.status,
                  "model": item.reply_model or "", "extra": message.extra() or None,
                  "usage": item.usage, "first_token_ms": item.first_token_ms,
-                 "duration_ms": item.duration_ms, "row": message.stored_id}
+                 "duration_ms": item.duration_ms, "row": message.stored_id,
+                 "set_aside": item.set_aside}
             )  # fmt: skip
         return list(groups.values())
 
-    def _forget(self, messages: list[Message]) -> None:
-        """Delete messages the user took back (/undo, /retry) or that never got a reply."""
-        gone = {id(m) for m in messages}
-        self._unsaved = [item for item in self._unsaved if id(item.message) not in gone]
-        ids = [m.stored_id for m in messages if m.stored_id is not None]
+    def _set_aside(self, messages: list[Message], why: str) -> None:
+        """Messages taken out of the conversation: kept in the history, marked ``why`` (those
+        not written yet are written so); nothing that was sent, said or paid for is erased."""
+        waiting = {id(item.message): item for item in self._unsaved}
+        for message in messages:
+            if id(message) in waiting:
+                waiting[id(message)].set_aside = why
+        ids = [m.stored_id for m in messages if m.stored_id is not None and id(m) not in waiting]
         if self.store is None or not ids:
             return
         try:
-            self.store.delete_messages(ids)
+            self.store.set_aside(ids, why)
         except Exception as problem:
             self._report(problem)
 

@@ -68,4 +68,6 @@ def _replay(store: Store, conversation: dict[str, Any]) -> int:
             duration_ms=message.get("duration_ms"),
             extra=message.get("extra"),
         )
+        if isinstance(message.get("set_aside"), str):
+            store.set_aside([row], message["set_aside"])
     return len(conversation["messages"])

@@ -93,17 +93,24 @@ def _total(totals: list[Spend]) -> str:
 
 @history_app.command("show", short_help="Print a conversation as Markdown, with its cost.")
 def history_show(
-    ctx: typer.Context, conversation_id: Annotated[str, typer.Argument(metavar="ID")]
+    ctx: typer.Context,
+    conversation_id: Annotated[str, typer.Argument(metavar="ID")],
+    every: Annotated[
+        bool,
+        typer.Option("--all", help="Show what was set aside (undone, replaced) in place, marked."),
+    ] = False,
 ) -> None:
-    """Print a conversation as Markdown, with its tokens and cost at the end."""
+    """Print a conversation as Markdown, with its tokens and cost at the end (what was set
+    aside counted in: it was paid for)."""
     env = env_of(ctx)
-    from chatbot.store.history import branches_said, cost_line, costs, show
+    from chatbot.store.history import branches_said, cost_line, costs, set_aside_said, show
 
     store = _store(env)
-    text = show(store, conversation_id, "md")
+    text = show(store, conversation_id, "md", every=every)
     full = store.resolve(conversation_id)
     text = text.rstrip("\n") + f"\n\n*{cost_line(costs(store, [full], _prices(env)).get(full))}*\n"
-    for line in branches_said(store, store.info(full)):
+    aside = None if every else set_aside_said(store, full)
+    for line in [*([aside] if aside else []), *branches_said(store, store.info(full))]:
         text += f"\n*{line}*\n"
     if env.stdout_isatty:
         from chatbot.terminal.render import print_markdown

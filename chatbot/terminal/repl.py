@@ -20,7 +20,7 @@ from chatbot.capped import Refused, is_regular_file, open_file
 from chatbot.engine.attachments import message_with, summary
 from chatbot.engine.chat import deliver
 from chatbot.engine.context import CONTEXT_WINDOWS
-from chatbot.engine.conversation import with_images
+from chatbot.engine.conversation import EDITED, with_images
 from chatbot.engine.costs import OverCost
 from chatbot.env import Env
 from chatbot.errors import ApiError, AuthenticationError
@@ -244,7 +244,7 @@ class Repl:
                     return 0
             else:
                 if replacing:  # the edited message goes out: the exchange it edits goes
-                    self.session.chat.undo()
+                    self.session.chat.undo(why=EDITED)
                 self._turn(line[1:] if text.startswith("//") else line)
             code = signals.exit_code()
             if code is not None:  # SIGTERM or SIGHUP during the reply: it is saved, now leave
