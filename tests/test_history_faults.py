@@ -278,3 +278,46 @@ def test_a_one_shot_on_a_locked_history_answers_at_once_and_loses_nothing(
     cid = run_cli("history").text.splitlines()[-1].split()[0]  # the first conversation
     shown = run_cli("history", "show", cid).text
     assert shown.index("first") < shown.index("second") and "You said: second" in shown
+
+
+def test_kill_9_mid_reply_on_a_locked_history_loses_nothing(run_cli, fake, home):
+    """The spool is kept up to date while saving fails, not written only at a clean exit."""
+    import json
+    import signal
+    import time
+
+    from tests.fake_server import Script
+
+    assert run_cli("first").code == 0
+    [path] = (home / "data").rglob("history.db")
+    other = _locked(path)
+    fake.queue(Script(pieces=[f"word{i} " for i in range(300)], delay=0.02))
+    process = subprocess.Popen(
+        [WRITER_CHAT, "a long one"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(home, fake.url),
+        cwd=home / "work",
+    )
+    try:
+        spools = path.parent.glob("unsaved-*.json")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            kept = [json.loads(p.read_text() or "{}") for p in path.parent.glob("unsaved-*.json")]
+            texts = [m["content"] for k in kept for c in k.get("conversations", [])
+                     for m in c["messages"]]  # fmt: skip
+            if "a long one" in texts and any(t.startswith("word0 word1") for t in texts):
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=10)
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert list(spools), "no spool was kept while the history was locked"
+    later = run_cli("another question")  # a chat's start writes what an earlier run kept
+    assert "could not save are now in the history" in later.stderr
+    cid = run_cli("history").text.splitlines()[1].split()[0]  # the killed run's conversation
+    every = run_cli("history", "show", cid, "--all").text
+    assert "a long one" in every and "word0 word1" in every and "(incomplete)" in every

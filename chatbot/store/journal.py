@@ -15,6 +15,7 @@ the cause goes away (the lock released, space freed).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,9 +38,11 @@ from chatbot.engine.events import (
     UserWithdrawn,
 )
 from chatbot.errors import ConversationGone
-from chatbot.store.spool import write_spool
+from chatbot.store.spool import rewrite_spool, write_spool
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from chatbot.store.database import Store
 
 PROGRESS_INTERVAL = 1.0
@@ -74,6 +77,10 @@ class Journal:
         self._conversation = Conversation()  # the one the last event was about
         self._reply: _ReplyRow | None = None
         self._unsaved: list[_Unsaved] = []
+        # While saving fails, what waits (the streaming reply too) is kept in a spool file,
+        # rewritten at most once a second, so that even kill -9 loses nothing; gone once saved.
+        self._spool: Path | None = None
+        self._spooled_at = float("-inf")
 
     @property
     def conversation_id(self) -> str | None:
@@ -99,6 +106,10 @@ class Journal:
         else:
             if wrote and self._failing:
                 self._failing = False  # saving works again (a new failure is told again)
+        if self._failing:
+            self._keep_spool()
+        elif self._spool is not None and not self._unsaved:
+            self._drop_spool()
 
     def _record(self, event: Event) -> None:
         """Note what ``event`` asks to be saved (written by the next flush)."""
@@ -238,16 +249,18 @@ class Journal:
         """A last try at writing what waits (a lock may wait ``wait_ms``); what still cannot be
         written is kept in a spool file beside the database, written at the next start."""
         if self.store is None or not self._unsaved:
+            self._drop_spool()
             return
         try:
             self.store.wait_for_locks(CLOSING_WAIT_MS if wait_ms is None else wait_ms)
             self._flush()
+            self._drop_spool()
             return
         except Exception as problem:
             failure = problem
         count = len(self._unsaved)
         try:
-            where = write_spool(self.store.path.parent, self._spooled(), self.store.clean)
+            where = self._write_spool()
         except OSError as problem:
             self.on_problem(f"{count} messages were not saved to the history: {failure}; {problem}")
             return
@@ -256,10 +269,39 @@ class Journal:
             f" {where} and join the history at the next start"
         )
 
+    def _write_spool(self) -> Path:
+        """What waits, in this run's spool file (made at the first failure, then rewritten)."""
+        assert self.store is not None
+        if self._spool is None:
+            self._spool = write_spool(self.store.path.parent, self._spooled(), self.store.clean)
+        else:
+            rewrite_spool(self._spool, self._spooled(), self.store.clean)
+        return self._spool
+
+    def _keep_spool(self) -> None:
+        now = time.monotonic()
+        if now - self._spooled_at < PROGRESS_INTERVAL:
+            return
+        self._spooled_at = now
+        if not self._unsaved and (self._reply is None or not self._reply.text()):
+            return
+        with contextlib.suppress(OSError):  # a disk that takes nothing: said already
+            self._write_spool()
+
+    def _drop_spool(self) -> None:
+        if self._spool is not None:
+            with contextlib.suppress(OSError):
+                self._spool.unlink(missing_ok=True)
+            self._spool = None
+
     def _spooled(self) -> list[dict[str, Any]]:
-        """What waits, by conversation, in the shape chatbot.store.spool keeps."""
+        """What waits, by conversation, in the shape chatbot.store.spool keeps (the reply
+        streaming now as an incomplete message)."""
         groups: dict[int, dict[str, Any]] = {}
-        for item in self._unsaved:
+        waiting = list(self._unsaved)
+        if self._reply is not None and self._reply.text():
+            waiting.append(self._reply.in_progress(self._conversation))
+        for item in waiting:
             conversation = item.conversation
             group = groups.setdefault(
                 id(conversation),
@@ -305,6 +347,14 @@ class _ReplyRow:
 
     def _text(self) -> str:
         return "".join(self._pieces["content"]) or "".join(self._pieces["refusal"])
+
+    def text(self) -> str:
+        return self._text()
+
+    def in_progress(self, conversation: Conversation) -> _Unsaved:
+        """The reply so far, as what a spool keeps (incomplete, over its row if it has one)."""
+        message = Message("assistant", self._text(), INCOMPLETE, self.row)
+        return _Unsaved(conversation, message, reply_model=self._model)
 
     def add(self, delta: Delta) -> None:
         self._pieces[delta.kind].append(delta.text)

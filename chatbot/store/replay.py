@@ -6,6 +6,7 @@ same."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ def replay_spools(store: Store, folder: Path) -> int:
     short is taken up again without writing anything twice."""
     written = 0
     for path in sorted(folder.glob(PATTERN)):
+        if _kept_by_a_running_process(path):
+            continue  # it writes the history itself once it can, and removes the file
         try:
             data = read_file(path, cap=SPOOL_LIMIT)
             conversations = json.loads(data.decode("utf-8"))["conversations"]
@@ -42,6 +45,20 @@ def replay_spools(store: Store, folder: Path) -> int:
         except (OSError, UsageError, ValueError, KeyError, TypeError, AttributeError):
             continue
     return written
+
+
+def _kept_by_a_running_process(path: Path) -> bool:
+    """Whether the writer-chat that keeps ``path`` (``unsaved-TIME-PID.json``) still runs."""
+    pid = path.stem.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # there, but another user's: not ours to judge
+        return True
+    return True
 
 
 def _replay(store: Store, conversation: dict[str, Any]) -> int:
