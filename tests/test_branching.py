@@ -83,6 +83,10 @@ def test_fork_gives_two_conversations_in_history(terminal, fake, home, run_cli):
     listed = run_cli("history").text
     assert original[:8] in listed and fork[:8] in listed
     assert len(fake.chat_requests()[-1].messages) == 3  # the fork goes on with the context
+    assert f"(forked from {original[:8]})" in listed
+    assert run_cli("history", "rm", original, "--yes").code == 0
+    assert "(forked from a removed conversation)" in run_cli("history").text
+    assert "*forked from a removed conversation*" in run_cli("history", "show", fork).text
 
 
 def test_fork_without_history_is_one_line(terminal, fake, home):

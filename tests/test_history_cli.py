@@ -240,3 +240,9 @@ def test_slash_save_of_an_empty_conversation_writes_nothing(tmp_path):
         "(your last message failed: /retry sends it again)"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_logs_is_history(run_cli, fake):
+    assert run_cli("first").code == 0
+    assert run_cli("logs").text == run_cli("history").text != ""
+    assert len(fake.chat_requests()) == 1

@@ -320,4 +320,7 @@ def test_kill_9_mid_reply_on_a_locked_history_loses_nothing(run_cli, fake, home)
     assert "could not save are now in the history" in later.stderr
     cid = run_cli("history").text.splitlines()[1].split()[0]  # the killed run's conversation
     every = run_cli("history", "show", cid, "--all").text
-    assert "a long one" in every and "word0 word1" in every and "(incomplete)" in every
+    assert "a long one" in every and "(incomplete)" in every
+    assert every.count("word0 word1") == 1  # folded in exactly once
+    assert run_cli("third question").code == 0  # the next start folds in nothing again
+    assert run_cli("history", "show", cid, "--all").text == every

@@ -186,7 +186,7 @@ def test_no_stream_asks_for_the_whole_reply_and_prints_it(run_cli, fake):
     ("words", "meant"),
     [
         (["histroy"], "history"),
-        (["logs"], "history"),
+        (["log"], "history"),
         (["keys", "show"], "key"),
         (["graph"], "graphs"),
     ],

@@ -37,7 +37,8 @@ def _plain_prompt(args: list[str], env: Env) -> bool:
 
 
 # Words people type for a command that has another name here (what other tools call it).
-COMMAND_SLIPS = {"logs": "history", "log": "history", "chats": "history", "keys": "key"}
+COMMAND_SLIPS = {"log": "history", "chats": "history", "keys": "key"}
+ALIASES = {"logs": "history"}  # what llm's users type: it runs the command
 
 
 def _mistyped_command(args: list[str]) -> str | None:
@@ -63,6 +64,8 @@ def run(args: list[str], env: Env) -> int:
         return 0
     if args == ["help"]:  # not a prompt anyone means to send alone
         args = ["--help"]
+    if args and args[0] in ALIASES:
+        args = [ALIASES[args[0]], *args[1:]]
     if args in (["--help"], ["-h"]) and _wide_enough(env) and os.path.isfile(HELP_FILE):
         with open(HELP_FILE, encoding="utf-8") as saved:
             env.stdout.write(saved.read())

@@ -116,6 +116,7 @@ class ConversationInfo:
     turns: int
     forked_from: str | None = None  # the conversation this one branched off, if it did
     forked_at: int | None = None  # after which exchange of it
+    parent_removed: bool = False  # the conversation it branched off was removed since
 
 
 _Read = TypeVar("_Read", bound=Callable[..., Any])
@@ -442,8 +443,9 @@ class Store:
         the order of an index, so the newest come without sorting them all)."""
         rows = self._db.execute(
             "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id"
-            f" AND m.role = 'user' AND m.set_aside IS NULL) AS turns FROM conversations c"
-            f" WHERE {where}"
+            f" AND m.role = 'user' AND m.set_aside IS NULL) AS turns,"
+            " (c.forked_from IS NOT NULL AND NOT EXISTS (SELECT 1 FROM conversations p"
+            f" WHERE p.id = c.forked_from)) AS parent_removed FROM conversations c WHERE {where}"
             " AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)"
             " ORDER BY c.updated_at DESC LIMIT ?",
             (*args, -1 if limit is None else limit),
@@ -459,6 +461,7 @@ class Store:
                 r["turns"],
                 r["forked_from"],
                 r["forked_at"],
+                bool(r["parent_removed"]),
             )
             for r in rows
         ]

@@ -51,8 +51,10 @@ def listing(
 
 
 def origin(info: ConversationInfo) -> str:
-    """ "forked from 3f2a1b2c at exchange 2" """
+    """ "forked from 3f2a1b2c at exchange 2", or from a removed conversation."""
     at = f" at exchange {info.forked_at}" if info.forked_at else ""
+    if info.parent_removed:
+        return f"forked from a removed conversation{at}"
     return f"forked from {str(info.forked_from)[:8]}{at}"
 
 
