@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -324,3 +325,54 @@ def test_kill_9_mid_reply_on_a_locked_history_loses_nothing(run_cli, fake, home)
     assert every.count("word0 word1") == 1  # folded in exactly once
     assert run_cli("third question").code == 0  # the next start folds in nothing again
     assert run_cli("history", "show", cid, "--all").text == every
+
+
+KILL_ROUNDS = int(os.environ.get("WRITER_CHAT_KILL_ROUNDS", "2"))  # 20 for the long check
+
+
+@pytest.mark.parametrize("locked", [False, True], ids=["free", "locked"])
+def test_kill_9_at_a_random_moment_loses_at_most_the_last_second(run_cli, fake, home, locked):
+    """What was on screen up to a second before the kill is in the history after the next
+    start, exactly once (WRITER_CHAT_KILL_ROUNDS=20 runs twenty kills instead of two)."""
+    import random
+    import signal
+    import time
+
+    from tests.fake_server import Script
+
+    assert run_cli("first").code == 0
+    [path] = (home / "data").rglob("history.db")
+    rng = random.Random(7 + locked)
+    shown: list[tuple[float, str]] = []  # (seconds streamed before the kill, text on screen)
+    for round_ in range(KILL_ROUNDS):
+        other = _locked(path) if locked else None
+        fake.queue(Script(pieces=[f"r{round_}w{i:03d} " for i in range(400)], delay=0.005))
+        process = subprocess.Popen(
+            [WRITER_CHAT, f"round {round_}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=cli_env(home, fake.url),
+            cwd=home / "work",
+        )
+        assert process.stdout is not None
+        first = os.read(process.stdout.fileno(), 1)  # the reply has begun (unbuffered)
+        time.sleep(rng.uniform(0.05, 1.5))
+        process.send_signal(signal.SIGKILL)
+        rest, _ = process.communicate(timeout=10)
+        shown.append((first + rest).decode())
+        if other is not None:
+            other.execute("COMMIT")
+            other.close()
+    assert run_cli("last").code == 0  # a start folds in what a killed run kept
+    for round_, text in enumerate(shown):
+        cid = run_cli("history", "search", f"round {round_}").text.split()[0]
+        replies = [
+            line for line in run_cli("history", "show", cid, "--all").text.split("\n\n")
+            if line.startswith(f"r{round_}w")
+        ]  # fmt: skip
+        assert len(replies) <= 1  # never twice
+        saved = replies[0] if replies else ""
+        assert text.startswith(saved.strip()), (saved, text)
+        # at most the last second is lost: 1 s of this stream is about 200 pieces of 8 bytes
+        assert len(text) - len(saved.strip()) <= 200 * 8 * 1.5, (len(saved), len(text))

@@ -116,8 +116,8 @@ def open_history(settings: Settings, env: Env, warn: Callable[[str], None]) -> S
             raise  # nothing to continue from
         warn(f"history is off for this run: {problem}")  # the chat itself goes on
         return None
-    _replay_spooled(store, warn)
-    store.wait_for_locks(CHAT_LOCK_WAIT_MS)  # a reply never waits on another process's lock
+    store.wait_for_locks(CHAT_LOCK_WAIT_MS)  # a reply never waits on another process's lock,
+    _replay_spooled(store, warn)  # nor on folding in what an earlier run kept (locked: later)
     return store
 
 
