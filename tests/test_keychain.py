@@ -1,14 +1,13 @@
 """The API key in the system keychain: `key set`, `key show`, `key rm`, and its place in the
 order the key is looked for (environment, .env, keychain, api_key_command).
 
-The real program runs with keyring choosing the backend named in PYTHON_KEYRING_BACKEND: a
-keychain kept in a file (tests/keyring_backend.py, so separate processes share it), keyring's
-own fail and null backends (no keychain on this machine), or a locked one.
+The program runs in-process with the backend PYTHON_KEYRING_BACKEND names in its Env: a
+keychain kept in a file (tests/keyring_backend.py, so runs share it), keyring's own fail and
+null backends (no keychain on this machine), or a locked one.
 """
 
 from __future__ import annotations
 
-import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -25,14 +24,10 @@ FILE_BACKEND = "tests.keyring_backend.FileKeyring"
 
 
 @pytest.fixture
-def run_cli(run_cli):
-    """The real program: keyring picks its backend once per process, from the environment."""
-    return functools.partial(run_cli, process=True)
-
-
-@pytest.fixture
-def keychain(home: Path) -> dict[str, str]:
-    """The environment of a machine whose keychain is the file backend, and no key elsewhere."""
+def keychain(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment of a machine whose keychain is the file backend, and no key elsewhere
+    (the test backend finds its file through this process's environment too)."""
+    monkeypatch.setenv("WRITER_CHAT_TEST_KEYRING", str(home / "keychain.json"))
     return {
         "PYTHON_KEYRING_BACKEND": FILE_BACKEND,
         "WRITER_CHAT_TEST_KEYRING": str(home / "keychain.json"),

@@ -150,7 +150,7 @@ def resolve_connection(
 
         where = (
             "keep it in the system keychain: writer-chat key set"
-            if available()
+            if available(environ)
             else "have api_key_command in the config print it (no system keychain here)"
         )
         raise UsageError(
@@ -275,7 +275,7 @@ def resolve_settings(
         allow_insecure_http=value(given, "allow_insecure_http"),
         configured=(config.values.get("base_url"), config.source("base_url")),
         key_command=(config.values.get("api_key_command"), config.source("api_key_command")),
-        keychain=_keychain,
+        keychain=lambda: _keychain(environ),
         cwd=env.cwd if env is not None else None,
     )
     sources["api_key"], sources["base_url"] = connection.key_source, connection.url_source
@@ -333,10 +333,10 @@ def prices(config: Config) -> dict[str, tuple[float, float]]:
     return {**LIST_PRICES, **config.prices}
 
 
-def _keychain() -> tuple[str, str] | None:
+def _keychain(environ: Mapping[str, str]) -> tuple[str, str] | None:
     from chatbot.inputs.keychain import read_key
 
-    return read_key()
+    return read_key(environ)
 
 
 def _check_code_theme(name: str, source: str) -> None:

@@ -1,12 +1,15 @@
 """The API key in the operating system's keychain, through keyring (macOS Keychain, Windows
 Credential Locker, Secret Service on Linux).
 
-keyring and its backends are imported only when asked: a run whose key came from the
+The backend is the one keyring would choose for the Env's environment (PYTHON_KEYRING_BACKEND
+there), loaded anew each time: nothing of the process is read around the Env. keyring and its
+backends are imported only when asked: a run whose key came from the
 environment or ``.env`` never loads them. A machine with no usable backend is said in one line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from chatbot.errors import UsageError
@@ -15,19 +18,23 @@ from chatbot.sanitize import one_line
 SERVICE = "writer-chat"
 ACCOUNT = "WRITER_API_KEY"
 PLACE = "the system keychain"
+BACKEND_VARIABLE = "PYTHON_KEYRING_BACKEND"  # keyring's own choice of backend, read from the Env
 
 
 class NoKeychain(UsageError):
     """keyring found no backend that can keep a secret on this machine."""
 
 
-def _keyring() -> tuple[Any, Any]:
-    """The keyring module and its chosen backend; NoKeychain when that backend cannot store."""
+def _keyring(environ: Mapping[str, str]) -> Any:
+    """The backend keyring would choose for this environment: the one PYTHON_KEYRING_BACKEND
+    names in it, else keyring's own choice; NoKeychain when that backend cannot store."""
     import keyring
+    import keyring.core
     from keyring.backends import fail, null
 
+    named = environ.get(BACKEND_VARIABLE, "").strip()
     try:
-        backend = keyring.get_keyring()
+        backend = keyring.core.load_keyring(named) if named else keyring.get_keyring()
     except Exception as problem:  # PYTHON_KEYRING_BACKEND naming what cannot be loaded
         raise UsageError(  # not NoKeychain: a setting to mend, not a machine without one
             f"{PLACE} cannot be used: its backend does not load ({one_line(str(problem), 120)});"
@@ -38,22 +45,22 @@ def _keyring() -> tuple[Any, Any]:
             f"{PLACE} is not available here (keyring found no backend: no Secret Service,"
             " Keychain or Credential Locker); use WRITER_API_KEY or api_key_command instead"
         )
-    return keyring, backend
+    return backend
 
 
-def available() -> bool:
+def available(environ: Mapping[str, str]) -> bool:
     """Whether this machine has a keychain writer-chat can keep the key in."""
     try:
-        _keyring()
+        _keyring(environ)
     except UsageError:  # none here, or a backend that does not load
         return False
     return True
 
 
-def describe() -> str:
+def describe(environ: Mapping[str, str]) -> str:
     """ "the system keychain (its backend)", or that there is none here."""
     try:
-        _, backend = _keyring()
+        backend = _keyring(environ)
     except NoKeychain:
         return f"{PLACE} (not available here)"
     return f"{PLACE} ({backend_name(backend)})"
@@ -68,39 +75,39 @@ def _failed(action: str, backend: Any, problem: Exception) -> UsageError:
     return UsageError(f"cannot {action} {PLACE} ({backend_name(backend)}): {reason}")
 
 
-def read_key() -> tuple[str, str] | None:
+def read_key(environ: Mapping[str, str]) -> tuple[str, str] | None:
     """The key kept in the keychain and the backend's name; None when there is no keychain
     here or no key in it."""
     try:
-        keyring, backend = _keyring()
+        backend = _keyring(environ)
     except NoKeychain:
         return None
     try:
-        key = keyring.get_password(SERVICE, ACCOUNT)
+        key = backend.get_password(SERVICE, ACCOUNT)
     except Exception as problem:  # keyring.errors.KeyringError, a locked store, D-Bus errors
         raise _failed("read", backend, problem) from None
     return (key.strip(), backend_name(backend)) if key and key.strip() else None
 
 
-def store_key(key: str) -> str:
+def store_key(key: str, environ: Mapping[str, str]) -> str:
     """Keep ``key`` in the keychain; returns the backend's name."""
-    keyring, backend = _keyring()
+    backend = _keyring(environ)
     try:
-        keyring.set_password(SERVICE, ACCOUNT, key)
+        backend.set_password(SERVICE, ACCOUNT, key)
     except Exception as problem:
         raise _failed("write to", backend, problem) from None
     return backend_name(backend)
 
 
-def delete_key() -> str | None:
+def delete_key(environ: Mapping[str, str]) -> str | None:
     """Remove the key from the keychain; returns the backend's name, or None if none was kept."""
-    keyring, backend = _keyring()
+    backend = _keyring(environ)
     from keyring.errors import PasswordDeleteError
 
     try:
-        if keyring.get_password(SERVICE, ACCOUNT) is None:
+        if backend.get_password(SERVICE, ACCOUNT) is None:
             return None
-        keyring.delete_password(SERVICE, ACCOUNT)
+        backend.delete_password(SERVICE, ACCOUNT)
     except PasswordDeleteError:
         return None
     except Exception as problem:

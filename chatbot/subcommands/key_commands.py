@@ -46,7 +46,7 @@ def key_set(ctx: typer.Context) -> None:
             "that has characters no API key has (non-ASCII, spaces or line breaks): copy it"
             " again from Writer's console"
         )
-    backend = store_key(key)
+    backend = store_key(key, env.environ)
     _out(env, f"kept the API key {masked_key(key)} in {PLACE} ({backend})")
     if env.get(KEY_VARIABLE).strip():
         _out(
@@ -73,7 +73,7 @@ def key_show(ctx: typer.Context) -> None:
     if key := read_dotenv(Path(env.cwd)).get(KEY_VARIABLE, "").strip():
         places.append((f"{KEY_VARIABLE} in {Path(env.cwd) / '.env'}", masked_key(key)))
     try:
-        if kept := read_key():
+        if kept := read_key(env.environ):
             places.append((f"{PLACE} ({kept[1]})", masked_key(kept[0])))
     except UsageError as problem:
         if not places:  # the chat would stop here too
@@ -88,7 +88,7 @@ def key_show(ctx: typer.Context) -> None:
             places.append((f"api_key_command in {where}", masked_key(key)))
     if not places:
         raise UsageError(
-            f"no API key: none in the environment, in .env here, or in {describe()};"
+            f"no API key: none in the environment, in .env here, or in {describe(env.environ)};"
             " keep one with: writer-chat key set"
         )
     (place, shown), *others = places
@@ -104,7 +104,7 @@ def key_rm(ctx: typer.Context) -> None:
     from chatbot.errors import UsageError
     from chatbot.inputs.keychain import PLACE, delete_key
 
-    backend = delete_key()
+    backend = delete_key(env.environ)
     if backend is None:
         raise UsageError(f"there is no API key in {PLACE} to remove")
     _out(env, f"removed the API key from {PLACE} ({backend})")
