@@ -187,14 +187,20 @@ def _loaded(home: Path, url: str, *args: str) -> set[str]:
 
 def test_the_sdk_loads_only_when_a_server_is_on(fake, home):
     # The speed of a run without MCP (benchmarks/startup.py times it; this checks the imports)
-    write_config(home, TIME_CONFIG)
-    fake.queue(Script(pieces=["plain"]), Script(pieces=["with time"]))
+    # a server that ends at once, before its own SDK import: this is about the client's imports
+    quick = f"""
+[mcp_servers.quick]
+command = {json.dumps(sys.executable)}
+args = [{json.dumps(FAULT_SERVER)}, "--die-at-start"]
+"""
+    write_config(home, quick)
+    fake.queue(Script(pieces=["plain"]), Script(pieces=["with a server"]))
     plain = _loaded(home, fake.url, "hi")
     assert "httpx" in plain and "chatbot.tools.mcp_servers" in plain  # the check sees imports
     # not the SDK, nor httpx's command-line client (click, rich.progress), which httpx loads
     # whenever click is installed, and the SDK installs it
     assert plain & {"mcp", "mcp.client", "pydantic", "click", "rich.progress"} == set()
-    assert {"mcp", "mcp.client.stdio"} <= _loaded(home, fake.url, "--mcp", "time", "hi")
+    assert {"mcp", "mcp.client.stdio"} <= _loaded(home, fake.url, "--mcp", "quick", "hi")
 
 
 def _session(**extra) -> Session:

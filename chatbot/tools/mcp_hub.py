@@ -41,7 +41,11 @@ from chatbot.tools.mcp_servers import (
 from chatbot.tools.mcp_transports import all_tools, transport
 from chatbot.tools.mcp_wording import START_SECONDS, short, why
 
-_STOP_SECONDS = 5.0  # what closing the run waits for the servers to end
+_STOP_SECONDS = 5.0  # past a call's own deadline, what the chat's thread waits for its answer
+# Closing the run: the servers' stdin is closed (their cue to end), then each step waits this
+# long: for them to end, then for the cancelled ones; what is left the launcher ends with its
+# process group (TERM, then KILL). A server that ignores all of it costs seconds, not ten.
+_CLOSE_GRACE = 1.0
 _TELL_AFTER = 0.5  # seconds of waiting for a server to start before saying so
 
 
@@ -151,7 +155,7 @@ class McpHub:
             self.turn_off(server.spec.name)
             if server.task is not None:
                 tasks.append(server.task)
-        self._bridge.close(tasks, _STOP_SECONDS / 2)
+        self._bridge.close(tasks, _CLOSE_GRACE)
 
     # what the chat asks
 
