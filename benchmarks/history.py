@@ -33,7 +33,8 @@ WORDS = [f"w{n}" for n in range(5000)]
 
 
 def build(path: Path, conversations: int) -> None:
-    """``conversations`` of 20 messages, a day apart; "common" in every message, "zyzzyva" once."""
+    """``conversations`` of 20 messages, a day apart; "common" in every message, "zyzzyva" once;
+    in each, one exchange set aside (undone: still in the history, out of the conversation)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     Store(path).close()  # the schema as writer-chat makes it
     db = sqlite3.connect(path, isolation_level=None)
@@ -52,10 +53,12 @@ def build(path: Path, conversations: int) -> None:
             text = "common " + " ".join(rng.choice(WORDS) for _ in range(100))
             if number == conversations // 2 and index == 0:
                 text += " zyzzyva"
-            rows.append((cid, "user" if index % 2 == 0 else "assistant", text, when + index))
+            aside = "undone" if index in (2, 3) else None  # one exchange a conversation undone
+            role = "user" if index % 2 == 0 else "assistant"
+            rows.append((cid, role, text, when + index, aside))
         db.executemany(
-            "INSERT INTO messages (conversation_id, role, content, status, created_at)"
-            " VALUES (?, ?, ?, 'complete', ?)",
+            "INSERT INTO messages (conversation_id, role, content, status, created_at, set_aside)"
+            " VALUES (?, ?, ?, 'complete', ?, ?)",
             rows,
         )
     db.execute("COMMIT")
