@@ -227,7 +227,7 @@ def test_function_tools_run_and_the_loop_continues(run_cli, fake, tools_file):
         "Paris: 21 C, sunny",
     )
     assert (oslo["tool_call_id"], oslo["content"]) == (calls[1]["id"], "Oslo: 21 F, sunny")
-    assert 'tool call: get_weather({"city": "Paris"})' in result.stderr
+    assert 'tool call: get_weather, 1 argument:\nwriter-chat:   "city": "Paris"' in result.stderr
 
 
 def test_without_a_terminal_or_yes_calls_are_refused(run_cli, fake, tools_file):
@@ -321,7 +321,7 @@ def test_the_repl_asks_before_running_a_function(fake, home, tools_file):
         term.wait_for_prompt(1)
         term.type("weather?\r")
         term.wait_for("run get_weather? [y/N/a=always]")
-        assert 'tool call: get_weather({"city": "Paris"})' in term.text()
+        assert 'tool call: get_weather, 1 argument:\n  "city": "Paris"' in term.text()
         term.type("y\r")
         term.wait_for("run explode? [y/N/a=always]")
         term.type("\r")  # the default is no
@@ -371,3 +371,24 @@ def test_the_key_a_function_returns_is_cut_out_before_it_is_sent_or_shown(run_cl
     (answer,) = [m for m in fake.chat_requests()[1].messages if m["role"] == "tool"]
     assert answer["content"] == "key: ****"
     assert "test-key" not in result.stderr
+
+
+def test_the_question_shows_every_argument_whole(fake, home, tools_file):
+    """A long first argument never hides a second one: nothing is cut, nothing folded."""
+    path = "/very/long/" + "x" * 300 + "/file  with   runs   of spaces"
+    arguments = json.dumps({"city": path, "then": "DELETE-EVERYTHING", "note": "a\nb\u200bc"})
+    fake.queue(Script(pieces=[], tool_calls=[("get_weather", arguments)]), Script(pieces=["ok"]))
+    env = cli_env(home, fake.url)
+    term = Terminal([WRITER_CHAT, "--functions", str(tools_file)], env, str(home / "work"))
+    try:
+        term.wait_for_prompt(1)
+        term.type("weather?\r")
+        term.wait_for("run get_weather? [y/N/a=always]")
+        shown = "".join(term.lines())  # the long line wraps: join the rows back
+        term.type("n\r")
+        term.wait_for("ok")
+    finally:
+        term.close()
+    assert json.dumps(path) in shown  # whole, its runs of spaces kept
+    assert '"then": "DELETE-EVERYTHING"' in shown
+    assert '"note": "a\\nb\\u200bc"' in shown  # a line break and an invisible one, shown

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from chatbot import outlet
 from chatbot.engine.costs import Estimate
 from chatbot.engine.reply import ToolCall
 from chatbot.env import Env
-from chatbot.sanitize import one_line
+from chatbot.sanitize import json_escaped, one_line
+
+
+def arguments_shown(arguments: str) -> list[str]:
+    """Every argument of a call, whole, one line each (``name: value``, the value as JSON:
+    runs of spaces, line breaks and invisible characters written so that they show). Nothing
+    is cut or folded: what the user approves is all of what runs."""
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        return [json_escaped(json.dumps(arguments, ensure_ascii=False))]  # shown as it came
+    if not isinstance(parsed, dict):
+        return [json_escaped(json.dumps(parsed, ensure_ascii=False))]
+    return [
+        f"{json_escaped(json.dumps(name, ensure_ascii=False))}:"
+        f" {json_escaped(json.dumps(value, ensure_ascii=False))}"
+        for name, value in parsed.items()
+    ]
 
 
 def question(call: ToolCall, origin: str = "", *, always: bool = False) -> str:

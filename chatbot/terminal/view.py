@@ -24,8 +24,10 @@ from chatbot.engine.events import (
 )
 from chatbot.engine.tools import source_lines
 from chatbot.env import Env
+from chatbot.terminal.consent import arguments_shown
 from chatbot.terminal.plain import Renderer
 from chatbot.terminal.tty import keys_not_echoed
+from chatbot.words import counted
 
 
 class ExchangeView:
@@ -62,7 +64,11 @@ class ExchangeView:
             self.close(event.status)
         elif isinstance(event, ToolAsked):
             call = event.call
-            self._say(f"tool call: {call.name}({sanitize.one_line(call.arguments, 200)})")
+            shown = arguments_shown(call.arguments)
+            said = counted(len(shown), "argument")
+            self._say(f"tool call: {sanitize.one_line(call.name, 80)}, {said}:")
+            for line in shown:  # whole: what is approved is what runs
+                self._say(f"  {line}")
         elif isinstance(event, ToolAnswered):
             self._say(f"tool result: {sanitize.one_line(event.result, 120)}")
         elif isinstance(event, Finished) and event.ok:
