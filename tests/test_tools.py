@@ -392,3 +392,25 @@ def test_the_question_shows_every_argument_whole(fake, home, tools_file):
     assert json.dumps(path) in shown  # whole, its runs of spaces kept
     assert '"then": "DELETE-EVERYTHING"' in shown
     assert '"note": "a\\nb\\u200bc"' in shown  # a line break and an invisible one, shown
+
+
+def test_ctrl_c_at_the_question_stops_the_turn_and_sends_nothing_more(fake, home, tools_file):
+    fake.queue(
+        Script(pieces=[], tool_calls=[("get_weather", '{"city": "Paris"}')]),
+        Script(pieces=["should never be asked for"]),
+    )
+    env = cli_env(home, fake.url)
+    term = Terminal([WRITER_CHAT, "--functions", str(tools_file)], env, str(home / "work"))
+    try:
+        term.wait_for_prompt(1)
+        term.type("weather?\r")
+        term.wait_for("run get_weather? [y/N/a=always]")
+        term.ctrl("c")
+        term.wait_for_prompt(2)
+        term.say("and now?")  # the conversation goes on: the call has its answer (stopped)
+    finally:
+        term.close()
+    requests = fake.chat_requests()
+    assert len(requests) == 2 and requests[1].messages[-1]["content"] == "and now?"
+    [answer] = [m for m in requests[1].messages if m["role"] == "tool"]
+    assert answer["content"] == "Not finished: the user stopped this call (Ctrl-C)."

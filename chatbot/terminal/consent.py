@@ -52,8 +52,8 @@ def repl_asker(env: Env) -> Callable[[ToolCall, str], bool]:
             return True
         try:
             answer = prompt_session(env).prompt(question(call, origin, always=True))
-        except (EOFError, KeyboardInterrupt):
-            return False
+        except EOFError:
+            return False  # Ctrl-D: no. Ctrl-C goes on up: it stops the turn, as everywhere
         if answer.strip().lower() in ("a", "always"):
             trusted.add(call.name)
             return True
