@@ -70,6 +70,12 @@ def test_the_destructive_patterns_and_what_passes():
         command_of("[]")
 
 
+def menu_shown(term: Terminal, times: int) -> None:
+    """Wait until the e/d/r/c/a menu is on screen for the ``times``-th time: a key typed
+    before the menu is shown is thrown away, as a guard must."""
+    term.wait_until(lambda: term.text().count("[e]xecute") >= times, f"menu #{times}")
+
+
 @pytest.fixture
 def shell_terminal(fake, home) -> Iterator[Callable[[str], Terminal]]:
     """``writer-chat --shell REQUEST`` on a pseudo-terminal, at its e/d/r/c/a question (each
@@ -110,10 +116,12 @@ def test_describe_then_revise_then_execute(fake, home, shell_terminal):
     term = shell_terminal("list files")
     term.type("d")
     term.wait_for("Lists every file, hidden ones too.")
+    menu_shown(term, 2)
     term.type("r")
     term.wait_for("what to change:")
     term.type("into a file\r")
     term.wait_for("ls -la > listing.txt")
+    menu_shown(term, 3)
     term.type("e")
     term.wait_for("exit status 0")
     assert term.wait_exit() == 0 and (home / "work" / "listing.txt").exists()
@@ -129,6 +137,7 @@ def test_a_failed_command_goes_back_for_a_fix(fake, home, shell_terminal):
     term.wait_for("for a fix? [y/N]")
     term.type("y\r")
     term.wait_for("echo fixed > fixed.txt")
+    menu_shown(term, 2)
     term.type("e")
     term.wait_for("exit status 0")
     assert term.wait_exit() == 0 and (home / "work" / "fixed.txt").exists()
@@ -145,6 +154,7 @@ def test_a_destructive_command_is_asked_about_twice(fake, home, shell_terminal):
     term.wait_for("this is rm -r: run it anyway? [y/N]")
     term.type("n\r")
     term.wait_for("not run")
+    menu_shown(term, 2)
     term.type("a")
     assert term.wait_exit() == 0 and (home / "work" / "victim").is_dir()
 
@@ -177,8 +187,8 @@ def test_the_key_never_reaches_the_command_nor_the_fix_request(fake, home, run_c
     term.wait_for("exit status 3")
     term.wait_for("for a fix? [y/N]")
     term.type("y\r")
-    term.wait_for("[e]xecute")
-    term.type("a")
+    menu_shown(term, 2)
+    term.type("a")  # pressed once the menu is there: keys typed before it are thrown away
     assert term.wait_exit() == 0
     asked = fake.chat_requests()[-1].messages[-1]["content"]
     assert "seen=[]" in asked and "****" in asked and "test-key" not in asked
@@ -196,6 +206,7 @@ def test_describe_shows_the_reply_made_safe(fake, home, shell_terminal):
     term.type("d")
     term.wait_for("Lists files.")
     term.wait_for("link")
+    menu_shown(term, 2)
     term.type("a")
     assert term.wait_exit() == 0
     for sequence in (b"\x1b]52", b"\x1b[2J", b"\x1b]0;", b"\x1b]8;"):
@@ -213,3 +224,24 @@ def test_a_nul_byte_in_the_command_is_one_line_and_the_chat_goes_on(fake, home, 
     term.type("\r")
     assert term.wait_exit() == 0
     assert "Traceback" not in term.text() and "unexpected error" not in term.text()
+
+
+def test_keys_typed_while_the_command_was_coming_never_answer_the_menu(fake, home):
+    """The ``e`` of the next thing typed (echo hi) arrives before the menu: it is thrown away,
+    and the menu waits for a key pressed after it was shown."""
+    slow = command("echo typed-ahead > ran.txt")
+    slow.first_byte_delay = 0.5
+    fake.queue(slow)
+    env = {**cli_env(home, fake.url), "SHELL": "/bin/sh"}
+    term = Terminal([WRITER_CHAT, "--shell", "make a file"], env, str(home / "work"))
+    try:
+        term.type("echo hi\r")  # typed while the request is on its way
+        term.wait_for("[e]xecute  [d]escribe  [r]evise  [c]opy  [a]bort")
+        term.pump(0.5)
+        assert "exit status" not in term.text() and not (home / "work" / "ran.txt").exists()
+        term.type("a")
+        term.wait_for("not run")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    assert not (home / "work" / "ran.txt").exists()

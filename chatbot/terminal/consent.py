@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from chatbot import outlet
 from chatbot.engine.costs import Estimate
 from chatbot.engine.reply import ToolCall
 from chatbot.env import Env
-from chatbot.sanitize import json_escaped, one_line
-
-
-def arguments_shown(arguments: str) -> list[str]:
-    """Every argument of a call, whole, one line each (``name: value``, the value as JSON:
-    runs of spaces, line breaks and invisible characters written so that they show). Nothing
-    is cut or folded: what the user approves is all of what runs."""
-    try:
-        parsed = json.loads(arguments)
-    except ValueError:
-        return [json_escaped(json.dumps(arguments, ensure_ascii=False))]  # shown as it came
-    if not isinstance(parsed, dict):
-        return [json_escaped(json.dumps(parsed, ensure_ascii=False))]
-    return [
-        f"{json_escaped(json.dumps(name, ensure_ascii=False))}:"
-        f" {json_escaped(json.dumps(value, ensure_ascii=False))}"
-        for name, value in parsed.items()
-    ]
+from chatbot.sanitize import one_line
 
 
 def question(call: ToolCall, origin: str = "", *, always: bool = False) -> str:
@@ -46,12 +28,12 @@ def repl_asker(env: Env) -> Callable[[ToolCall, str], bool]:
     trusted: set[str] = set()
 
     def ask(call: ToolCall, origin: str) -> bool:
-        from chatbot.terminal.prompts import prompt_session
+        from chatbot.terminal.prompts import question_session
 
         if call.name in trusted:
             return True
         try:
-            answer = prompt_session(env).prompt(question(call, origin, always=True))
+            answer = question_session(env).prompt(question(call, origin, always=True))
         except EOFError:
             return False  # Ctrl-D: no. Ctrl-C goes on up: it stops the turn, as everywhere
         if answer.strip().lower() in ("a", "always"):
@@ -66,11 +48,11 @@ def cost_asker(env: Env) -> Callable[[Estimate], bool]:
     """A message estimated over confirm_cost: send it? (default: no; it stays in the prompt)"""
 
     def ask(found: Estimate) -> bool:
-        from chatbot.terminal.prompts import prompt_session
+        from chatbot.terminal.prompts import question_session
 
         try:
             asked = f"this message sends {found.said()}; send? [y/N] "
-            return _yes(prompt_session(env).prompt(asked))
+            return _yes(question_session(env).prompt(asked))
         except (EOFError, KeyboardInterrupt):
             return False
 

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from chatbot import debug, processes, sanitize
 from chatbot.errors import UsageError
-from chatbot.terminal.prompts import prompt_session
+from chatbot.terminal.prompts import question_session
 
 if TYPE_CHECKING:
     from chatbot.env import Env
@@ -52,14 +52,14 @@ def choose(env: Env, prompt: str = CHOICES) -> str:
         event.app.exit(result="a")
 
     try:
-        return prompt_session(env, key_bindings=bindings).prompt(f"{prompt} ") or "a"
+        return question_session(env, key_bindings=bindings).prompt(f"{prompt} ") or "a"
     except (EOFError, KeyboardInterrupt):
         return "a"
 
 
 def ask_line(env: Env, prompt: str) -> str:
     try:
-        return prompt_session(env).prompt(prompt)
+        return question_session(env).prompt(prompt)
     except (EOFError, KeyboardInterrupt):
         return ""
 

@@ -8,6 +8,7 @@ they differ only in where status lines go.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from typing import TextIO
 
@@ -24,10 +25,27 @@ from chatbot.engine.events import (
 )
 from chatbot.engine.tools import source_lines
 from chatbot.env import Env
-from chatbot.terminal.consent import arguments_shown
+from chatbot.sanitize import json_escaped
 from chatbot.terminal.plain import Renderer
 from chatbot.terminal.tty import keys_not_echoed
 from chatbot.words import counted
+
+
+def arguments_shown(arguments: str) -> list[str]:
+    """Every argument of a call, whole, one line each (``name: value``, the value as JSON:
+    runs of spaces, line breaks and invisible characters written so that they show). Nothing
+    is cut or folded: what the user approves is all of what runs."""
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        return [json_escaped(json.dumps(arguments, ensure_ascii=False))]  # shown as it came
+    if not isinstance(parsed, dict):
+        return [json_escaped(json.dumps(parsed, ensure_ascii=False))]
+    return [
+        f"{json_escaped(json.dumps(name, ensure_ascii=False))}:"
+        f" {json_escaped(json.dumps(value, ensure_ascii=False))}"
+        for name, value in parsed.items()
+    ]
 
 
 class ExchangeView:
