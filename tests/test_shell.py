@@ -245,3 +245,14 @@ def test_keys_typed_while_the_command_was_coming_never_answer_the_menu(fake, hom
     finally:
         term.close()
     assert not (home / "work" / "ran.txt").exists()
+
+
+def test_a_destructive_command_is_not_printed_into_a_pipe_without_yes(run_cli, fake, home):
+    fake.queue(command("rm -rf build"))
+    refused = run_cli("--shell", "clean the build", SHELL="/bin/sh")
+    assert refused.code == 2 and refused.stdout == b""  # | sh gets nothing to run
+    assert refused.stderr.startswith("writer-chat: error: the command is rm -r: not printed")
+    assert "rm -rf build (--yes prints it anyway)" in refused.stderr
+    fake.queue(command("rm -rf build"))
+    allowed = run_cli("--shell", "clean the build", "--yes", SHELL="/bin/sh")
+    assert allowed.code == 0 and allowed.text == "rm -rf build\n"

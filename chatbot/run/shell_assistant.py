@@ -63,7 +63,7 @@ def run_shell(
         _no_tools(settings), client, store, lambda *_: False, warn, env=env
     )
     try:
-        return shell_exchange(chat, journal, request, env, settings.code_theme)
+        return shell_exchange(chat, journal, request, env, settings.code_theme, yes=settings.yes)
     finally:
         journal.close()
 
@@ -97,8 +97,12 @@ def _no_tools(settings: Settings) -> Settings:
     )
 
 
-def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env, theme: str) -> int:
-    """Ask for a command; on a terminal, let the user choose what to do with it."""
+def shell_exchange(
+    chat: Chat, journal: Journal, request: str, env: Env, theme: str, *, yes: bool = False
+) -> int:
+    """Ask for a command; on a terminal, let the user choose what to do with it. Into a pipe
+    (``| sh``) it goes alone, but a destructive one only with ``--yes``: no one would see it
+    before a shell ran it."""
     shell = user_shell(env)
     chat.set_system(system_prompt(Path(shell).name, platform.system(), Path(env.cwd).name))
     ask, fixes = request, 0
@@ -106,6 +110,12 @@ def shell_exchange(chat: Chat, journal: Journal, request: str, env: Env, theme: 
         chat.set_params(response_format=RESPONSE_FORMAT)
         command = command_of(_reply(chat, journal, ask))
         if not env.stdout_isatty:
+            danger = destructive(command)
+            if danger and not yes:
+                raise UsageError(
+                    f"the command is {danger}: not printed into a pipe, where a shell could run"
+                    f" it unseen: {sanitize.one_line(command, 120)} (--yes prints it anyway)"
+                )
             outlet.write(env.stdout, command + "\n", terminal=False)  # alone, for a script
             return EXIT_OK
         following = _choose(chat, journal, command, env, theme, fixes < FIX_ROUNDS)
