@@ -8,14 +8,26 @@ import json
 import os
 from pathlib import Path
 
+from jaraco.classes import properties
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordDeleteError
+
+
+def _chosen_only() -> float:
+    """A test backend's priority: viable only while a keychain test has set its file, so that
+    keyring's own search (a run whose Env names no backend) never picks one up just because
+    an earlier test in this process imported it."""
+    if not os.environ.get("WRITER_CHAT_TEST_KEYRING"):
+        raise RuntimeError("a test keychain, set up by tests/test_keychain.py only")
+    return 1
 
 
 class FileKeyring(KeyringBackend):
     """A keychain in the file named by WRITER_CHAT_TEST_KEYRING."""
 
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:  # type: ignore[override]
+        return _chosen_only()
 
     @property
     def _path(self) -> Path:
@@ -45,7 +57,9 @@ class FileKeyring(KeyringBackend):
 class LockedKeyring(KeyringBackend):
     """A keychain that stays locked, as a Secret Service collection the user did not unlock."""
 
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:  # type: ignore[override]
+        return _chosen_only()
 
     def get_password(self, service: str, username: str) -> str | None:
         raise KeyringLocked("the collection is locked")
