@@ -154,6 +154,17 @@ def _signal(pgid: int, number: int) -> bool:
     return True
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (another user's counts: it is there, not ours to judge)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _running(pgid: int) -> bool:
     """Whether anything but a zombie of ours is left in the group."""
     _reap(pgid)

@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chatbot import processes
 from chatbot.capped import read_file
 from chatbot.errors import UsageError
-from chatbot.store.spool import PATTERN, rewrite_spool
+from chatbot.store.spool import PATTERN, rewrite_spool, writer_pid
 
 if TYPE_CHECKING:
     from chatbot.store.database import Store
@@ -48,17 +49,9 @@ def replay_spools(store: Store, folder: Path) -> int:
 
 
 def _kept_by_a_running_process(path: Path) -> bool:
-    """Whether the writer-chat that keeps ``path`` (``unsaved-TIME-PID.json``) still runs."""
-    pid = path.stem.rsplit("-", 1)[-1]
-    if not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # there, but another user's: not ours to judge
-        return True
-    return True
+    """Whether the writer-chat that keeps ``path`` still runs (it folds the file in itself)."""
+    pid = writer_pid(path)
+    return pid is not None and pid != os.getpid() and processes.alive(pid)
 
 
 def _replay(store: Store, conversation: dict[str, Any]) -> int:

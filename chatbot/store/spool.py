@@ -18,6 +18,12 @@ from typing import Any
 PATTERN = "unsaved-*.json"
 
 
+def writer_pid(path: Path) -> int | None:
+    """The process that wrote a spool file, from its name (``unsaved-TIME-PID.json``)."""
+    pid = path.stem.rsplit("-", 1)[-1]
+    return int(pid) if pid.isdigit() else None
+
+
 def write_spool(
     folder: Path, conversations: list[dict[str, Any]], clean: Callable[[str], str]
 ) -> Path:
