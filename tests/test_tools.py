@@ -307,6 +307,20 @@ def test_n_other_than_one_is_refused(run_cli, fake):
     assert result.code == 2 and "only 1 is supported" in result.stderr
 
 
+def weather_question(fake, home: Path, tools_file: Path) -> Terminal:
+    """The REPL with the tools file, asked "weather?", at the question about get_weather."""
+    env = cli_env(home, fake.url)
+    term = Terminal([WRITER_CHAT, "--functions", str(tools_file)], env, str(home / "work"))
+    try:
+        term.wait_for_prompt(1)
+        term.type("weather?\r")
+        term.wait_for("run get_weather? [y/N/a=always]")
+    except BaseException:
+        term.close()
+        raise
+    return term
+
+
 def test_the_repl_asks_before_running_a_function(fake, home, tools_file):
     fake.queue(
         Script(
@@ -315,12 +329,8 @@ def test_the_repl_asks_before_running_a_function(fake, home, tools_file):
         ),
         Script(pieces=["Paris is sunny."]),
     )
-    env = cli_env(home, fake.url)
-    term = Terminal([WRITER_CHAT, "--functions", str(tools_file)], env, str(home / "work"))
+    term = weather_question(fake, home, tools_file)
     try:
-        term.wait_for_prompt(1)
-        term.type("weather?\r")
-        term.wait_for("run get_weather? [y/N/a=always]")
         assert 'tool call: get_weather, 1 argument:\n  "city": "Paris"' in term.text()
         term.type("y\r")
         term.wait_for("run explode? [y/N/a=always]")
@@ -378,12 +388,8 @@ def test_the_question_shows_every_argument_whole(fake, home, tools_file):
     path = "/very/long/" + "x" * 300 + "/file  with   runs   of spaces"
     arguments = json.dumps({"city": path, "then": "DELETE-EVERYTHING", "note": "a\nb\u200bc"})
     fake.queue(Script(pieces=[], tool_calls=[("get_weather", arguments)]), Script(pieces=["ok"]))
-    env = cli_env(home, fake.url)
-    term = Terminal([WRITER_CHAT, "--functions", str(tools_file)], env, str(home / "work"))
+    term = weather_question(fake, home, tools_file)
     try:
-        term.wait_for_prompt(1)
-        term.type("weather?\r")
-        term.wait_for("run get_weather? [y/N/a=always]")
         shown = "".join(term.lines())  # the long line wraps: join the rows back
         term.type("n\r")
         term.wait_for("ok")
@@ -399,12 +405,8 @@ def test_ctrl_c_at_the_question_stops_the_turn_and_sends_nothing_more(fake, home
         Script(pieces=[], tool_calls=[("get_weather", '{"city": "Paris"}')]),
         Script(pieces=["should never be asked for"]),
     )
-    env = cli_env(home, fake.url)
-    term = Terminal([WRITER_CHAT, "--functions", str(tools_file)], env, str(home / "work"))
+    term = weather_question(fake, home, tools_file)
     try:
-        term.wait_for_prompt(1)
-        term.type("weather?\r")
-        term.wait_for("run get_weather? [y/N/a=always]")
         term.ctrl("c")
         term.wait_for_prompt(2)
         term.say("and now?")  # the conversation goes on: the call has its answer (stopped)
